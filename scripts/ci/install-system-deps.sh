@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite needs, only those missing (idempotent, CI and laptops).
+set -euo pipefail
+missing=()
+ls /usr/lib/postgresql/15/bin/initdb >/dev/null 2>&1 || missing+=(postgresql postgresql-client)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's package starts a cluster on 5432; tests start their own throwaway servers instead.
+  if command -v pg_ctlcluster >/dev/null 2>&1; then pg_ctlcluster 15 main stop 2>/dev/null || true; fi
+  if command -v service >/dev/null 2>&1; then service redis-server stop >/dev/null 2>&1 || true; fi
+fi
+echo "system packages: ok"

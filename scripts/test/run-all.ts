@@ -1,0 +1,108 @@
+// `npm test`: lint, typecheck, then every test file under both runners (bun test and vitest run)
+// against one shared throwaway PostgreSQL + Redis. Ends with the line `N passed, N failed`.
+// Usage: bun scripts/test/run-all.ts [--suite unit,integration,...] [--no-checks]
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ServerProcess, startPostgres, startRedis } from "../../test/support/processes";
+
+const args = process.argv.slice(2);
+const suiteArg = args.includes("--suite") ? args[args.indexOf("--suite") + 1] : undefined;
+const DEFAULT_SUITES = ["unit", "integration", "gtfs", "release", "deploy", "ops"];
+const suites = (suiteArg ?? DEFAULT_SUITES.join(",")).split(",").filter(Boolean);
+const runChecks = !args.includes("--no-checks");
+const bin = (name: string) => join(process.cwd(), "node_modules", ".bin", name);
+
+interface Tally {
+  name: string;
+  passed: number;
+  failed: number;
+}
+
+function run(
+  cmd: string,
+  cmdArgs: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, cmdArgs, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const onData = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
+      output += chunk.toString();
+      stream.write(chunk);
+    };
+    child.stdout.on("data", onData(process.stdout));
+    child.stderr.on("data", onData(process.stderr));
+    child.on("close", (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+const { existsSync } = await import("node:fs");
+const dirs = suites.map((s) => `test/${s}`).filter((d) => existsSync(d));
+const tallies: Tally[] = [];
+
+if (runChecks) {
+  for (const [name, cmd, cmdArgs] of [
+    ["lint (biome)", bin("biome"), ["check", "."]],
+    ["typecheck (tsc)", bin("tsc"), ["--noEmit", "-p", "."]],
+  ] as const) {
+    console.log(`\n=== ${name}`);
+    const { code } = await run(cmd, [...cmdArgs]);
+    tallies.push({ name, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1 });
+  }
+}
+
+const started: ServerProcess[] = [];
+const env = { ...process.env };
+try {
+  if (!env.TEST_DATABASE_URL) {
+    const pgServer = await startPostgres();
+    started.push(pgServer);
+    env.TEST_DATABASE_URL = pgServer.url;
+  }
+  if (!env.TEST_REDIS_URL) {
+    const redis = await startRedis();
+    started.push(redis);
+    env.TEST_REDIS_URL = redis.url;
+  }
+
+  if (dirs.length > 0) {
+    console.log(`\n=== bun test ${dirs.join(" ")}`);
+    const bunRun = await run(bin("bun"), ["test", "--timeout", "120000", ...dirs.map((d) => `./${d}`)], env);
+    const pass = Number(/^\s*(\d+) pass\s*$/m.exec(bunRun.output)?.[1] ?? 0);
+    let fail = Number(/^\s*(\d+) fail\s*$/m.exec(bunRun.output)?.[1] ?? 0);
+    if (bunRun.code !== 0 && fail === 0) fail = 1; // crashed or a file failed to load
+    tallies.push({ name: "bun test", passed: pass, failed: fail });
+
+    console.log(`\n=== vitest run ${dirs.join(" ")}`);
+    const out = mkdtempSync(join(tmpdir(), "tapi-vitest-"));
+    const jsonFile = join(out, "report.json");
+    const vitestRun = await run(
+      bin("vitest"),
+      ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${jsonFile}`, ...dirs],
+      env,
+    );
+    let vPass = 0;
+    let vFail = 0;
+    try {
+      const report = JSON.parse(readFileSync(jsonFile, "utf8"));
+      vPass = report.numPassedTests;
+      vFail = report.numFailedTests + (report.numFailedTestSuites ?? 0);
+    } catch {
+      vFail = 1;
+    }
+    if (vitestRun.code !== 0 && vFail === 0) vFail = 1;
+    rmSync(out, { recursive: true, force: true });
+    tallies.push({ name: "vitest run", passed: vPass, failed: vFail });
+  }
+} finally {
+  for (const s of started) await s.destroy().catch(() => {});
+}
+
+console.log("\n=== summary");
+for (const t of tallies) console.log(`${t.name.padEnd(18)} ${t.passed} passed, ${t.failed} failed`);
+const passed = tallies.reduce((n, t) => n + t.passed, 0);
+const failed = tallies.reduce((n, t) => n + t.failed, 0);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
