@@ -1,0 +1,130 @@
+// createApp(deps) builds the HTTP application from injected dependencies. Only web-standard APIs here,
+// so the same app runs under Bun (src/main.ts) and under Node (tests call app.handle(request)).
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import type { Cache } from "./cache/cache";
+import type { Config } from "./config/schema";
+import type { Database } from "./db/database";
+import { createKeyVerifier, presentedKey } from "./http/auth";
+import { ApiError, classifyError, errorResponse } from "./http/errors";
+import { pathOf } from "./http/fetch-handler";
+import type { Lifecycle } from "./lifecycle";
+import type { Logger } from "./logging/logger";
+import { healthRoutes } from "./modules/health/health.routes";
+import { createHealthService } from "./modules/health/health.service";
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  cache: Cache;
+  lifecycle: Lifecycle;
+  /** Receives each matched request's route template (used by the access log). */
+  requestRoutes?: WeakMap<Request, string>;
+}
+
+export function createApp(deps: AppDeps) {
+  const { config, logger } = deps;
+  const verifyKey = config.api.api_key ? createKeyVerifier(config.api.api_key) : undefined;
+  if (!verifyKey) logger.warn("API_KEY is not set: /v1 is open to everyone (development only)");
+  const requestRoutes = deps.requestRoutes ?? new WeakMap<Request, string>();
+  let allowedMethods: ((path: string) => string[]) | undefined;
+
+  const app = new Elysia({ name: "transportation-api" })
+    .use(
+      openapi({
+        path: "/swagger",
+        specPath: "/swagger/json",
+        provider: "swagger-ui",
+        documentation: {
+          info: {
+            title: "transportation-api",
+            version: config.app.version,
+            description: "GTFS public-transit data API",
+          },
+          components: { securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "X-API-Key" } } },
+        },
+      }),
+    )
+    // /v1 needs the API key; /health, /ready, /version and /swagger stay public.
+    .onRequest(({ request }) => {
+      if (!verifyKey) return;
+      const path = pathOf(request.url);
+      if (!(path === "/v1" || path.startsWith("/v1/"))) return;
+      if (!verifyKey(presentedKey(request.headers)))
+        return errorResponse(
+          401,
+          "UNAUTHORIZED",
+          "a valid API key is required (X-API-Key or Authorization: Bearer)",
+          undefined,
+          {
+            "www-authenticate": 'Bearer realm="transportation-api"',
+          },
+        );
+    })
+    .onBeforeHandle({ as: "global" }, ({ request, route }) => {
+      requestRoutes.set(request, route);
+    })
+    .onError({ as: "global" }, ({ code, error, request }) => {
+      const requestId = request.headers.get("x-request-id") ?? undefined;
+      switch (code) {
+        case "NOT_FOUND": {
+          const path = pathOf(request.url);
+          allowedMethods ??= methodsByPath(app.routes);
+          const allowed = allowedMethods(path);
+          if (allowed.length > 0 && !allowed.includes(request.method))
+            return errorResponse(405, "METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}`, undefined, {
+              allow: allowed.join(", "),
+            });
+          return errorResponse(404, "NOT_FOUND", `no route for ${request.method} ${path}`);
+        }
+        case "VALIDATION":
+          return errorResponse(400, "INVALID_REQUEST", validationMessage(error), validationDetails(error));
+        case "PARSE":
+          return errorResponse(400, "INVALID_BODY", "the request body could not be parsed");
+        case "INVALID_FILE_TYPE":
+        case "INVALID_COOKIE_SIGNATURE":
+          return errorResponse(400, "BAD_REQUEST", "bad request");
+      }
+      const apiError = error instanceof ApiError ? error : classifyError(error);
+      if (apiError.status >= 500) {
+        const e = error as { message?: string; code?: string };
+        logger.error({ req_id: requestId, err: { message: e?.message, code: e?.code } }, "request failed");
+      }
+      return errorResponse(apiError.status, apiError.code, apiError.message, apiError.details);
+    })
+    .use(healthRoutes(createHealthService(deps)));
+  // Feature modules mount here, under /v1 (the API key check above covers every /v1 path).
+  return app;
+}
+
+type RouteList = { method: string; path: string }[];
+
+/** For 405s: which methods exist for a path, from the registered route templates. */
+function methodsByPath(routes: RouteList): (path: string) => string[] {
+  const compiled = routes.map((r) => ({
+    method: r.method,
+    re: new RegExp(
+      `^${r.path
+        .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+        .replace(/:[^/]+/g, "[^/]+")
+        .replace(/\*/g, ".*")}/?$`,
+    ),
+  }));
+  return (path) => [...new Set(compiled.filter((c) => c.re.test(path)).map((c) => c.method))];
+}
+
+function validationMessage(error: unknown): string {
+  const e = error as { type?: string; valueError?: { path?: string; message?: string } };
+  const where = e.type ? `${e.type}` : "request";
+  const field = e.valueError?.path ? e.valueError.path.replace(/^\//, "").replaceAll("/", ".") : undefined;
+  return field ? `invalid ${where} parameter '${field}': ${e.valueError?.message}` : `invalid ${where}`;
+}
+
+function validationDetails(error: unknown): unknown {
+  const all = (error as { all?: { path?: string; message?: string }[] }).all;
+  if (!Array.isArray(all)) return undefined;
+  return all
+    .slice(0, 10)
+    .map((v) => ({ field: (v.path ?? "").replace(/^\//, "").replaceAll("/", "."), message: v.message }));
+}

@@ -1,0 +1,16 @@
+import { redisTarget } from "../config/load";
+import type { Config } from "../config/schema";
+import type { Logger } from "../logging/logger";
+import type { Cache } from "./cache";
+import { createMemoryCache } from "./memory-cache";
+import { createRedisCache } from "./redis-cache";
+import { resilient } from "./resilient-cache";
+
+/** Redis when configured, otherwise the in-process LRU; either way wrapped so failures read as misses. */
+export function openCache(config: Config, logger: Logger): Cache {
+  const url = redisTarget(config);
+  const inner = url
+    ? createRedisCache({ url, commandTimeoutMs: Math.round(config.redis.command_timeout * 1000) }, logger)
+    : createMemoryCache(config.redis.memory_max_entries);
+  return resilient(inner, logger);
+}

@@ -1,0 +1,212 @@
+// Builds the configuration: defaults ← config file ← environment, then validates it. Errors name the
+// key and the problem in one line and never echo a secret.
+import { readFileSync } from "node:fs";
+import { Value } from "@sinclair/typebox/value";
+import { parse as parseYaml } from "yaml";
+import { type Config, ConfigSchema, SECRET_KEYS } from "./schema";
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    problem: string,
+  ) {
+    super(`invalid configuration: ${key}: ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export interface LoadConfigOptions {
+  env?: Env;
+  /** Explicit file path; otherwise CONFIG_FILE, otherwise ./config.yaml when present. */
+  file?: string;
+  /** Defaults for app.version when neither APP_VERSION nor the file sets one. */
+  packageVersion?: string;
+}
+
+const DEFAULTS = {
+  app: {
+    name: "transportation-api",
+    version: null,
+    debug: false,
+    log_level: "info",
+  },
+  api: { host: "0.0.0.0", port: 8000, timeout: 30, body_limit: 1_048_576, shutdown_timeout: 20 },
+  database: {
+    host: null,
+    port: 5432,
+    name: "transportation_db",
+    pool_size: 10,
+    max_overflow: 20,
+    statement_timeout: 10,
+    connect_timeout: 2,
+    data_dir: "./data",
+    migrate_on_start: false,
+  },
+  redis: {
+    host: null,
+    port: 6379,
+    db: 0,
+    max_connections: 100,
+    command_timeout: 0.5,
+    memory_max_entries: 10_000,
+  },
+  gtfs: { keep_versions: 2 },
+} as const;
+
+const LOG_LEVEL_ALIASES: Record<string, string> = { warning: "warn", critical: "fatal", notset: "trace" };
+
+function readConfigFile(path: string, required: boolean): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!required && code === "ENOENT") return {};
+    throw new ConfigError("CONFIG_FILE", `cannot read ${path} (${code ?? "error"})`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new ConfigError("CONFIG_FILE", `${path}${line ? ` line ${line}` : ""} is not valid YAML`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== "object" || Array.isArray(doc))
+    throw new ConfigError("CONFIG_FILE", `${path} must hold a mapping`);
+  return doc as Record<string, unknown>;
+}
+
+function section(doc: Record<string, unknown>, name: string): Record<string, unknown> {
+  const value = doc[name];
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value)) throw new ConfigError(name, "must be a mapping");
+  return value as Record<string, unknown>;
+}
+
+/** Keeps only keys that are set: a null in the file means "use the default". */
+function defined(obj: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined && v !== null));
+}
+
+function envNumber(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, "must be a whole number");
+  return Number(raw);
+}
+
+function checkUrl(key: string, value: unknown, protocols: string[]): void {
+  if (typeof value !== "string") return;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(key, `must be a URL (${protocols.join(" or ")})`);
+  }
+  if (!protocols.includes(url.protocol)) throw new ConfigError(key, `must use ${protocols.join(" or ")}`);
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const explicit = options.file ?? env.CONFIG_FILE;
+  const doc = readConfigFile(explicit ?? "config.yaml", explicit !== undefined);
+  for (const key of Object.keys(doc)) {
+    if (!["app", "api", "database", "redis", "gtfs"].includes(key)) throw new ConfigError(key, "unknown section");
+  }
+  const file = {
+    app: section(doc, "app"),
+    api: section(doc, "api"),
+    database: section(doc, "database"),
+    redis: section(doc, "redis"),
+    gtfs: section(doc, "gtfs"),
+  };
+
+  const nodeEnv = env.NODE_ENV === "production" || env.NODE_ENV === "test" ? env.NODE_ENV : "development";
+  const rawLevel = String(env.LOG_LEVEL ?? file.app.log_level ?? DEFAULTS.app.log_level).toLowerCase();
+  const merged: Record<string, any> & {
+    database: Record<string, unknown>;
+    api: Record<string, unknown>;
+    redis: Record<string, unknown>;
+  } = {
+    env: nodeEnv,
+    app: {
+      ...DEFAULTS.app,
+      ...defined(file.app),
+      version: env.APP_VERSION || (file.app.version ?? options.packageVersion ?? "unknown"),
+      commit: env.GIT_COMMIT || "unknown",
+      build_time: env.BUILD_TIME || "unknown",
+      log_level: LOG_LEVEL_ALIASES[rawLevel] ?? rawLevel,
+      log_file: env.LOG_FILE || (file.app.log_file ?? null),
+    },
+    api: {
+      ...DEFAULTS.api,
+      ...defined(file.api),
+      ...defined({ port: envNumber(env, "PORT"), host: env.HOST || undefined }),
+      api_key: env.API_KEY || null,
+      api_secret: env.API_SECRET || null,
+    },
+    database: {
+      ...DEFAULTS.database,
+      ...defined(file.database),
+      url: env.DATABASE_URL || null,
+      ...defined({ data_dir: env.DATA_DIR || undefined }),
+    },
+    redis: { ...DEFAULTS.redis, ...defined(file.redis), url: env.REDIS_URL || null },
+    gtfs: { ...DEFAULTS.gtfs, ...defined(file.gtfs) },
+  };
+  if (env.MIGRATE_ON_START !== undefined) merged.database.migrate_on_start = env.MIGRATE_ON_START === "true";
+
+  const firstError = Value.Errors(ConfigSchema, merged).First();
+  if (firstError) {
+    const key = firstError.path.replace(/^\//, "").replaceAll("/", ".") || "(root)";
+    const problem = SECRET_KEYS.has(key) ? "invalid value" : firstError.message.toLowerCase();
+    throw new ConfigError(envNameFor(key, env) ?? key, problem);
+  }
+  // Unknown keys inside known sections are typos more often than not.
+  for (const [name, values] of Object.entries(file)) {
+    const known = Object.keys((DEFAULTS as Record<string, object>)[name] ?? {});
+    for (const key of Object.keys(values)) {
+      if (!known.includes(key) && !(name === "app" && (key === "version" || key === "log_file")))
+        throw new ConfigError(`${name}.${key}`, "unknown key");
+    }
+  }
+  checkUrl("DATABASE_URL", merged.database.url, ["postgres:", "postgresql:"]);
+  checkUrl("REDIS_URL", merged.redis.url, ["redis:", "rediss:"]);
+  if (merged.env === "production" && !merged.api.api_key)
+    throw new ConfigError("API_KEY", "is required when NODE_ENV=production");
+  return merged as Config;
+}
+
+const ENV_NAMES: Record<string, string> = {
+  "api.port": "PORT",
+  "api.api_key": "API_KEY",
+  "api.api_secret": "API_SECRET",
+  "database.url": "DATABASE_URL",
+  "redis.url": "REDIS_URL",
+  "app.log_level": "LOG_LEVEL",
+  "app.log_file": "LOG_FILE",
+};
+
+/** The variable to blame when the bad value came from the environment. */
+function envNameFor(key: string, env: Env): string | undefined {
+  const name = ENV_NAMES[key];
+  return name && env[name] !== undefined ? `${name} (${key})` : undefined;
+}
+
+/** Which database the configuration selects: a server URL or the embedded one. */
+export function databaseTarget(config: Config): { kind: "postgres"; url: string } | { kind: "embedded"; dir: string } {
+  const db = config.database;
+  if (db.url) return { kind: "postgres", url: db.url };
+  if (db.host) return { kind: "postgres", url: `postgres://${db.host}:${db.port}/${encodeURIComponent(db.name)}` };
+  return { kind: "embedded", dir: db.data_dir };
+}
+
+export function redisTarget(config: Config): string | undefined {
+  const r = config.redis;
+  if (r.url) return r.url;
+  if (r.host) return `redis://${r.host}:${r.port}/${r.db}`;
+  return undefined;
+}

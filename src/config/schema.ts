@@ -1,0 +1,60 @@
+// The configuration's shape, validated at start-up. Sections follow the operations design (config.yaml).
+import { type Static, Type as T } from "@sinclair/typebox";
+
+const LogLevel = T.Union(
+  ["trace", "debug", "info", "warn", "error", "fatal", "silent"].map((l) => T.Literal(l)),
+  { description: "trace|debug|info|warn|error|fatal|silent (INFO/WARNING style accepted)" },
+);
+
+const Port = T.Integer({ minimum: 1, maximum: 65535 });
+
+export const ConfigSchema = T.Object({
+  env: T.Union([T.Literal("development"), T.Literal("production"), T.Literal("test")]),
+  app: T.Object({
+    name: T.String({ minLength: 1 }),
+    version: T.String({ minLength: 1 }),
+    commit: T.String({ minLength: 1 }),
+    build_time: T.String({ minLength: 1 }),
+    debug: T.Boolean(),
+    log_level: LogLevel,
+    log_file: T.Union([T.String({ minLength: 1 }), T.Null()]),
+  }),
+  api: T.Object({
+    host: T.String({ minLength: 1 }),
+    port: Port,
+    timeout: T.Number({ exclusiveMinimum: 0, maximum: 3600, description: "seconds" }),
+    body_limit: T.Integer({ minimum: 1024 }),
+    shutdown_timeout: T.Number({ exclusiveMinimum: 0, maximum: 600, description: "seconds" }),
+    api_key: T.Union([T.String({ minLength: 8 }), T.Null()]),
+    api_secret: T.Union([T.String({ minLength: 8 }), T.Null()]),
+  }),
+  database: T.Object({
+    url: T.Union([T.String({ minLength: 1 }), T.Null()]),
+    host: T.Union([T.String({ minLength: 1 }), T.Null()]),
+    port: Port,
+    name: T.String({ minLength: 1 }),
+    pool_size: T.Integer({ minimum: 1, maximum: 1000 }),
+    max_overflow: T.Integer({ minimum: 0, maximum: 1000 }),
+    statement_timeout: T.Number({ exclusiveMinimum: 0, maximum: 3600, description: "seconds" }),
+    connect_timeout: T.Number({ exclusiveMinimum: 0, maximum: 60, description: "seconds" }),
+    data_dir: T.String({ minLength: 1 }),
+    migrate_on_start: T.Boolean(),
+  }),
+  redis: T.Object({
+    url: T.Union([T.String({ minLength: 1 }), T.Null()]),
+    host: T.Union([T.String({ minLength: 1 }), T.Null()]),
+    port: Port,
+    db: T.Integer({ minimum: 0, maximum: 15 }),
+    max_connections: T.Integer({ minimum: 1, maximum: 10000 }),
+    command_timeout: T.Number({ exclusiveMinimum: 0, maximum: 60, description: "seconds" }),
+    memory_max_entries: T.Integer({ minimum: 1 }),
+  }),
+  gtfs: T.Object({
+    keep_versions: T.Integer({ minimum: 1, maximum: 50 }),
+  }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Keys whose values are never printed, not even in validation errors. */
+export const SECRET_KEYS = new Set(["api.api_key", "api.api_secret", "database.url", "redis.url"]);

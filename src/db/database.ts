@@ -1,0 +1,94 @@
+// Opens the configured database: a PostgreSQL server through a pg Pool, or embedded PGlite.
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
+import { databaseTarget } from "../config/load";
+import type { Config } from "../config/schema";
+import type { Logger } from "../logging/logger";
+import { PGliteDialect } from "./dialects/pglite";
+import type { Tables } from "./schema";
+
+export interface Database {
+  readonly kind: "postgres" | "embedded";
+  readonly db: Kysely<Tables>;
+  /** The server pool (COPY and other raw-protocol work); absent on the embedded database. */
+  readonly pool?: pg.Pool;
+  /** The embedded instance; absent on a server. */
+  readonly pglite?: import("@electric-sql/pglite").PGlite;
+  /** Resolves when a trivial query round-trips within `timeoutMs`. */
+  ping(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  const target = databaseTarget(config);
+  if (target.kind === "postgres") return openPostgres(target.url, config, logger);
+  return openEmbedded(target.dir, logger);
+}
+
+function openPostgres(url: string, config: Config, logger: Logger): Database {
+  const d = config.database;
+  const pool = new pg.Pool({
+    connectionString: url,
+    // pg has one ceiling; pool_size connections serve steady load, max_overflow more are opened in
+    // bursts and closed again after idleTimeoutMillis.
+    max: d.pool_size + d.max_overflow,
+    min: 0,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: Math.round(d.connect_timeout * 1000),
+    statement_timeout: Math.round(d.statement_timeout * 1000),
+    idle_in_transaction_session_timeout: Math.round(d.statement_timeout * 2000),
+    application_name: config.app.name,
+    keepAlive: true,
+  });
+  // An idle client whose server went away emits here; without a listener the process would crash.
+  pool.on("error", (err) =>
+    logger.warn(
+      { err: { message: err.message, code: (err as { code?: string }).code } },
+      "idle database connection failed",
+    ),
+  );
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: "postgres",
+    db,
+    pool,
+    ping: (timeoutMs) =>
+      withTimeout(
+        sql`select 1`.execute(db).then(() => undefined),
+        timeoutMs,
+        "database ping",
+      ),
+    close: () => db.destroy(),
+  };
+}
+
+async function openEmbedded(dir: string, logger: Logger): Promise<Database> {
+  const [{ PGlite }, { unaccent }, { pg_trgm }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("@electric-sql/pglite/contrib/unaccent"),
+    import("@electric-sql/pglite/contrib/pg_trgm"),
+  ]);
+  const pglite = await PGlite.create(dir === ":memory:" ? undefined : dir, { extensions: { unaccent, pg_trgm } });
+  logger.info({ dir }, "using the embedded database (PGlite); set DATABASE_URL for a PostgreSQL server");
+  const db = new Kysely<Tables>({ dialect: new PGliteDialect(pglite) });
+  return {
+    kind: "embedded",
+    db,
+    pglite,
+    ping: (timeoutMs) =>
+      withTimeout(
+        sql`select 1`.execute(db).then(() => undefined),
+        timeoutMs,
+        "database ping",
+      ),
+    close: () => db.destroy(),
+  };
+}

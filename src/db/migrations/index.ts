@@ -1,0 +1,7 @@
+// Every migration, in order. A static list (not a directory scan) so bundles and images carry them.
+import type { Migration } from "kysely";
+import * as m0001 from "./0001_app_metadata";
+
+export const migrations: Record<string, Migration> = {
+  "0001_app_metadata": m0001,
+};

@@ -1,0 +1,54 @@
+// JSON log lines (pino) to stdout and, when configured, to a file as well.
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import pino, { type Logger } from "pino";
+import type { Config } from "../config/schema";
+
+export type { Logger };
+
+export interface LoggerOptions {
+  /** Where stdout lines go; tests pass a stream to read them back. */
+  stream?: pino.DestinationStream;
+}
+
+export function createLogger(config: Pick<Config, "app">, options: LoggerOptions = {}): Logger {
+  const streams: pino.StreamEntry[] = [{ stream: options.stream ?? pino.destination({ dest: 1, sync: false }) }];
+  if (config.app.log_file) {
+    mkdirSync(dirname(config.app.log_file), { recursive: true });
+    streams.push({ stream: pino.destination({ dest: config.app.log_file, sync: false, mkdir: true }) });
+  }
+  return pino(
+    {
+      level: config.app.log_level,
+      base: { service: config.app.name, version: config.app.version },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      // Defence in depth: nothing should log these, and if something does they are masked.
+      redact: {
+        paths: [
+          "apiKey",
+          "api_key",
+          "apiSecret",
+          "api_secret",
+          "password",
+          "*.password",
+          "headers.authorization",
+          'headers["x-api-key"]',
+        ],
+        censor: "[redacted]",
+      },
+    },
+    pino.multistream(streams),
+  );
+}
+
+/** A URL safe to log: the password is masked. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "[unparseable url]";
+  }
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bun
+// The CLI entrypoint (Bun). Bun-only APIs — Bun.serve and signal handling — live here; everything it
+// wires together is runtime-portable.
+import { createApp } from "./app";
+import { parseArgs, usage } from "./cli/args";
+import { runMigrate } from "./cli/migrate-command";
+import { ConfigError } from "./config/load";
+import type { Config } from "./config/schema";
+import { createFetchHandler } from "./http/fetch-handler";
+import { Lifecycle } from "./lifecycle";
+import { loadRuntimeConfig, openRuntime, type Runtime } from "./runtime";
+
+async function serve(config: Config, flags: Set<string>): Promise<void> {
+  const runtime = await openRuntime(config);
+  const { logger } = runtime;
+  // The embedded database belongs to this process, so it is always brought up to date.
+  if (flags.has("--migrate") || config.database.migrate_on_start || runtime.database.kind === "embedded")
+    await runMigrate(runtime);
+
+  const lifecycle = new Lifecycle();
+  const requestRoutes = new WeakMap<Request, string>();
+  const app = createApp({ ...runtime, lifecycle, requestRoutes });
+  const fetch = createFetchHandler(app, { config, logger, lifecycle, requestRoutes });
+  const server = Bun.serve({
+    hostname: config.api.host,
+    port: config.api.port,
+    fetch,
+    // Declared bodies over the limit get a JSON 413 from the handler; this stops undeclared (chunked) ones.
+    maxRequestBodySize: config.api.body_limit * 2,
+    idleTimeout: Math.min(255, Math.ceil(config.api.timeout) + 5),
+  });
+  logger.info({ host: config.api.host, port: server.port, version: config.app.version }, "listening");
+
+  const shutdown = async (signal: string) => {
+    if (lifecycle.shuttingDown) return;
+    lifecycle.shuttingDown = true; // /ready answers 503 from now on
+    logger.info({ signal, in_flight: lifecycle.inFlight }, "shutting down: no new connections, draining");
+    const stopped = server.stop(false);
+    const drained = await lifecycle.drained(config.api.shutdown_timeout * 1000);
+    if (!drained) {
+      logger.warn({ in_flight: lifecycle.inFlight }, "drain deadline passed, closing remaining connections");
+      server.stop(true);
+    }
+    await stopped;
+    await runtime.close();
+    logger.info("stopped");
+    logger.flush();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+async function runOnce(config: Config, job: (runtime: Runtime) => Promise<void>): Promise<void> {
+  const runtime = await openRuntime(config);
+  try {
+    await job(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number | undefined> {
+  const args = parseArgs(argv);
+  if (args.flags.has("--help") || args.command === "help") {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const config = loadRuntimeConfig();
+  switch (args.command) {
+    case "serve":
+      await serve(config, args.flags);
+      return undefined; // keeps running
+    case "migrate":
+      await runOnce(config, runMigrate);
+      return 0;
+    default:
+      process.stderr.write(`unknown command: ${args.command}\n\n${usage()}`);
+      return 2;
+  }
+}
+
+main(Bun.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exit(code);
+  },
+  (err: unknown) => {
+    // One line, no stack: configuration and migration errors are meant for people.
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${message}\n`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  },
+);

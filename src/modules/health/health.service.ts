@@ -1,0 +1,56 @@
+// Liveness, readiness and build information.
+import type { Cache } from "../../cache/cache";
+import type { Config } from "../../config/schema";
+import type { Database } from "../../db/database";
+import { pendingMigrations } from "../../db/migrate";
+import type { Lifecycle } from "../../lifecycle";
+
+export type CheckResult = "ok" | "embedded" | "disabled" | string;
+
+export interface Readiness {
+  ready: boolean;
+  checks: { database: CheckResult; redis: CheckResult; server?: string };
+}
+
+const CHECK_TIMEOUT_MS = 1000;
+
+export function createHealthService(deps: { config: Config; database: Database; cache: Cache; lifecycle: Lifecycle }) {
+  const { config, database, cache, lifecycle } = deps;
+  let schemaCurrent = false; // once current it stays current: migrations are never un-applied at run time
+
+  async function checkDatabase(): Promise<CheckResult> {
+    try {
+      await database.ping(CHECK_TIMEOUT_MS);
+      if (!schemaCurrent) {
+        const pending = await pendingMigrations(database.db);
+        if (pending.length > 0) return `error: ${pending.length} pending migration(s), run \`migrate\``;
+        schemaCurrent = true;
+      }
+      return database.kind === "embedded" ? "embedded" : "ok";
+    } catch (err) {
+      return `error: ${(err as Error).message}`;
+    }
+  }
+
+  async function checkRedis(): Promise<CheckResult> {
+    if (cache.kind === "memory") return "disabled";
+    try {
+      await cache.ping(CHECK_TIMEOUT_MS);
+      return "ok";
+    } catch (err) {
+      return `error: ${(err as Error).message}`;
+    }
+  }
+
+  return {
+    health: () => ({ status: "healthy" as const, timestamp: new Date().toISOString(), version: config.app.version }),
+    version: () => ({ version: config.app.version, commit: config.app.commit, build_time: config.app.build_time }),
+    async readiness(): Promise<Readiness> {
+      const [db, redis] = await Promise.all([checkDatabase(), checkRedis()]);
+      const checks: Readiness["checks"] = { database: db, redis };
+      if (lifecycle.shuttingDown) checks.server = "shutting down";
+      const ready = !lifecycle.shuttingDown && !db.startsWith("error") && !redis.startsWith("error");
+      return { ready, checks };
+    },
+  };
+}

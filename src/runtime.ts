@@ -1,0 +1,36 @@
+// Opens what the application depends on, in one place for every CLI command.
+
+import packageJson from "../package.json" with { type: "json" };
+import type { Cache } from "./cache/cache";
+import { openCache } from "./cache/open-cache";
+import { loadConfig } from "./config/load";
+import type { Config } from "./config/schema";
+import { type Database, openDatabase } from "./db/database";
+import { createLogger, type Logger } from "./logging/logger";
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  cache: Cache;
+  close(): Promise<void>;
+}
+
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return loadConfig({ env, packageVersion: packageJson.version });
+}
+
+export async function openRuntime(config: Config, logger: Logger = createLogger(config)): Promise<Runtime> {
+  const database = await openDatabase(config, logger);
+  const cache = openCache(config, logger);
+  return {
+    config,
+    logger,
+    database,
+    cache,
+    async close() {
+      await Promise.allSettled([database.close(), cache.close()]);
+      logger.flush();
+    },
+  };
+}
