@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Restores a backup made by backup.sh into a named database, all or nothing: the archive is read to the
+# end before the database is touched, and pg_restore runs --clean --if-exists --single-transaction, so a
+# failure leaves the database exactly as it was.
+#
+# Usage: restore.sh [--dbname NAME] FILE|latest [-- extra pg_restore options, e.g. --no-owner]
+#   FILE       a transportation_db_*.dump archive; `latest` = the newest one in BACKUP_DIR
+#   --dbname   restore into database NAME on the same server instead of DATABASE_URL's database
+#              (e.g. a scratch database to test a backup); it must exist
+# Environment:
+#   DATABASE_URL          connection URI; without it libpq's PG* variables apply
+#   BACKUP_DIR            where `latest` is looked up (default /backup/transportation)
+#   RESTORE_LOCK_TIMEOUT  give up (and roll back) when a table stays locked this long (default 60s);
+#                         stop the API first (deploy/scripts/restore-k8s.sh does) so nothing holds locks
+# Stop writers before restoring: rows written after the backup are lost.
+set -euo pipefail
+
+readonly PREFIX=transportation_db_
+
+log() { printf '%s restore: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+explain() {
+  local msg
+  msg=$(sed -e 's/^pg_[a-z]*: error: //' -e 's/^pg_[a-z]*: //' -e 's/^psql: error: //' "$1" |
+    tr '\n' ' ' | sed -e 's/  */ /g' -e 's/ $//')
+  if [[ -n ${DATABASE_URL:-} ]]; then msg=${msg//"$DATABASE_URL"/<DATABASE_URL>}; fi
+  if [[ -n ${PGPASSWORD:-} ]]; then msg=${msg//"$PGPASSWORD"/<PGPASSWORD>}; fi
+  printf '%s' "${msg:-no error output}"
+}
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
+
+# URL (or key=value conninfo) with its database replaced by NAME; query parameters are kept.
+with_database() {
+  local url=$1 name=$2 scheme rest query=""
+  if [[ $url != *://* ]]; then
+    printf '%s dbname=%s' "$url" "$name" # in a conninfo string the last dbname wins
+    return
+  fi
+  scheme=${url%%://*}
+  rest=${url#*://}
+  if [[ $rest == *\?* ]]; then
+    query="?${rest#*\?}"
+    rest=${rest%%\?*}
+  fi
+  printf '%s://%s/%s%s' "$scheme" "${rest%%/*}" "$name" "$query"
+}
+
+target_db=""
+file=""
+extra=()
+while (($# > 0)); do
+  case $1 in
+    --dbname)
+      (($# >= 2)) || die "--dbname needs a database name"
+      target_db=$2
+      shift 2
+      ;;
+    --dbname=*)
+      target_db=${1#--dbname=}
+      shift
+      ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    --)
+      shift
+      extra=("$@")
+      break
+      ;;
+    -*) die "unknown option '$1' (usage: restore.sh [--dbname NAME] FILE|latest [-- pg_restore options])" ;;
+    *)
+      [[ -z $file ]] || die "only one backup file can be restored at a time"
+      file=$1
+      shift
+      ;;
+  esac
+done
+[[ -n $file ]] || die "no backup file given (usage: restore.sh [--dbname NAME] FILE|latest)"
+if [[ -n $target_db && ! $target_db =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]]; then
+  die "--dbname '$target_db' is not a plain database name"
+fi
+
+if [[ $file == latest ]]; then
+  backup_dir=${BACKUP_DIR:-/backup/transportation}
+  file=$(find "$backup_dir" -maxdepth 1 -type f -name "${PREFIX}*.dump" -printf '%T@ %p\n' 2>/dev/null |
+    sort -n | tail -n 1 | cut -d' ' -f2-)
+  [[ -n $file ]] || die "no backups in $backup_dir"
+fi
+[[ -f $file && -r $file ]] || die "no readable backup file at $file"
+
+errfile=$(mktemp)
+trap 'rm -f -- "$errfile"' EXIT
+
+# A truncated or corrupt archive is refused here, before any connection to the database.
+pg_restore --list "$file" >/dev/null 2>"$errfile" ||
+  die "refusing to restore $file: not a pg_dump custom-format archive ($(explain "$errfile")); database untouched"
+pg_restore --file=/dev/null "$file" 2>"$errfile" ||
+  die "refusing to restore $file: the archive is incomplete or corrupt ($(explain "$errfile")); database untouched"
+
+export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-30}
+export PGOPTIONS="${PGOPTIONS:+$PGOPTIONS }-c lock_timeout=${RESTORE_LOCK_TIMEOUT:-60s}"
+if [[ -n ${DATABASE_URL:-} ]]; then
+  conninfo=$DATABASE_URL
+  if [[ -n $target_db ]]; then conninfo=$(with_database "$DATABASE_URL" "$target_db"); fi
+  conn_args=("--dbname=$conninfo")
+else
+  # Always a --dbname: without one pg_restore would print SQL instead of restoring. An empty value
+  # makes libpq fall back to PGDATABASE.
+  conn_args=("--dbname=${target_db:-${PGDATABASE:-}}")
+fi
+
+dbname=$(psql --no-psqlrc --no-align --tuples-only --no-password "${conn_args[@]}" \
+  --command='select current_database()' 2>"$errfile") ||
+  die "cannot connect to the target database: $(explain "$errfile")"
+
+log "restoring $(basename -- "$file") into database $dbname"
+started=$SECONDS
+pg_restore --clean --if-exists --single-transaction --exit-on-error --no-password \
+  "${conn_args[@]}" "${extra[@]}" "$file" 2>"$errfile" ||
+  die "restore into $dbname failed and was rolled back, the database is unchanged: $(explain "$errfile")"
+log "restored $(basename -- "$file") into database $dbname in $((SECONDS - started))s"

@@ -1,0 +1,188 @@
+// Policy checks on rendered manifests, borrowed from kube-linter / kube-score: what a schema cannot say
+// but a production cluster needs. Each finding is `Kind/name: problem`.
+import { type K8sObject, NAMESPACE, objectId } from "./manifests";
+
+// biome-ignore lint/suspicious/noExplicitAny: manifests are untyped YAML; the schema check runs first.
+type Any = any;
+
+interface PodOwner {
+  owner: K8sObject;
+  pod: Any; // PodSpec
+  labels: Record<string, string>;
+}
+
+const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume"]);
+
+function podOf(o: K8sObject): PodOwner | undefined {
+  const spec = o.spec as Any;
+  if (o.kind === "Deployment" || o.kind === "Job")
+    return { owner: o, pod: spec?.template?.spec, labels: spec?.template?.metadata?.labels ?? {} };
+  if (o.kind === "CronJob") {
+    const template = spec?.jobTemplate?.spec?.template;
+    return { owner: o, pod: template?.spec, labels: template?.metadata?.labels ?? {} };
+  }
+  return undefined;
+}
+
+function matches(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
+  if (!selector || Object.keys(selector).length === 0) return false; // an empty selector selects everything
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** `name:tag` or `name@sha256:…`; an untagged name means `latest`. */
+export function imageProblem(image: string | undefined): string | undefined {
+  if (!image) return "has no image";
+  if (image.includes("@sha256:")) return undefined;
+  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
+  const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.indexOf(":") + 1) : undefined;
+  if (!tag) return `image ${image} has no tag (means :latest)`;
+  if (tag === "latest") return `image ${image} uses the latest tag`;
+  return undefined;
+}
+
+function containerFindings(p: PodOwner): string[] {
+  const id = objectId(p.owner);
+  const out: string[] = [];
+  const pod = p.pod ?? {};
+  const podSec = pod.securityContext ?? {};
+  if (pod.automountServiceAccountToken !== false)
+    out.push(`${id}: automountServiceAccountToken is not false (no workload here calls the Kubernetes API)`);
+  if (podSec.seccompProfile?.type !== "RuntimeDefault" && podSec.seccompProfile?.type !== "Localhost")
+    out.push(`${id}: pod securityContext.seccompProfile is not RuntimeDefault`);
+  for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])] as Any[]) {
+    const cid = `${id}: container ${c.name}`;
+    const sec = c.securityContext ?? {};
+    const problem = imageProblem(c.image);
+    if (problem) out.push(`${cid}: ${problem}`);
+    for (const kind of ["requests", "limits"])
+      for (const resource of ["cpu", "memory"])
+        if (c.resources?.[kind]?.[resource] === undefined) out.push(`${cid}: resources.${kind}.${resource} not set`);
+    const nonRoot = sec.runAsNonRoot ?? podSec.runAsNonRoot;
+    const uid = sec.runAsUser ?? podSec.runAsUser;
+    if (nonRoot !== true) out.push(`${cid}: runAsNonRoot is not true`);
+    if (uid === 0) out.push(`${cid}: runs as uid 0`);
+    if (sec.readOnlyRootFilesystem !== true) out.push(`${cid}: readOnlyRootFilesystem is not true`);
+    if (sec.allowPrivilegeEscalation !== false) out.push(`${cid}: allowPrivilegeEscalation is not false`);
+    if (!(sec.capabilities?.drop ?? []).includes("ALL")) out.push(`${cid}: capabilities.drop lacks ALL`);
+    if (sec.privileged === true) out.push(`${cid}: privileged`);
+    if (p.owner.kind === "Deployment") {
+      if (!c.livenessProbe) out.push(`${cid}: no livenessProbe`);
+      if (!c.readinessProbe) out.push(`${cid}: no readinessProbe`);
+      if (!c.startupProbe) out.push(`${cid}: no startupProbe`);
+    }
+  }
+  return out;
+}
+
+export function policyFindings(objects: K8sObject[]): string[] {
+  const out: string[] = [];
+  const pods = objects.map(podOf).filter((p): p is PodOwner => p !== undefined);
+  const deployments = objects.filter((o) => o.kind === "Deployment");
+  const hpas = objects.filter((o) => o.kind === "HorizontalPodAutoscaler");
+  const pdbs = objects.filter((o) => o.kind === "PodDisruptionBudget");
+
+  for (const o of objects) {
+    const id = objectId(o);
+    if (!CLUSTER_SCOPED.has(o.kind) && o.metadata.namespace !== NAMESPACE)
+      out.push(`${id}: namespace is ${o.metadata.namespace ?? "unset"}, expected ${NAMESPACE}`);
+    if (o.kind === "Secret")
+      out.push(
+        `${id}: a Secret is rendered; secrets are created from the environment (deploy/scripts/create-secret.sh)`,
+      );
+  }
+
+  for (const p of pods) out.push(...containerFindings(p));
+
+  for (const d of deployments) {
+    const id = objectId(d);
+    const spec = d.spec as Any;
+    const podLabels = spec?.template?.metadata?.labels ?? {};
+    if (!matches(spec?.selector?.matchLabels, podLabels))
+      out.push(`${id}: selector.matchLabels does not match the pod template labels`);
+    const scaledBy = hpas.find((h) => {
+      const ref = (h.spec as Any)?.scaleTargetRef;
+      return ref?.kind === "Deployment" && ref?.name === d.metadata.name;
+    });
+    if (scaledBy && spec?.replicas !== undefined)
+      out.push(`${id}: sets spec.replicas while ${objectId(scaledBy)} scales it (every apply would reset the count)`);
+    const replicas = scaledBy ? ((scaledBy.spec as Any).minReplicas ?? 1) : (spec?.replicas ?? 1);
+    if (replicas > 1 && !pdbs.some((b) => matches((b.spec as Any)?.selector?.matchLabels, podLabels)))
+      out.push(`${id}: runs ${replicas} replicas but no PodDisruptionBudget selects its pods`);
+    if (spec?.strategy?.type === "RollingUpdate" && String(spec.strategy.rollingUpdate?.maxUnavailable) !== "0")
+      out.push(`${id}: rollingUpdate.maxUnavailable is not 0`);
+    if (spec?.progressDeadlineSeconds === undefined) out.push(`${id}: progressDeadlineSeconds not set`);
+    if (spec?.revisionHistoryLimit === undefined) out.push(`${id}: revisionHistoryLimit not set`);
+  }
+
+  for (const b of pdbs) {
+    const selector = (b.spec as Any)?.selector?.matchLabels;
+    if (!pods.some((p) => matches(selector, p.labels))) out.push(`${objectId(b)}: selects no pods`);
+  }
+
+  for (const h of hpas) {
+    const ref = (h.spec as Any)?.scaleTargetRef;
+    if (!objects.some((o) => o.kind === ref?.kind && o.metadata.name === ref?.name))
+      out.push(`${objectId(h)}: scaleTargetRef ${ref?.kind}/${ref?.name} is not rendered`);
+  }
+
+  for (const s of objects.filter((o) => o.kind === "Service")) {
+    const spec = s.spec as Any;
+    const targets = deployments.filter((d) =>
+      matches(spec?.selector, (d.spec as Any)?.template?.metadata?.labels ?? {}),
+    );
+    if (targets.length === 0) {
+      out.push(`${objectId(s)}: selector matches no Deployment`);
+      continue;
+    }
+    const containerPorts = targets.flatMap((d) =>
+      ((d.spec as Any).template.spec.containers as Any[]).flatMap((c) => (c.ports ?? []) as Any[]),
+    );
+    for (const port of spec.ports ?? []) {
+      const target = port.targetPort ?? port.port;
+      if (!containerPorts.some((cp) => cp.containerPort === target || cp.name === target))
+        out.push(`${objectId(s)}: targetPort ${target} is not a container port of the selected pods`);
+    }
+  }
+
+  for (const i of objects.filter((o) => o.kind === "Ingress")) {
+    const spec = i.spec as Any;
+    const tlsHosts = new Set(((spec?.tls ?? []) as Any[]).flatMap((t) => t.hosts ?? []));
+    for (const rule of (spec?.rules ?? []) as Any[]) {
+      if (!tlsHosts.has(rule.host)) out.push(`${objectId(i)}: host ${rule.host} is not covered by tls`);
+      for (const path of (rule.http?.paths ?? []) as Any[]) {
+        const backend = path.backend?.service;
+        const service = objects.find((o) => o.kind === "Service" && o.metadata.name === backend?.name);
+        if (!service) out.push(`${objectId(i)}: backend service ${backend?.name} is not rendered`);
+        else if (!((service.spec as Any).ports as Any[]).some((p) => p.port === backend?.port?.number))
+          out.push(`${objectId(i)}: backend port ${backend?.port?.number} is not a port of ${objectId(service)}`);
+      }
+    }
+  }
+
+  for (const c of objects.filter((o) => o.kind === "CronJob")) {
+    const spec = c.spec as Any;
+    const id = objectId(c);
+    if (spec?.startingDeadlineSeconds === undefined) out.push(`${id}: startingDeadlineSeconds not set`);
+    if (spec?.jobTemplate?.spec?.activeDeadlineSeconds === undefined)
+      out.push(`${id}: jobTemplate.spec.activeDeadlineSeconds not set (a hung run would block every later one)`);
+    if (spec?.concurrencyPolicy !== "Forbid") out.push(`${id}: concurrencyPolicy is not Forbid`);
+    if (!spec?.timeZone) out.push(`${id}: timeZone not set (the schedule would follow the controller's clock)`);
+    if (spec?.successfulJobsHistoryLimit === undefined || spec?.failedJobsHistoryLimit === undefined)
+      out.push(`${id}: job history limits not set`);
+  }
+  for (const j of objects.filter((o) => o.kind === "Job"))
+    if ((j.spec as Any)?.activeDeadlineSeconds === undefined) out.push(`${objectId(j)}: activeDeadlineSeconds not set`);
+
+  // Every ConfigMap, Secret key source and PVC a pod mounts must be one the render creates (except the
+  // Secret, which is created from the environment).
+  for (const p of pods) {
+    for (const v of (p.pod?.volumes ?? []) as Any[]) {
+      if (v.configMap && !objects.some((o) => o.kind === "ConfigMap" && o.metadata.name === v.configMap.name))
+        out.push(`${objectId(p.owner)}: volume ${v.name} mounts ConfigMap ${v.configMap.name}, which is not rendered`);
+      const claim = v.persistentVolumeClaim?.claimName;
+      if (claim && !objects.some((o) => o.kind === "PersistentVolumeClaim" && o.metadata.name === claim))
+        out.push(`${objectId(p.owner)}: volume ${v.name} uses PVC ${claim}, which is not rendered`);
+    }
+  }
+  return out;
+}
