@@ -1,0 +1,148 @@
+// Streaming CSV reader for GTFS (RFC 4180 plus the usual real-world deviations): UTF-8 BOM, CRLF or LF,
+// quoted fields with embedded commas, quotes and newlines, blank lines. Records come out in batches
+// because a per-record `await` would dominate the cost on multi-million-row files.
+
+export interface CsvRecord {
+  fields: string[];
+  /** Physical line where the record starts (1-based). */
+  line: number;
+}
+
+const QUOTE = 34; // "
+const COMMA = 44;
+const CR = 13;
+const LF = 10;
+
+export class CsvParser {
+  private buf = "";
+  private line = 1;
+  private started = false;
+
+  /** Parses as much of `text` as forms complete records; keeps the rest for the next call. */
+  push(text: string, out: CsvRecord[]): void {
+    if (!this.started) {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    this.buf = this.buf.length ? this.buf + text : text;
+    this.parse(out, false);
+  }
+
+  /** Flushes the last record (a file need not end with a newline). */
+  end(out: CsvRecord[]): void {
+    this.parse(out, true);
+    this.buf = "";
+  }
+
+  private parse(out: CsvRecord[], final: boolean): void {
+    const buf = this.buf;
+    const len = buf.length;
+    let pos = 0;
+    // Position of the next quote at or after `pos`; searched again only once passed (else O(n²) per chunk).
+    let quote = -2;
+    while (pos < len) {
+      let nl = buf.indexOf("\n", pos);
+      if (nl < 0) {
+        if (!final) break;
+        nl = len;
+      }
+      const lineEnd = nl > pos && buf.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+      if (quote !== -1 && quote < pos) quote = buf.indexOf('"', pos);
+      if (quote < 0 || quote >= lineEnd) {
+        // Fast path: a line without quotes is one record.
+        if (lineEnd > pos) out.push({ fields: buf.slice(pos, lineEnd).split(","), line: this.line });
+        this.line++;
+        pos = nl + 1;
+        continue;
+      }
+      const next = this.parseQuoted(buf, pos, final, out);
+      if (next < 0) break; // incomplete quoted field: wait for more data
+      pos = next;
+    }
+    this.buf = pos >= len ? "" : buf.slice(pos);
+  }
+
+  /** Character-level parse of one record starting at `pos`; returns the next position or -1 if incomplete. */
+  private parseQuoted(buf: string, pos: number, final: boolean, out: CsvRecord[]): number {
+    const len = buf.length;
+    const fields: string[] = [];
+    const startLine = this.line;
+    let lines = 0;
+    let i = pos;
+    for (;;) {
+      let value = "";
+      if (buf.charCodeAt(i) === QUOTE) {
+        let j = i + 1;
+        for (;;) {
+          const k = buf.indexOf('"', j);
+          if (k < 0) {
+            if (!final) return -1;
+            value += buf.slice(j); // unterminated quote at EOF: take the rest
+            i = len;
+            break;
+          }
+          value += buf.slice(j, k);
+          if (buf.charCodeAt(k + 1) === QUOTE) {
+            value += '"';
+            j = k + 2;
+            continue;
+          }
+          if (k + 1 >= len && !final) return -1; // cannot tell yet whether `""` follows
+          i = k + 1;
+          break;
+        }
+        for (let n = value.indexOf("\n"); n >= 0; n = value.indexOf("\n", n + 1)) lines++;
+        // Tolerate garbage between the closing quote and the delimiter (`"a"b,` → `ab`).
+        while (i < len) {
+          const c = buf.charCodeAt(i);
+          if (c === COMMA || c === LF || c === CR) break;
+          value += buf[i];
+          i++;
+        }
+      } else {
+        const start = i;
+        while (i < len) {
+          const c = buf.charCodeAt(i);
+          if (c === COMMA || c === LF || c === CR) break;
+          i++;
+        }
+        value = buf.slice(start, i);
+      }
+      fields.push(value);
+      if (i >= len) {
+        if (!final) return -1;
+        break;
+      }
+      const c = buf.charCodeAt(i);
+      if (c === COMMA) {
+        i++;
+        continue;
+      }
+      if (c === CR) {
+        if (i + 1 >= len && !final) return -1;
+        i++;
+        if (buf.charCodeAt(i) === LF) i++;
+      } else i++; // LF
+      break;
+    }
+    out.push({ fields, line: startLine });
+    this.line += 1 + lines;
+    return i;
+  }
+}
+
+/** Decodes UTF-8 chunks and yields batches of records. */
+export async function* readCsv(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<CsvRecord[]> {
+  const decoder = new TextDecoder("utf-8");
+  const parser = new CsvParser();
+  for await (const chunk of chunks) {
+    const out: CsvRecord[] = [];
+    parser.push(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }), out);
+    if (out.length) yield out;
+  }
+  const out: CsvRecord[] = [];
+  const tail = decoder.decode();
+  if (tail) parser.push(tail, out);
+  parser.end(out);
+  if (out.length) yield out;
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { CsvParser, type CsvRecord, readCsv } from "../../src/modules/gtfs/csv";
+
+async function parseChunks(chunks: (string | Uint8Array)[]): Promise<CsvRecord[]> {
+  async function* gen() {
+    yield* chunks;
+  }
+  const out: CsvRecord[] = [];
+  for await (const batch of readCsv(gen())) out.push(...batch);
+  return out;
+}
+
+/** Splits text at every possible position pair to prove chunk boundaries never change the result. */
+function everySplit(text: string): string[][] {
+  const splits: string[][] = [];
+  for (let i = 0; i <= text.length; i++) splits.push([text.slice(0, i), text.slice(i)]);
+  return splits;
+}
+
+describe("CSV reader", () => {
+  it("handles a BOM, CRLF, quoted commas, doubled quotes and embedded newlines", async () => {
+    const bytes = new Uint8Array([
+      0xef,
+      0xbb,
+      0xbf,
+      ...new TextEncoder().encode('id,name\r\n1,"a, b"\r\n2,"say ""hi"""\r\n3,"two\r\nlines"\r\n4,plain'),
+    ]);
+    const recs = await parseChunks([bytes]);
+    expect(recs.map((r) => r.fields)).toEqual([
+      ["id", "name"],
+      ["1", "a, b"],
+      ["2", 'say "hi"'],
+      ["3", "two\r\nlines"],
+      ["4", "plain"],
+    ]);
+    expect(recs.map((r) => r.line)).toEqual([1, 2, 3, 4, 6]);
+  });
+
+  it("gives the same records whatever the chunk boundaries (including inside quotes and CRLF)", async () => {
+    const text = 'a,b,c\r\n"x,1","y""",z\r\n\r\n"",,"p\nq"\nlast,"row",end\r\n';
+    const expected = [
+      ["a", "b", "c"],
+      ["x,1", 'y"', "z"],
+      ["", "", "p\nq"],
+      ["last", "row", "end"],
+    ];
+    for (const parts of everySplit(text)) {
+      const recs = await parseChunks(parts);
+      expect(recs.map((r) => r.fields)).toEqual(expected);
+      expect(recs.map((r) => r.line)).toEqual([1, 2, 4, 6]);
+    }
+  });
+
+  it("splits multi-byte UTF-8 characters across chunks correctly", async () => {
+    const bytes = new TextEncoder().encode("name\nZürich Straße\nSão Paulo\n");
+    const recs = await parseChunks([bytes.subarray(0, 7), bytes.subarray(7, 8), bytes.subarray(8)]);
+    expect(recs.map((r) => r.fields[0])).toEqual(["name", "Zürich Straße", "São Paulo"]);
+  });
+
+  it("parses incrementally without losing a record that has no trailing newline", () => {
+    const p = new CsvParser();
+    const out: CsvRecord[] = [];
+    p.push("a,b\n1,", out);
+    expect(out.map((r) => r.fields)).toEqual([["a", "b"]]);
+    p.push("2", out);
+    p.end(out);
+    expect(out.map((r) => r.fields)).toEqual([
+      ["a", "b"],
+      ["1", "2"],
+    ]);
+  });
+});
