@@ -1,0 +1,103 @@
+// Runs the real service (`bun src/main.ts serve`) as a child process on a free port, for tests that
+// need a real HTTP server, signals or process exit codes. Works under both test runners.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { freePort } from "./processes";
+
+export const REPO_ROOT = resolve(import.meta.dirname ?? __dirname, "../..");
+export const BUN = join(REPO_ROOT, "node_modules", ".bin", "bun");
+export const MAIN = join(REPO_ROOT, "src", "main.ts");
+
+export interface AppServer {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything the process wrote so far (stdout + stderr). */
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process has ended. */
+  exited: Promise<number | string>;
+  /** Sends SIGTERM and waits for exit. */
+  stop(): Promise<number | string>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>;
+  args?: string[];
+  /** Wait until /health answers (default true). */
+  waitForHealth?: boolean;
+}
+
+/** Environment for a child: inherits PATH etc., drops the parent's service URLs unless given. */
+export function childEnv(env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ["DATABASE_URL", "REDIS_URL", "API_KEY", "API_SECRET", "LOG_FILE", "CONFIG_FILE", "NODE_ENV"]) delete base[k];
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete base[k];
+    else base[k] = v;
+  }
+  return base;
+}
+
+export async function startAppServer(options: StartOptions = {}): Promise<AppServer> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), "tapi-app-"));
+  const child = spawn(BUN, [MAIN, "serve", ...(options.args ?? [])], {
+    cwd: REPO_ROOT,
+    env: childEnv({ HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "info", ...options.env }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (c) => {
+    out += c;
+  });
+  child.stderr?.on("data", (c) => {
+    out += c;
+  });
+  const exited = new Promise<number | string>((resolveExit) => {
+    child.once("exit", (code, signal) => {
+      rmSync(dataDir, { recursive: true, force: true });
+      resolveExit(code ?? signal ?? "unknown");
+    });
+  });
+  const server: AppServer = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    child,
+    output: () => out,
+    exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+  if (options.waitForHealth !== false) {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
+      try {
+        const res = await fetch(`${server.url}/health`);
+        if (res.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        await server.stop();
+        throw new Error(`server did not answer /health within 30 s:\n${out}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return server;
+}
+
+/** Polls `check` until it returns true or the deadline passes; returns the elapsed milliseconds. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check().catch(() => false)) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

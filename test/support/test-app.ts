@@ -1,0 +1,57 @@
+// Builds the real app in-process on the embedded database and in-process cache (or given ones).
+import { Writable } from "node:stream";
+import pino from "pino";
+import { createApp } from "../../src/app";
+import type { Cache } from "../../src/cache/cache";
+import { createMemoryCache } from "../../src/cache/memory-cache";
+import { loadConfig } from "../../src/config/load";
+import type { Config } from "../../src/config/schema";
+import { type Database, openDatabase } from "../../src/db/database";
+import { migrateToLatest } from "../../src/db/migrate";
+import { createFetchHandler } from "../../src/http/fetch-handler";
+import { Lifecycle } from "../../src/lifecycle";
+
+export interface TestApp {
+  config: Config;
+  database: Database;
+  cache: Cache;
+  lifecycle: Lifecycle;
+  /** The full request path: fetch handler (ids, limits, timeout, access log) + app. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  logLines(): Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export async function createTestApp(
+  env: Record<string, string> = {},
+  overrides: { database?: Database; cache?: Cache; migrate?: boolean } = {},
+): Promise<TestApp> {
+  const config = loadConfig({ env: { DATA_DIR: ":memory:", NODE_ENV: "test", ...env }, file: "config.yaml" });
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...chunk.toString().split("\n").filter(Boolean));
+      cb();
+    },
+  });
+  const logger = pino({ level: "info" }, sink);
+  const database = overrides.database ?? (await openDatabase(config, logger));
+  if (overrides.migrate !== false) await migrateToLatest(database.db);
+  const cache = overrides.cache ?? createMemoryCache(1000);
+  const lifecycle = new Lifecycle();
+  const requestRoutes = new WeakMap<Request, string>();
+  const app = createApp({ config, logger, database, cache, lifecycle, requestRoutes });
+  const handler = createFetchHandler(app, { config, logger, lifecycle, requestRoutes });
+  return {
+    config,
+    database,
+    cache,
+    lifecycle,
+    fetch: (path, init) => handler(new Request(`http://localhost${path}`, init)),
+    logLines: () => lines.map((l) => JSON.parse(l)),
+    async close() {
+      if (!overrides.database) await database.close();
+      await cache.close();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, databaseTarget, loadConfig, redisTarget } from "../../src/config/load";
+
+const dir = mkdtempSync(join(tmpdir(), "tapi-config-"));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+const empty = file("empty.yaml", "");
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("configuration", () => {
+  it("defaults to 0.0.0.0:8000, 30 s timeout, embedded database and in-process cache", () => {
+    const config = loadConfig({ env: {}, file: empty });
+    expect(config.api).toMatchObject({ host: "0.0.0.0", port: 8000, timeout: 30 });
+    expect(databaseTarget(config)).toEqual({ kind: "embedded", dir: "./data" });
+    expect(redisTarget(config)).toBeUndefined();
+    expect(config.app.log_level).toBe("info");
+  });
+
+  it("reads the repository's config.yaml (the operations design's sections)", () => {
+    const config = loadConfig({ env: {}, file: "config.yaml" });
+    expect(config.app.name).toBe("transportation-api");
+    expect(config.database).toMatchObject({ name: "transportation_db", pool_size: 10, max_overflow: 20 });
+    expect(config.redis).toMatchObject({ port: 6379, db: 0, max_connections: 100 });
+  });
+
+  it("lets the environment override the file", () => {
+    const path = file("c.yaml", "api:\n  port: 9000\napp:\n  log_level: INFO\n");
+    const config = loadConfig({
+      file: path,
+      env: {
+        PORT: "8123",
+        LOG_LEVEL: "WARNING",
+        DATABASE_URL: "postgres://u:p@db:5432/x",
+        REDIS_URL: "redis://cache:6379/2",
+        API_KEY: "k".repeat(16),
+        LOG_FILE: "/var/log/transportation/api.log",
+        APP_VERSION: "1.4.0",
+        GIT_COMMIT: "abc123",
+      },
+    });
+    expect(config.api.port).toBe(8123);
+    expect(config.app.log_level).toBe("warn");
+    expect(config.app.log_file).toBe("/var/log/transportation/api.log");
+    expect(databaseTarget(config)).toEqual({ kind: "postgres", url: "postgres://u:p@db:5432/x" });
+    expect(redisTarget(config)).toBe("redis://cache:6379/2");
+    expect(config.app).toMatchObject({ version: "1.4.0", commit: "abc123", build_time: "unknown" });
+  });
+
+  it("builds server URLs from database.host and redis.host when no URL is given", () => {
+    const path = file("hosts.yaml", "database:\n  host: postgres\nredis:\n  host: redis\n  db: 3\n");
+    const config = loadConfig({ env: {}, file: path });
+    expect(databaseTarget(config)).toEqual({ kind: "postgres", url: "postgres://postgres:5432/transportation_db" });
+    expect(redisTarget(config)).toBe("redis://redis:6379/3");
+  });
+
+  it("CONFIG_FILE selects the file", () => {
+    const path = file("alt.yaml", "api:\n  timeout: 5\n");
+    expect(loadConfig({ env: { CONFIG_FILE: path } }).api.timeout).toBe(5);
+  });
+
+  it("names the key and the problem for bad values", () => {
+    expect(errorOf(() => loadConfig({ env: { PORT: "abc" }, file: empty })).message).toBe(
+      "invalid configuration: PORT: must be a whole number",
+    );
+    expect(errorOf(() => loadConfig({ env: { PORT: "70000" }, file: empty })).message).toMatch(
+      /^invalid configuration: PORT \(api\.port\): .*65535/,
+    );
+    const bad = file("bad.yaml", "database:\n  pool_size: -1\n");
+    expect(errorOf(() => loadConfig({ env: {}, file: bad })).message).toMatch(
+      /^invalid configuration: database\.pool_size: .*1/,
+    );
+    const typo = file("typo.yaml", "database:\n  pool_sise: 5\n");
+    expect(errorOf(() => loadConfig({ env: {}, file: typo })).message).toBe(
+      "invalid configuration: database.pool_sise: unknown key",
+    );
+    const notYaml = file("broken.yaml", "api: [1, 2\n");
+    expect(errorOf(() => loadConfig({ env: {}, file: notYaml })).key).toBe("CONFIG_FILE");
+  });
+
+  it("refuses an unreadable config file it was told to use", () => {
+    const err = errorOf(() => loadConfig({ env: { CONFIG_FILE: join(dir, "missing.yaml") } }));
+    expect(err.message).toMatch(/^invalid configuration: CONFIG_FILE: cannot read .*missing\.yaml \(ENOENT\)$/);
+  });
+
+  it("requires API_KEY in production and never prints secrets", () => {
+    expect(errorOf(() => loadConfig({ env: { NODE_ENV: "production" }, file: empty })).message).toBe(
+      "invalid configuration: API_KEY: is required when NODE_ENV=production",
+    );
+    const secret = "hunter2-very-secret-password";
+    const badUrl = errorOf(() => loadConfig({ env: { DATABASE_URL: `mysql://u:${secret}@h/db` }, file: empty }));
+    expect(badUrl.message).toBe("invalid configuration: DATABASE_URL: must use postgres: or postgresql:");
+    expect(badUrl.message).not.toContain(secret);
+    const shortKey = errorOf(() => loadConfig({ env: { API_KEY: "short" }, file: empty }));
+    expect(shortKey.message).toBe("invalid configuration: API_KEY (api.api_key): invalid value");
+    expect(shortKey.message).not.toContain("short\"");
+    expect(loadConfig({ env: { NODE_ENV: "production", API_KEY: "k".repeat(20) }, file: empty }).env).toBe(
+      "production",
+    );
+  });
+});

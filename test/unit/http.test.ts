@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load";
+import { createFetchHandler } from "../../src/http/fetch-handler";
+import { Lifecycle } from "../../src/lifecycle";
+import { createTestApp, type TestApp } from "../support/test-app";
+import pino from "pino";
+
+const KEY = "test-key-0123456789";
+
+describe("HTTP surface", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ API_KEY: KEY, APP_VERSION: "9.8.7", GIT_COMMIT: "deadbeef", BUILD_TIME: "2026-01-02T03:04:05Z" });
+  });
+  afterAll(() => t.close());
+
+  it("GET /health is liveness only", async () => {
+    const res = await t.fetch("/health");
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toEqual({ status: "healthy", timestamp: expect.any(String), version: "9.8.7" });
+    expect(Number.isNaN(Date.parse(body.timestamp))).toBe(false);
+  });
+
+  it("GET /ready reports each dependency; unconfigured ones do not fail readiness", async () => {
+    const res = await t.fetch("/ready");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ready", checks: { database: "embedded", redis: "disabled" } });
+  });
+
+  it("GET /version reports the build", async () => {
+    expect(await (await t.fetch("/version")).json()).toEqual({
+      version: "9.8.7",
+      commit: "deadbeef",
+      build_time: "2026-01-02T03:04:05Z",
+    });
+  });
+
+  it("serves the OpenAPI document and Swagger UI publicly", async () => {
+    const doc = await (await t.fetch("/swagger/json")).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/health", "/ready", "/version"]));
+    const ui = await t.fetch("/swagger");
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get("content-type")).toContain("text/html");
+  });
+
+  it("requires the API key on /v1 and accepts both header forms", async () => {
+    for (const headers of [{}, { "x-api-key": "wrong-key-000000000" }, { authorization: "Basic abc" }]) {
+      const res = await t.fetch("/v1/anything", { headers });
+      expect(res.status).toBe(401);
+      expect((await res.json()).error.code).toBe("UNAUTHORIZED");
+    }
+    for (const headers of [{ "x-api-key": KEY }, { authorization: `Bearer ${KEY}` }]) {
+      const res = await t.fetch("/v1/no-such-thing", { headers });
+      expect(res.status).toBe(404); // past auth, then not found
+    }
+  });
+
+  it("answers every failure with one JSON error shape and the right status", async () => {
+    const notFound = await t.fetch("/nope");
+    expect(notFound.status).toBe(404);
+    expect(await notFound.json()).toEqual({ error: { code: "NOT_FOUND", message: "no route for GET /nope" } });
+
+    const wrongMethod = await t.fetch("/health", { method: "DELETE" });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("GET");
+    expect((await wrongMethod.json()).error.code).toBe("METHOD_NOT_ALLOWED");
+  });
+
+  it("echoes a given X-Request-Id, generates one otherwise, and logs one access line per request", async () => {
+    const given = await t.fetch("/health", { headers: { "x-request-id": "abc-123" } });
+    expect(given.headers.get("x-request-id")).toBe("abc-123");
+    const generated = await t.fetch("/health", { headers: { "x-request-id": "bad id with spaces" } });
+    const id = generated.headers.get("x-request-id");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const access = t.logLines().filter((l) => l.msg === "request" && l.req_id === id);
+    expect(access).toHaveLength(1);
+    expect(access[0]).toMatchObject({ method: "GET", route: "/health", status: 200 });
+    expect(typeof access[0]?.duration_ms).toBe("number");
+  });
+
+  it("/ready turns 503 once shutdown begins", async () => {
+    t.lifecycle.shuttingDown = true;
+    try {
+      const res = await t.fetch("/ready");
+      expect(res.status).toBe(503);
+      const body = await res.json();
+      expect(body.status).toBe("not ready");
+      expect(body.checks.server).toBe("shutting down");
+    } finally {
+      t.lifecycle.shuttingDown = false;
+    }
+  });
+});
+
+describe("request deadline", () => {
+  it("answers 504 when the app does not respond within api.timeout", async () => {
+    const config = loadConfig({ env: {}, file: "config.yaml" });
+    config.api.timeout = 0.05;
+    const lifecycle = new Lifecycle();
+    let release!: () => void;
+    const never = new Promise<Response>((resolve) => {
+      release = () => resolve(new Response("late"));
+    });
+    const handler = createFetchHandler(
+      { handle: () => never },
+      { config, logger: pino({ level: "silent" }), lifecycle, requestRoutes: new WeakMap() },
+    );
+    const res = await handler(new Request("http://localhost/slow"));
+    expect(res.status).toBe(504);
+    expect((await res.json()).error.code).toBe("TIMEOUT");
+    release();
+  });
+});
+
+describe("API key off in development", () => {
+  it("leaves /v1 open and warns", async () => {
+    const t = await createTestApp();
+    try {
+      expect((await t.fetch("/v1/nothing")).status).toBe(404);
+      expect(t.logLines().some((l) => String(l.msg).includes("API_KEY is not set"))).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+});
