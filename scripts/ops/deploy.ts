@@ -1,0 +1,227 @@
+// deploy: ship one released version to one environment and leave it serving — or leave the previous
+// version serving. Steps: render the overlay with the image tag → apply configuration → migration
+// Job → apply the Deployment → `rollout status` with a deadline → readiness gate (/ready + /version).
+// Any failure after the Deployment changed: `rollout undo` to the revision that was live before,
+// wait for it, gate the previous version, annotate, summarise, exit 1.
+import { runCommand } from "./lib/command";
+import { checkGateTarget, clusterSpecs, gateSpecs, kubectlFrom, runGate } from "./lib/gate-options";
+import type { Kubectl } from "./lib/kubectl";
+import { runMigrationJob } from "./lib/migration";
+import { numberOption, type OptionSpec, type Options } from "./lib/options";
+import { imageOf, renderWithImage, toYaml } from "./lib/render";
+import { errorAnnotation, group, info, mask, notice, setOutput, writeSummary } from "./lib/report";
+import { DeploymentRollout, type LiveDeployment, versionOfImage } from "./lib/rollout";
+
+const specs: OptionSpec[] = [
+  { name: "environment", description: "staging or production (names the overlay)", required: true },
+  { name: "image", description: "image repository, e.g. ghcr.io/acme/transportation-api", required: true },
+  { name: "version", description: "release version = image tag, e.g. 1.4.0", required: true },
+  { name: "overlay", description: "kustomize overlay directory (default: deploy/k8s/overlays/<environment>)" },
+  { name: "migration-job", description: "migration Job name in the overlay", default: "transportation-migrate" },
+  { name: "migration-timeout", description: "seconds the migration Job may take", default: "600" },
+  { name: "migration-poll", description: "seconds between migration Job checks", default: "2" },
+  { name: "rollout-timeout", description: "seconds `kubectl rollout status` may wait", default: "300" },
+  { name: "change-cause", description: "CHANGE-CAUSE recorded in the rollout history (default: from the run)" },
+  ...clusterSpecs,
+  ...gateSpecs,
+];
+
+class StepFailure extends Error {
+  constructor(
+    readonly step: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function defaultChangeCause(version: string): string {
+  const e = process.env;
+  const parts = [`deploy ${version}`];
+  if (e.GITHUB_SHA) parts.push(`commit ${e.GITHUB_SHA.slice(0, 12)}`);
+  if (e.GITHUB_ACTOR) parts.push(`by ${e.GITHUB_ACTOR}`);
+  if (e.GITHUB_RUN_ID) parts.push(`run ${e.GITHUB_SERVER_URL}/${e.GITHUB_REPOSITORY}/actions/runs/${e.GITHUB_RUN_ID}`);
+  else parts.push(`from ${process.env.USER ?? "a laptop"}`);
+  return parts.join(", ");
+}
+
+async function renderOverlay(kubectl: Kubectl, options: Options, changeCause: string) {
+  const overlay = options.overlay || `deploy/k8s/overlays/${options.environment}`;
+  // `kubectl kustomize` is local rendering, no cluster involved; the namespace flag is harmless.
+  const rendered = await kubectl.ok(["kustomize", overlay], { echo: false });
+  const manifests = renderWithImage(rendered, {
+    deploymentName: options.deployment!,
+    migrationJobName: options["migration-job"]!,
+    image: options.image!,
+    tag: options.version!,
+    changeCause,
+  });
+  for (const value of manifests.secretValues) mask(value);
+  info(`rendered ${overlay}: ${manifests.objects.join(", ")}`);
+  info(`image: ${imageOf(manifests.deployment, options.deployment!)}`);
+  return manifests;
+}
+
+async function deploy(options: Options): Promise<number> {
+  checkGateTarget(options);
+  const kubectl = kubectlFrom(options);
+  const rollout = new DeploymentRollout(kubectl, options.deployment!);
+  const version = options.version!.replace(/^v/, "");
+  const target = `${options.image}:${options.version}`;
+  const env = options.environment!;
+
+  const before = await group("Live state before the deploy", async () => {
+    const live = await rollout.live();
+    info(live ? `live: revision ${live.revision}, image ${live.image}` : "no Deployment yet (first deploy)");
+    if (live) info(await rollout.historyText());
+    return live;
+  });
+  if (before?.revision !== undefined) setOutput("previous-revision", before.revision);
+
+  let step = "render";
+  try {
+    const manifests = await group("Render the overlay", () =>
+      renderOverlay(kubectl, options, options["change-cause"] || defaultChangeCause(version)),
+    );
+    step = "apply configuration";
+    if (manifests.config.length > 0) {
+      await group("Apply configuration", () => kubectl.ok(["apply", "-f", "-"], { input: toYaml(manifests.config) }));
+    }
+    step = "migration";
+    if (manifests.migrationJob) {
+      const job = manifests.migrationJob;
+      const result = await group("Run the migration Job", () =>
+        runMigrationJob(kubectl, options["migration-job"]!, toYaml([job]), {
+          timeoutSeconds: numberOption(options, "migration-timeout"),
+          pollMs: numberOption(options, "migration-poll") * 1000,
+        }),
+      );
+      if (!result.ok) throw new StepFailure(step, result.message);
+      info(result.message);
+    } else notice(`the overlay has no Job ${options["migration-job"]}; no migration run`);
+    step = "apply deployment";
+    await group("Apply the Deployment", () =>
+      kubectl.ok(["apply", "-f", "-"], { input: toYaml([manifests.deployment]) }),
+    );
+    step = "rollout";
+    const status = await group("Wait for the rollout", () => rollout.status(numberOption(options, "rollout-timeout")));
+    if (!status.ok) throw new StepFailure(step, status.message);
+    step = "readiness gate";
+    const gate = await runGate(kubectl, options, version, `Readiness gate for ${version}`);
+    if (!gate.ok) throw new StepFailure(step, gate.reason);
+
+    const live = await rollout.live();
+    setOutputs("deployed", live, false);
+    await writeSummary({
+      title: `✅ ${version} deployed to ${env}`,
+      facts: [
+        ["Image", target],
+        ["Live revision", String(live?.revision ?? "?")],
+        ["Previous revision", before ? `${before.revision} (${before.image})` : "none (first deploy)"],
+        ["Readiness gate", gate.reason],
+      ],
+      sections: [["Rollout history", await rollout.historyText()]],
+    });
+    return 0;
+  } catch (err) {
+    const failedStep = err instanceof StepFailure ? err.step : step;
+    return await recover(rollout, kubectl, options, before, failedStep, (err as Error).message);
+  }
+}
+
+/** After a failed step: put the previous revision back if the Deployment changed, and prove it serves. */
+async function recover(
+  rollout: DeploymentRollout,
+  kubectl: Kubectl,
+  options: Options,
+  before: LiveDeployment | undefined,
+  step: string,
+  reason: string,
+): Promise<number> {
+  const env = options.environment!;
+  const version = options.version!.replace(/^v/, "");
+  const failure = `Deploy of ${version} to ${env} failed at ${step}: ${reason}`;
+  info(failure);
+  const now = await rollout.live().catch(() => undefined);
+  const changed = now?.revision !== before?.revision;
+  let rollbackNote: string;
+  let rolledBack = false;
+  let recovered = true;
+
+  if (!before || before.revision === undefined) {
+    rollbackNote = "nothing to roll back to (first deploy); the new Deployment is left as it is";
+    recovered = false;
+  } else if (!changed) {
+    rollbackNote = `the Deployment was not changed; revision ${before.revision} (${before.image}) is still live`;
+  } else {
+    const to = before.revision;
+    rollbackNote = await group(`Roll back to revision ${to}`, async () => {
+      try {
+        await rollout.undo(to);
+        rolledBack = true;
+        const status = await rollout.status(numberOption(options, "rollout-timeout"));
+        if (!status.ok) {
+          recovered = false;
+          return `rolled back to revision ${to}, but that rollout did not finish: ${status.message}`;
+        }
+        return `rolled back: revision ${to} (${before.image}) is live again`;
+      } catch (err) {
+        recovered = false;
+        return `ROLLBACK FAILED: ${(err as Error).message}`;
+      }
+    });
+  }
+
+  // Prove the version that is live now actually serves (also when nothing was changed).
+  const after = await rollout.live().catch(() => undefined);
+  const liveVersion = versionOfImage(after?.image);
+  let gateNote = "not run";
+  if (recovered && after) {
+    const gate = await runGate(
+      kubectl,
+      options,
+      liveVersion,
+      `Readiness gate for the live version ${liveVersion ?? ""}`,
+    );
+    gateNote = gate.reason;
+    if (!gate.ok) recovered = false;
+  }
+
+  const live = after ? `revision ${after.revision} (${after.image})` : "unknown";
+  errorAnnotation(
+    `${failure}. ${rollbackNote}. Live now: ${live}${recovered ? ", serving" : " — NOT confirmed serving, act now"}.`,
+    recovered
+      ? `Deploy to ${env} failed - previous version serving`
+      : `Deploy to ${env} failed - service NOT confirmed`,
+  );
+  setOutputs(rolledBack ? "rolled-back" : "failed", after, rolledBack);
+  await writeSummary({
+    title: recovered
+      ? `❌ ${version} not deployed to ${env} — previous version serving`
+      : `🚨 ${version} failed on ${env} — service not confirmed healthy`,
+    facts: [
+      ["Failed step", step],
+      ["Why", reason],
+      ["Recovery", rollbackNote],
+      ["Live now", live],
+      ["Readiness gate (live version)", gateNote],
+    ],
+    sections: [["Rollout history", await rollout.historyText()]],
+  });
+  return 1;
+}
+
+function setOutputs(result: string, live: LiveDeployment | undefined, rolledBack: boolean): void {
+  setOutput("result", result);
+  setOutput("rolled-back", rolledBack);
+  setOutput("revision", live?.revision ?? "");
+  setOutput("live-image", live?.image ?? "");
+  setOutput("live-version", versionOfImage(live?.image) ?? "");
+}
+
+await runCommand(
+  "deploy",
+  "Deploy a released version; roll back automatically when it does not become ready.",
+  specs,
+  deploy,
+);

@@ -1,0 +1,246 @@
+// Runs the ops commands the way a workflow step does (bun, GITHUB_* files, @actions/core) against the
+// fake kubectl on PATH and a stand-in for the cluster's Service: an HTTP server that answers /ready
+// and /version for whatever image the fake Deployment currently runs.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { renderWithImage, toYaml } from "../../scripts/ops/lib/render";
+
+export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+export const fakeKubectlDir = join(repoRoot, "test/ops/fake-kubectl");
+export const fixtureOverlay = join(repoRoot, "test/ops/fixtures/overlay");
+export const bunBin = join(repoRoot, "node_modules/.bin/bun");
+export const IMAGE = "ghcr.io/acme/transportation-api";
+
+export interface ImageBehaviour {
+  rollout?: "succeed" | "stall" | "timeout";
+  migration?: "complete" | "fail";
+  /** The pods never pass /ready. */
+  ready?: boolean;
+  /** /version reports this instead of the image tag (a mis-tagged build). */
+  reportsVersion?: string;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+interface FakeState {
+  deployment?: { revision: number };
+  revisions: Array<{ revision: number; template: { spec: { containers: Array<{ image: string }> } } }>;
+}
+
+export class FakeCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), "tapi-fake-kube-"));
+  private behaviours: Record<string, ImageBehaviour> = {};
+  private server: Server | undefined;
+  url = "";
+
+  async start(): Promise<void> {
+    this.writeBehaviour();
+    this.server = createServer((req, res) => {
+      const image = this.liveImage();
+      const b = image ? (this.behaviours[image] ?? {}) : {};
+      const version = b.reportsVersion ?? image?.split(":").pop();
+      res.setHeader("content-type", "application/json");
+      if (req.url === "/ready") {
+        const ready = image !== undefined && b.ready !== false;
+        res.statusCode = ready ? 200 : 503;
+        res.end(
+          JSON.stringify({ status: ready ? "ready" : "not ready", checks: { database: ready ? "ok" : "error" } }),
+        );
+      } else if (req.url === "/version" && image) {
+        res.end(JSON.stringify({ version, commit: "abc123", build_time: "2026-01-01T00:00:00Z" }));
+      } else {
+        res.statusCode = 404;
+        res.end(JSON.stringify({ error: { code: "NOT_FOUND", message: "no route" } }));
+      }
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    const addr = this.server.address();
+    this.url = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  behave(tag: string, behaviour: ImageBehaviour): void {
+    this.behaviours[`${IMAGE}:${tag}`] = behaviour;
+    this.writeBehaviour();
+  }
+
+  private writeBehaviour(): void {
+    writeFileSync(join(this.dir, "behaviour.json"), JSON.stringify({ images: this.behaviours }));
+  }
+
+  state(): FakeState {
+    const p = join(this.dir, "state.json");
+    return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : { revisions: [] };
+  }
+
+  liveImage(): string | undefined {
+    const s = this.state();
+    const live = s.revisions.find((r) => r.revision === s.deployment?.revision);
+    return live?.template.spec.containers[0]?.image;
+  }
+
+  liveRevision(): number | undefined {
+    return this.state().deployment?.revision;
+  }
+
+  /** revision → image tag, as the fake's history holds it. */
+  history(): Record<number, string> {
+    const entries = this.state().revisions.map((r) => [
+      r.revision,
+      r.template.spec.containers[0]!.image.split(":").pop(),
+    ]);
+    return Object.fromEntries(entries);
+  }
+
+  /** kubectl invocations so far, without the --namespace scope (checked separately). */
+  calls(): string[][] {
+    const p = join(this.dir, "calls.jsonl");
+    if (!existsSync(p)) return [];
+    return readFileSync(p, "utf8")
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as string[]);
+  }
+
+  clearCalls(): void {
+    writeFileSync(join(this.dir, "calls.jsonl"), "");
+  }
+
+  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    const clean: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env))
+      if (!k.startsWith("INPUT_") && !k.startsWith("GITHUB_")) clean[k] = v;
+    return {
+      ...clean,
+      PATH: [fakeKubectlDir, join(repoRoot, "node_modules/.bin"), process.env.PATH ?? ""].join(delimiter),
+      BUN: bunBin,
+      KUBECTL: "",
+      FAKE_KUBECTL_STATE: this.dir,
+      FAKE_CLUSTER_URL: this.url,
+      ...extra,
+    };
+  }
+
+  /** Seeds the revision history: one `kubectl apply` of the fixture Deployment per tag, oldest first. */
+  async seed(...tags: string[]): Promise<void> {
+    const rendered = readFileSync(join(fixtureOverlay, "manifests.yaml"), "utf8");
+    for (const tag of tags) {
+      const { deployment } = renderWithImage(rendered, {
+        deploymentName: "transportation-api",
+        migrationJobName: "transportation-migrate",
+        image: IMAGE,
+        tag,
+        changeCause: `deploy ${tag}`,
+      });
+      const r = await runProcess(join(fakeKubectlDir, "kubectl"), ["apply", "-f", "-"], {
+        env: this.env(),
+        input: toYaml([deployment]),
+      });
+      if (r.code !== 0) throw new Error(`seeding ${tag} failed: ${r.stderr}`);
+    }
+    this.clearCalls();
+  }
+
+  /** Runs `bun scripts/ops/<command>.ts` as an Actions step would. */
+  async run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+    const work = mkdtempSync(join(tmpdir(), "tapi-step-"));
+    const outputFile = join(work, "output");
+    const summaryFile = join(work, "summary");
+    writeFileSync(outputFile, "");
+    writeFileSync(summaryFile, "");
+    const result = await runProcess(bunBin, [join(repoRoot, `scripts/ops/${command}.ts`), ...args], {
+      cwd: repoRoot,
+      env: this.env({ GITHUB_ACTIONS: "true", GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, ...env }),
+    });
+    const outputs = parseOutputFile(readFileSync(outputFile, "utf8"));
+    const summary = readFileSync(summaryFile, "utf8");
+    rmSync(work, { recursive: true, force: true });
+    return { ...result, outputs, summary };
+  }
+}
+
+export function deployArgs(cluster: FakeCluster, tag: string, extra: string[] = []): string[] {
+  return [
+    "--environment",
+    "staging",
+    "--image",
+    IMAGE,
+    "--version",
+    tag,
+    "--overlay",
+    fixtureOverlay,
+    "--url",
+    cluster.url,
+    "--interval",
+    "0.05",
+    "--gate-timeout",
+    "2",
+    "--migration-poll",
+    "0.05",
+    ...extra,
+  ];
+}
+
+export function runProcess(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? repoRoot, env: opts.env ?? process.env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on("error", (err) => resolve({ code: 127, stdout, stderr: stderr + err.message }));
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** GITHUB_OUTPUT as @actions/core writes it: `name<<delimiter\nvalue\ndelimiter`. */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
+    if (m) {
+      const value: string[] = [];
+      for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i]!);
+      outputs[m[1]!] = value.join("\n");
+    } else if (lines[i]!.includes("=")) {
+      const eq = lines[i]!.indexOf("=");
+      outputs[lines[i]!.slice(0, eq)] = lines[i]!.slice(eq + 1);
+    }
+  }
+  return outputs;
+}
+
+/** The command words of each call (drops flags), e.g. ["rollout", "undo", "deployment/transportation-api"]. */
+export function verbs(calls: string[][]): string[] {
+  return calls.map((c) =>
+    c
+      .filter((a) => !a.startsWith("-") && !/^(transportation-system|-)$/.test(a))
+      .slice(0, 2)
+      .join(" "),
+  );
+}
