@@ -1,0 +1,109 @@
+// Runs inside the image build, after `bun install --production` in /app:
+// 1. Checks that every installed package is the exact version package-lock.json records. The lockfile
+//    is npm's; Bun reads it by migrating it in memory, and its --frozen-lockfile does not notice a
+//    package.json that drifted from it, so this check is what makes the image's dependencies frozen.
+// 2. Removes what production never loads (source maps, type declarations, docs, `typescript`), so the
+//    image's own layers stay small.
+// Usage: bun scripts/docker/prepare-modules.ts [dir]   (dir defaults to the current directory)
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const root = process.argv[2] ?? process.cwd();
+const modules = join(root, "node_modules");
+
+// Needed only by @elysiajs/openapi's optional `fromTypes` (type generation at development time), which
+// the service does not use: a 23 MB peer dependency that production never requires.
+const UNUSED_IN_PRODUCTION = ["typescript"];
+const STRIPPED_FILE = /(\.map|\.d\.ts|\.d\.mts|\.d\.cts|\.tsbuildinfo|\.md|\.markdown)$/i;
+
+interface LockPackage {
+  version?: string;
+  name?: string;
+  dev?: boolean;
+  link?: boolean;
+}
+
+function lockedVersions(): Set<string> {
+  const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as {
+    packages?: Record<string, LockPackage>;
+  };
+  const locked = new Set<string>();
+  for (const [path, entry] of Object.entries(lock.packages ?? {})) {
+    if (!path || !entry.version) continue;
+    const name = entry.name ?? path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length);
+    locked.add(`${name}@${entry.version}`);
+  }
+  return locked;
+}
+
+/** Every package directory under node_modules, nested ones included. */
+function installedPackages(dir: string, found: { dir: string; name: string; version: string }[] = []) {
+  if (!existsSync(dir)) return found;
+  for (const entry of readdirSync(dir)) {
+    if (entry.startsWith(".")) continue;
+    const path = join(dir, entry);
+    if (entry.startsWith("@")) {
+      for (const scoped of readdirSync(path)) visit(join(path, scoped));
+    } else visit(path);
+  }
+  return found;
+
+  function visit(pkgDir: string) {
+    if (lstatSync(pkgDir).isSymbolicLink()) return;
+    const manifest = join(pkgDir, "package.json");
+    if (existsSync(manifest)) {
+      const { name, version } = JSON.parse(readFileSync(manifest, "utf8")) as { name: string; version: string };
+      found.push({ dir: pkgDir, name, version });
+    }
+    installedPackages(join(pkgDir, "node_modules"), found);
+  }
+}
+
+function sizeOf(path: string): number {
+  const stat = lstatSync(path);
+  if (!stat.isDirectory()) return stat.size;
+  return readdirSync(path).reduce((sum, entry) => sum + sizeOf(join(path, entry)), 0);
+}
+
+function strip(dir: string): number {
+  let removed = 0;
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    const stat = lstatSync(path);
+    if (stat.isDirectory()) removed += strip(path);
+    else if (STRIPPED_FILE.test(entry) && !/^license/i.test(entry)) {
+      removed += statSync(path).size;
+      rmSync(path);
+    }
+  }
+  return removed;
+}
+
+const locked = lockedVersions();
+const installed = installedPackages(modules);
+const drifted = installed.filter((p) => !locked.has(`${p.name}@${p.version}`));
+if (drifted.length > 0) {
+  console.error(
+    `node_modules differs from package-lock.json (run \`npm install\` and commit package-lock.json):\n` +
+      drifted.map((p) => `  ${p.name}@${p.version} is not in the lockfile`).join("\n"),
+  );
+  process.exit(1);
+}
+const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+  dependencies?: Record<string, string>;
+};
+const missing = Object.keys(manifest.dependencies ?? {}).filter((name) => !existsSync(join(modules, name)));
+if (missing.length > 0) {
+  console.error(`production dependencies not installed: ${missing.join(", ")}`);
+  process.exit(1);
+}
+
+const before = sizeOf(modules);
+for (const name of UNUSED_IN_PRODUCTION) rmSync(join(modules, name), { recursive: true, force: true });
+rmSync(join(modules, ".cache"), { recursive: true, force: true });
+strip(modules);
+const after = sizeOf(modules);
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+console.log(
+  `node_modules: ${installed.length} packages match package-lock.json; ${mb(before)} → ${mb(after)} after pruning`,
+);
