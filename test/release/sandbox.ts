@@ -9,11 +9,15 @@ import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SEMANTIC_RELEASE = join(REPO_ROOT, "node_modules", "semantic-release", "bin", "semantic-release.js");
+const BUN = join(REPO_ROOT, "node_modules", ".bin", "bun");
 
-/** The files a clone needs to release: the config and the modules it loads. */
+/** Per-test timeout for anything that runs semantic-release (several seconds each on a busy 2-core box). */
+export const RELEASE_TIMEOUT = 90_000;
+
+/** The files a clone needs to release: the config, the modules it loads, and the CHANGELOG.md header. */
 function releaseFiles(): string[] {
   const scripts = readdirSync(join(REPO_ROOT, "scripts/release")).filter((f) => f.endsWith(".js") || f.endsWith(".ts"));
-  return ["release.config.js", ...scripts.map((f) => `scripts/release/${f}`)];
+  return ["release.config.js", "CHANGELOG.md", ...scripts.map((f) => `scripts/release/${f}`)];
 }
 
 /**
@@ -133,6 +137,25 @@ export class ReleaseSandbox {
   /** Runs the project's semantic-release (node, --no-ci) in the clone. */
   release(args: string[] = [], extraEnv: Record<string, string> = {}): Promise<RunResult> {
     return runCommand("node", [SEMANTIC_RELEASE, "--no-ci", ...args], this.clone, cleanEnv(extraEnv));
+  }
+
+  /** Runs one of this project's bun scripts (copied into the clone) there, e.g. scripts/release/run.ts. */
+  script(path: string, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<RunResult> {
+    return runCommand(BUN, [path, ...args], this.clone, cleanEnv(extraEnv));
+  }
+
+  /** Records a release made earlier (a tag on the current commit, pushed), to set up a history quickly. */
+  tagExistingRelease(version: string): void {
+    this.git("tag", `v${version}`);
+    this.git("push", "--quiet", "origin", `v${version}`);
+  }
+
+  remoteHead(branch: string): string {
+    return execFileSync("git", ["rev-parse", `refs/heads/${branch}`], {
+      cwd: this.remote,
+      env: cleanEnv(),
+      encoding: "utf8",
+    }).trim();
   }
 
   /** Tags on the remote (what a release published), sorted. */
