@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { Config } from "../config/schema";
 import type { Lifecycle } from "../lifecycle";
 import type { Logger } from "../logging/logger";
+import { createAccessLog } from "../logging/access-log";
 import { errorResponse } from "./errors";
 
 export interface FetchHandlerDeps {
@@ -21,12 +22,14 @@ export function requestIdOf(request: Request): string {
 }
 
 export function createFetchHandler(
-  app: { handle(request: Request): Promise<Response> },
+  app: { fetch(request: Request): Response | Promise<Response> },
   deps: FetchHandlerDeps,
 ): (request: Request) => Promise<Response> {
   const { config, logger, lifecycle, requestRoutes } = deps;
   const timeoutMs = Math.round(config.api.timeout * 1000);
   const bodyLimit = config.api.body_limit;
+  const accessLog = createAccessLog(logger);
+  const withDeadline = createDeadlines(timeoutMs);
 
   return async (incoming) => {
     const started = performance.now();
@@ -43,7 +46,7 @@ export function createFetchHandler(
       if (length > bodyLimit) {
         response = errorResponse(413, "PAYLOAD_TOO_LARGE", `request body exceeds ${bodyLimit} bytes`);
       } else {
-        response = await withDeadline(app.handle(request), timeoutMs);
+        response = await withDeadline(app.fetch(request));
       }
     } catch (err) {
       logger.error({ req_id: requestId, err: { message: (err as Error).message } }, "unhandled request failure");
@@ -53,18 +56,13 @@ export function createFetchHandler(
     }
     response.headers.set("x-request-id", requestId);
     if (lifecycle.shuttingDown) response.headers.set("connection", "close");
-    if (logger.isLevelEnabled("info")) {
-      logger.info(
-        {
-          req_id: requestId,
-          method: request.method,
-          route: requestRoutes.get(request) ?? pathOf(request.url),
-          status: response.status,
-          duration_ms: Math.round((performance.now() - started) * 100) / 100,
-        },
-        "request",
-      );
-    }
+    accessLog({
+      requestId,
+      method: request.method,
+      route: requestRoutes.get(request) ?? pathOf(request.url),
+      status: response.status,
+      durationMs: performance.now() - started,
+    });
     return response;
   };
 }
@@ -81,15 +79,37 @@ function withHeader(request: Request, name: string, value: string): Request {
   }
 }
 
-function withDeadline(pending: Promise<Response>, ms: number): Promise<Response> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<Response>((resolve) => {
-    timer = setTimeout(
-      () => resolve(errorResponse(504, "TIMEOUT", `the request did not complete within ${ms / 1000} s`)),
-      ms,
-    );
-  });
-  return Promise.race([pending, late]).finally(() => clearTimeout(timer));
+/**
+ * Per-request deadlines without a timer per request: one sweep timer resolves every request whose
+ * deadline has passed with a 504 (the handler's own work is bounded by the database statement timeout).
+ */
+function createDeadlines(ms: number) {
+  const pending = new Set<{ at: number; resolve: (r: Response) => void }>();
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+  const sweep = () => {
+    const now = performance.now();
+    for (const p of pending) {
+      if (p.at <= now) {
+        pending.delete(p);
+        p.resolve(errorResponse(504, "TIMEOUT", `the request did not complete within ${ms / 1000} s`));
+      }
+    }
+    if (pending.size === 0 && sweeper) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  };
+  const tick = Math.max(5, Math.min(250, ms / 4));
+  return (work: Response | Promise<Response>): Response | Promise<Response> => {
+    if (work instanceof Response) return work;
+    const entry = { at: performance.now() + ms, resolve: (_: Response) => {} };
+    const late = new Promise<Response>((resolve) => {
+      entry.resolve = resolve;
+    });
+    pending.add(entry);
+    sweeper ??= setInterval(sweep, tick);
+    return Promise.race([work, late]).finally(() => pending.delete(entry));
+  };
 }
 
 export function pathOf(url: string): string {

@@ -46,12 +46,12 @@ describe("HTTP surface", () => {
   });
 
   it("requires the API key on /v1 and accepts both header forms", async () => {
-    for (const headers of [{}, { "x-api-key": "wrong-key-000000000" }, { authorization: "Basic abc" }]) {
+    for (const headers of [{}, { "x-api-key": "wrong-key-000000000" }, { authorization: "Basic abc" }] as Record<string, string>[]) {
       const res = await t.fetch("/v1/anything", { headers });
       expect(res.status).toBe(401);
       expect((await res.json()).error.code).toBe("UNAUTHORIZED");
     }
-    for (const headers of [{ "x-api-key": KEY }, { authorization: `Bearer ${KEY}` }]) {
+    for (const headers of [{ "x-api-key": KEY }, { authorization: `Bearer ${KEY}` }] as Record<string, string>[]) {
       const res = await t.fetch("/v1/no-such-thing", { headers });
       expect(res.status).toBe(404); // past auth, then not found
     }
@@ -104,7 +104,7 @@ describe("request deadline", () => {
       release = () => resolve(new Response("late"));
     });
     const handler = createFetchHandler(
-      { handle: () => never },
+      { fetch: () => never },
       { config, logger: pino({ level: "silent" }), lifecycle, requestRoutes: new WeakMap() },
     );
     const res = await handler(new Request("http://localhost/slow"));
