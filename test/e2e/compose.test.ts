@@ -1,0 +1,133 @@
+// docker-compose.yml: validated and rendered by Debian's docker-compose (no engine needed for `config`),
+// then checked against the operations design's stack and what this project adds to it.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { command, REPO_ROOT } from "./support/docker";
+
+const available = spawnSync("docker-compose", ["version"], { encoding: "utf8" }).status === 0;
+if (!available)
+  console.warn(
+    "[e2e] SKIPPED compose checks: no docker-compose (apt-get install docker-compose, or npm run docker:engine)",
+  );
+const suite = available ? describe : describe.skip;
+
+// An empty env file, so that a developer's own .env does not change what is checked.
+const dir = mkdtempSync(join(tmpdir(), "tapi-e2e-compose-"));
+const emptyEnv = join(dir, "empty.env");
+writeFileSync(emptyEnv, "");
+
+function compose(env: Record<string, string>, ...args: string[]) {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(API_KEY|API_SECRET|POSTGRES_|LOG_LEVEL|APP_VERSION)/.test(k)),
+  );
+  return command(
+    "docker-compose",
+    [
+      "--project-directory",
+      REPO_ROOT,
+      "--env-file",
+      emptyEnv,
+      "-f",
+      join(REPO_ROOT, "docker-compose.yml"),
+      "config",
+      ...args,
+    ],
+    { env: { ...clean, ...env }, cwd: REPO_ROOT, timeoutMs: 60_000 },
+  );
+}
+
+suite("docker-compose.yml", () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("validates, and refuses to render without an API_KEY", async () => {
+    const ok = await compose({ API_KEY: "compose-test-key-123" }, "--quiet");
+    expect(ok.code, ok.stderr).toBe(0);
+    const missing = await compose({});
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain("API_KEY");
+  });
+
+  it("renders the design's stack: API, PostgreSQL 15, Redis 7, volumes, logs and one network", async () => {
+    const rendered = await compose({ API_KEY: "compose-test-key-123" });
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const doc = parse(rendered.stdout);
+    const api = doc.services["transportation-api"];
+    expect(api.image).toBe("transportation-api:latest");
+    expect(api.build.context).toBe(REPO_ROOT);
+    expect(api.ports).toEqual([expect.objectContaining({ published: 8000, target: 8000 })]);
+    expect(api.environment).toMatchObject({
+      DATABASE_URL: "postgresql://user:password@postgres:5432/transportation_db",
+      REDIS_URL: "redis://redis:6379",
+      API_KEY: "compose-test-key-123",
+      LOG_FILE: "/var/log/transportation/transportation-api.log",
+    });
+    expect(api.volumes).toContain(`${REPO_ROOT}/logs:/var/log/transportation:rw`);
+    expect(Object.keys(api.networks)).toEqual(["transportation-network"]);
+    expect(api.read_only).toBe(true);
+
+    const postgres = doc.services.postgres;
+    expect(postgres.image).toBe("postgres:15");
+    expect(postgres.environment).toEqual({
+      POSTGRES_USER: "user",
+      POSTGRES_PASSWORD: "password",
+      POSTGRES_DB: "transportation_db",
+    });
+    expect(postgres.volumes).toContain("postgres_data:/var/lib/postgresql/data:rw");
+
+    const redis = doc.services.redis;
+    expect(redis.image).toBe("redis:7-alpine");
+    expect(redis.ports).toEqual([expect.objectContaining({ published: 6379, target: 6379 })]);
+    expect(redis.volumes).toContain("redis_data:/data:rw");
+
+    expect(Object.keys(doc.volumes).sort()).toEqual(["postgres_data", "redis_data"]);
+    expect(Object.keys(doc.networks)).toEqual(["transportation-network"]);
+  });
+
+  it("starts the API only once PostgreSQL and Redis are healthy and `migrate` has succeeded", async () => {
+    const doc = parse((await compose({ API_KEY: "compose-test-key-123" })).stdout);
+    for (const name of ["transportation-api", "postgres", "redis"])
+      expect(doc.services[name].healthcheck?.test?.length, `${name} healthcheck`).toBeGreaterThan(0);
+    expect(doc.services["transportation-api"].healthcheck.test).toEqual([
+      "CMD",
+      "bun",
+      "scripts/docker/healthcheck.ts",
+      "/ready",
+    ]);
+    expect(doc.services["transportation-api"].depends_on).toMatchObject({
+      postgres: { condition: "service_healthy" },
+      redis: { condition: "service_healthy" },
+      migrate: { condition: "service_completed_successfully" },
+    });
+    const migrate = doc.services.migrate;
+    expect(migrate.image).toBe("transportation-api:latest");
+    expect(migrate.command).toEqual(["migrate"]);
+    expect(migrate.depends_on).toMatchObject({ postgres: { condition: "service_healthy" } });
+    expect(migrate.environment.DATABASE_URL).toBe(doc.services["transportation-api"].environment.DATABASE_URL);
+  });
+
+  it("takes credentials from the environment / .env", async () => {
+    const doc = parse(
+      (await compose({ API_KEY: "compose-test-key-123", POSTGRES_USER: "alice", POSTGRES_PASSWORD: "s3cret" })).stdout,
+    );
+    expect(doc.services.postgres.environment.POSTGRES_USER).toBe("alice");
+    expect(doc.services["transportation-api"].environment.DATABASE_URL).toBe(
+      "postgresql://alice:s3cret@postgres:5432/transportation_db",
+    );
+  });
+});
+
+describe(".env handling", () => {
+  it("commits .env.example with every variable the compose file requires, and never .env", async () => {
+    const example = readFileSync(join(REPO_ROOT, ".env.example"), "utf8");
+    const keys = new Set([...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]));
+    const composeFile = readFileSync(join(REPO_ROOT, "docker-compose.yml"), "utf8");
+    const used = new Set([...composeFile.matchAll(/\$\{([A-Z_]+)/g)].map((m) => m[1]));
+    expect([...used].filter((k) => !keys.has(k))).toEqual([]);
+    const ignored = await command("git", ["check-ignore", "--quiet", ".env"], { cwd: REPO_ROOT });
+    expect(ignored.code).toBe(0);
+  });
+});
