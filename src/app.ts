@@ -8,6 +8,7 @@ import type { Database } from "./db/database";
 import { createKeyVerifier, presentedKey } from "./http/auth";
 import { ApiError, classifyError, errorResponse } from "./http/errors";
 import { pathOf } from "./http/fetch-handler";
+import { createRateLimiter } from "./http/rate-limit";
 import type { Lifecycle } from "./lifecycle";
 import type { Logger } from "./logging/logger";
 import { healthRoutes } from "./modules/health/health.routes";
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps) {
   const { config, logger } = deps;
   const verifyKey = config.api.api_key ? createKeyVerifier(config.api.api_key) : undefined;
   if (!verifyKey) logger.warn("API_KEY is not set: /v1 is open to everyone (development only)");
+  const limiter = config.api.rate_limit > 0 ? createRateLimiter(config.api.rate_limit) : undefined;
   const requestRoutes = deps.requestRoutes ?? new WeakMap<Request, string>();
   let allowedMethods: ((path: string) => string[]) | undefined;
 
@@ -48,10 +50,11 @@ export function createApp(deps: AppDeps) {
     )
     // /v1 needs the API key; /health, /ready, /version and /swagger stay public.
     .onRequest(({ request }) => {
-      if (!verifyKey) return;
+      if (!verifyKey && !limiter) return;
       const path = pathOf(request.url);
       if (!(path === "/v1" || path.startsWith("/v1/"))) return;
-      if (!verifyKey(presentedKey(request.headers)))
+      const key = presentedKey(request.headers);
+      if (verifyKey && !verifyKey(key))
         return errorResponse(
           401,
           "UNAUTHORIZED",
@@ -61,6 +64,11 @@ export function createApp(deps: AppDeps) {
             "www-authenticate": 'Bearer realm="transportation-api"',
           },
         );
+      const wait = limiter?.take(key ?? "anonymous") ?? 0;
+      if (wait > 0)
+        return errorResponse(429, "RATE_LIMITED", `too many requests, retry in ${wait} s`, undefined, {
+          "retry-after": String(wait),
+        });
     })
     .onBeforeHandle({ as: "global" }, ({ request, route }) => {
       requestRoutes.set(request, route);
@@ -78,8 +86,16 @@ export function createApp(deps: AppDeps) {
             });
           return errorResponse(404, "NOT_FOUND", `no route for ${request.method} ${path}`);
         }
-        case "VALIDATION":
-          return errorResponse(400, "INVALID_REQUEST", validationMessage(error), validationDetails(error));
+        case "VALIDATION": {
+          // Malformed query/path parameters are 400; a well-formed body that breaks the schema is 422.
+          const isBody = (error as { type?: string }).type === "body";
+          return errorResponse(
+            isBody ? 422 : 400,
+            isBody ? "UNPROCESSABLE_ENTITY" : "INVALID_REQUEST",
+            validationMessage(error),
+            validationDetails(error),
+          );
+        }
         case "PARSE":
           return errorResponse(400, "INVALID_BODY", "the request body could not be parsed");
         case "INVALID_FILE_TYPE":

@@ -32,7 +32,7 @@ const DEFAULTS = {
     debug: false,
     log_level: "info",
   },
-  api: { host: "0.0.0.0", port: 8000, timeout: 30, body_limit: 1_048_576, shutdown_timeout: 20 },
+  api: { host: "0.0.0.0", port: 8000, timeout: 30, body_limit: 1_048_576, shutdown_timeout: 20, rate_limit: 0 },
   database: {
     host: null,
     port: 5432,

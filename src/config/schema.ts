@@ -25,6 +25,7 @@ export const ConfigSchema = T.Object({
     timeout: T.Number({ exclusiveMinimum: 0, maximum: 3600, description: "seconds" }),
     body_limit: T.Integer({ minimum: 1024 }),
     shutdown_timeout: T.Number({ exclusiveMinimum: 0, maximum: 600, description: "seconds" }),
+    rate_limit: T.Integer({ minimum: 0, description: "requests per minute per API key on /v1; 0 = off" }),
     api_key: T.Union([T.String({ minLength: 8 }), T.Null()]),
     api_secret: T.Union([T.String({ minLength: 8 }), T.Null()]),
   }),

@@ -3,8 +3,8 @@
 import { randomUUID } from "node:crypto";
 import type { Config } from "../config/schema";
 import type { Lifecycle } from "../lifecycle";
-import type { Logger } from "../logging/logger";
 import { createAccessLog } from "../logging/access-log";
+import type { Logger } from "../logging/logger";
 import { errorResponse } from "./errors";
 
 export interface FetchHandlerDeps {

@@ -32,7 +32,8 @@ export interface StartOptions {
 /** Environment for a child: inherits PATH etc., drops the parent's service URLs unless given. */
 export function childEnv(env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ["DATABASE_URL", "REDIS_URL", "API_KEY", "API_SECRET", "LOG_FILE", "CONFIG_FILE", "NODE_ENV"]) delete base[k];
+  for (const k of ["DATABASE_URL", "REDIS_URL", "API_KEY", "API_SECRET", "LOG_FILE", "CONFIG_FILE", "NODE_ENV"])
+    delete base[k];
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) delete base[k];
     else base[k] = v;

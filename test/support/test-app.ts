@@ -24,9 +24,10 @@ export interface TestApp {
 
 export async function createTestApp(
   env: Record<string, string> = {},
-  overrides: { database?: Database; cache?: Cache; migrate?: boolean } = {},
+  overrides: { database?: Database; cache?: Cache; migrate?: boolean; configure?: (config: Config) => void } = {},
 ): Promise<TestApp> {
   const config = loadConfig({ env: { DATA_DIR: ":memory:", NODE_ENV: "test", ...env }, file: "config.yaml" });
+  overrides.configure?.(config);
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

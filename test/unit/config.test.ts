@@ -107,7 +107,7 @@ describe("configuration", () => {
     expect(badUrl.message).not.toContain(secret);
     const shortKey = errorOf(() => loadConfig({ env: { API_KEY: "short" }, file: empty }));
     expect(shortKey.message).toBe("invalid configuration: API_KEY (api.api_key): invalid value");
-    expect(shortKey.message).not.toContain("short\"");
+    expect(shortKey.message).not.toContain('short"');
     expect(loadConfig({ env: { NODE_ENV: "production", API_KEY: "k".repeat(20) }, file: empty }).env).toBe(
       "production",
     );

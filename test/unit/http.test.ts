@@ -1,16 +1,21 @@
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load";
 import { createFetchHandler } from "../../src/http/fetch-handler";
 import { Lifecycle } from "../../src/lifecycle";
 import { createTestApp, type TestApp } from "../support/test-app";
-import pino from "pino";
 
 const KEY = "test-key-0123456789";
 
 describe("HTTP surface", () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ API_KEY: KEY, APP_VERSION: "9.8.7", GIT_COMMIT: "deadbeef", BUILD_TIME: "2026-01-02T03:04:05Z" });
+    t = await createTestApp({
+      API_KEY: KEY,
+      APP_VERSION: "9.8.7",
+      GIT_COMMIT: "deadbeef",
+      BUILD_TIME: "2026-01-02T03:04:05Z",
+    });
   });
   afterAll(() => t.close());
 
@@ -46,7 +51,10 @@ describe("HTTP surface", () => {
   });
 
   it("requires the API key on /v1 and accepts both header forms", async () => {
-    for (const headers of [{}, { "x-api-key": "wrong-key-000000000" }, { authorization: "Basic abc" }] as Record<string, string>[]) {
+    for (const headers of [{}, { "x-api-key": "wrong-key-000000000" }, { authorization: "Basic abc" }] as Record<
+      string,
+      string
+    >[]) {
       const res = await t.fetch("/v1/anything", { headers });
       expect(res.status).toBe(401);
       expect((await res.json()).error.code).toBe("UNAUTHORIZED");
@@ -111,6 +119,24 @@ describe("request deadline", () => {
     expect(res.status).toBe(504);
     expect((await res.json()).error.code).toBe("TIMEOUT");
     release();
+  });
+});
+
+describe("rate limit", () => {
+  it("answers 429 with Retry-After once a client's /v1 budget is spent", async () => {
+    const t = await createTestApp({ API_KEY: KEY }, { configure: (c) => void (c.api.rate_limit = 12) });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 2; i++) statuses.push((await t.fetch("/v1/x", { headers: { "x-api-key": KEY } })).status);
+      const limited = await t.fetch("/v1/x", { headers: { "x-api-key": KEY } });
+      expect(statuses).toEqual([404, 404]); // a burst of 12/6 = 2 passes auth and routing
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect((await limited.json()).error.code).toBe("RATE_LIMITED");
+      expect((await t.fetch("/health")).status).toBe(200); // operations endpoints are never limited
+    } finally {
+      await t.close();
+    }
   });
 });
 
