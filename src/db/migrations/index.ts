@@ -1,7 +1,9 @@
 // Every migration, in order. A static list (not a directory scan) so bundles and images carry them.
 import type { Migration } from "kysely";
 import * as m0001 from "./0001_app_metadata";
+import * as m0100 from "./0100_gtfs_feeds";
 
 export const migrations: Record<string, Migration> = {
   "0001_app_metadata": m0001,
+  "0100_gtfs_feeds": m0100,
 };

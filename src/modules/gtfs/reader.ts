@@ -1,33 +1,54 @@
-// Reads one GTFS file from a source as batches of typed rows (aligned with the file's ColumnSpec list),
-// reporting malformed values with file, line and field.
-import { readCsv } from "./csv";
+// Reads one GTFS file as batches of typed rows (aligned with the file's ColumnSpec list), reporting
+// malformed values with file, line and field. readRecords gives the raw fields plus the header mapping
+// for hot paths that convert fields themselves (stop_times).
+import { type CsvRecord, readCsv } from "./csv";
 import type { IssueCollector } from "./errors";
 import { type FileSpec, mapHeader, parseRecord, type Value } from "./schema";
-import type { FeedSource } from "./source";
 
 export interface RowBatch {
   rows: Value[][];
   lines: number[];
 }
 
-export type ReadProgress = (rowsSoFar: number) => void;
+export interface RecordBatch {
+  /** Position of each spec column in the record (-1 when the file lacks the column). */
+  index: readonly number[];
+  records: CsvRecord[];
+}
 
-/** Yields typed rows; bad rows are reported to `issues` and skipped. Yields nothing if the header is unusable. */
-export async function* readTable(source: FeedSource, spec: FileSpec, issues: IssueCollector): AsyncGenerator<RowBatch> {
+/** Yields raw records after a valid header; yields nothing if the header is unusable (issue reported). */
+export async function* readRecords(
+  chunks: AsyncIterable<Uint8Array>,
+  spec: FileSpec,
+  issues: IssueCollector,
+): AsyncGenerator<RecordBatch> {
   let index: number[] | undefined;
   let headerSeen = false;
-  for await (const records of readCsv(source.open(spec.file))) {
+  for await (const batch of readCsv(chunks)) {
+    let records = batch;
+    if (!headerSeen) {
+      headerSeen = true;
+      index = mapHeader(spec, batch[0]!.fields, issues);
+      if (!index) return;
+      records = batch.slice(1);
+    }
+    if (records.length) yield { index: index!, records };
+  }
+  if (!headerSeen) issues.error({ file: spec.file, line: 1, message: "file is empty (no header row)" });
+}
+
+/** Typed rows; bad rows are reported to `issues` and skipped, blank lines ignored. */
+export async function* readTable(
+  chunks: AsyncIterable<Uint8Array>,
+  spec: FileSpec,
+  issues: IssueCollector,
+): AsyncGenerator<RowBatch> {
+  for await (const { index, records } of readRecords(chunks, spec, issues)) {
     const rows: Value[][] = [];
     const lines: number[] = [];
     for (const rec of records) {
-      if (!headerSeen) {
-        headerSeen = true;
-        index = mapHeader(spec, rec.fields, issues);
-        if (!index) return;
-        continue;
-      }
-      if (rec.fields.length === 1 && rec.fields[0]!.trim() === "") continue; // blank line
-      const row = parseRecord(spec, index!, rec.fields, rec.line, issues);
+      if (isBlank(rec.fields)) continue;
+      const row = parseRecord(spec, index, rec.fields, rec.line, issues);
       if (row) {
         rows.push(row);
         lines.push(rec.line);
@@ -35,5 +56,8 @@ export async function* readTable(source: FeedSource, spec: FileSpec, issues: Iss
     }
     if (rows.length) yield { rows, lines };
   }
-  if (!headerSeen) issues.error({ file: spec.file, line: 1, message: "file is empty (no header row)" });
+}
+
+export function isBlank(fields: readonly string[]): boolean {
+  return fields.length === 1 && fields[0]!.trim() === "";
 }

@@ -24,7 +24,8 @@ export interface FileSpec {
 export type Value = string | number | null;
 
 const bool01 = [0, 1] as const;
-const c = (name: string, type: FieldType, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, type, ...extra });
+const c = <N extends string>(name: N, type: FieldType, extra: Partial<ColumnSpec> = {}) =>
+  ({ name, type, ...extra }) as ColumnSpec & { name: N };
 
 export const FILES = {
   agency: {
@@ -114,9 +115,13 @@ export const FILES = {
     required: false, // calendar.txt or calendar_dates.txt (at least one) — checked by the importer
     columns: [
       c("service_id", "id", { required: true }),
-      ...["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].map((d) =>
-        c(d, "int", { required: true, values: bool01 }),
-      ),
+      c("monday", "int", { required: true, values: bool01 }),
+      c("tuesday", "int", { required: true, values: bool01 }),
+      c("wednesday", "int", { required: true, values: bool01 }),
+      c("thursday", "int", { required: true, values: bool01 }),
+      c("friday", "int", { required: true, values: bool01 }),
+      c("saturday", "int", { required: true, values: bool01 }),
+      c("sunday", "int", { required: true, values: bool01 }),
       c("start_date", "date", { required: true }),
       c("end_date", "date", { required: true }),
     ],

@@ -1,0 +1,902 @@
+// Imports a GTFS feed as a new version beside the served one, then switches to it in one transaction.
+// Order of work: open the source → check required files → create the version's schema → stream each
+// file through validation into COPY (references checked against ids already loaded) → derived data
+// (service dates, frequency flags, interpolated times) → indexes → ANALYZE → activate → prune old
+// versions. Any failure (or a kill) before activation leaves the served version untouched; the
+// half-loaded schema is dropped now, or by the next import if the process died.
+import type { Database } from "../../../db/database";
+import { type CalendarEntry, type CalendarException, resolveServiceDates } from "../calendar";
+import { createIndexesSql, createTablesSql, feedSchemaName, LAYOUT, TABLE_COLUMNS } from "../db/feed-tables";
+import { type FeedIssue, FeedValidationError, IssueCollector } from "../errors";
+import { isBlank, readRecords, readTable } from "../reader";
+import { columnIndex, FILES, type GtfsTable, parseRecord, type Value } from "../schema";
+import { type FeedSource, type OpenFeedOptions, openFeed } from "../source";
+import { searchKey } from "../text";
+import { BinaryCopyWriter } from "./copy-binary";
+import { copyField, copyLine } from "./copy-text";
+import { type LoadSession, openPgliteSession, openPostgresSession } from "./load-session";
+
+export interface ImportProgress {
+  fileStarted?(file: string, bytes: number | undefined): void;
+  fileProgress?(file: string, rows: number, bytesRead: number): void;
+  fileDone?(file: string, rows: number, seconds: number): void;
+  phase?(name: string): void;
+}
+
+export interface ImportOptions {
+  /** .zip path, folder, or http(s) URL. */
+  location: string;
+  database: Database;
+  /** PostgreSQL URL for the import's own connections (COPY, parallel index builds). */
+  connectionString?: string;
+  /** Versions kept in total, the active one included (≥ 1). */
+  keepVersions: number;
+  progress?: ImportProgress;
+  sourceOptions?: OpenFeedOptions;
+}
+
+export interface FileSummary {
+  file: string;
+  rows: number;
+  seconds: number;
+}
+
+export interface ImportSummary {
+  feedId: number;
+  schema: string;
+  source: string;
+  files: FileSummary[];
+  phases: { name: string; seconds: number }[];
+  totalRows: number;
+  seconds: number;
+  warnings: { message: string; count: number; examples: FeedIssue[] }[];
+  pruned: number[];
+}
+
+export class ImportBusyError extends Error {
+  override name = "ImportBusyError";
+}
+
+/** Load order: referenced tables before the tables that reference them. */
+const ORDER: GtfsTable[] = [
+  "agency",
+  "feed_info",
+  "stops",
+  "routes",
+  "calendar",
+  "calendar_dates",
+  "shapes",
+  "trips",
+  "frequencies",
+  "stop_times",
+  "transfers",
+];
+
+const IMPORT_LOCK = 0x67746673; // "gtfs": one import at a time per database
+
+export async function importFeed(options: ImportOptions): Promise<ImportSummary> {
+  const started = performance.now();
+  const session = await openSession(options);
+  let feedId: number | undefined;
+  let schema: string | undefined;
+  let source: FeedSource | undefined;
+  try {
+    if (session.kind === "postgres") {
+      const [lock] = await session.query<{ ok: boolean }>("select pg_try_advisory_lock($1) as ok", [IMPORT_LOCK]);
+      if (!lock?.ok) throw new ImportBusyError("another import is running against this database");
+    }
+    await cleanUpInterrupted(session);
+    source = await openFeed(options.location, options.sourceOptions);
+    checkRequiredFiles(source);
+
+    const [row] = await session.query<{ id: number }>(
+      "insert into gtfs_feed (schema_name, status, layout, source) values ('pending-' || gen_random_uuid(), 'loading', $1, $2) returning id",
+      [LAYOUT, source.description],
+    );
+    feedId = row!.id;
+    schema = feedSchemaName(feedId);
+    await session.query("update gtfs_feed set schema_name = $1 where id = $2", [schema, feedId]);
+    await session.query("begin");
+    for (const stmt of createTablesSql(schema)) await session.query(stmt);
+    await session.query("commit");
+
+    const loader = new FeedLoader(session, source, schema, options.progress);
+    await loader.loadAll();
+    const phases = loader.phases;
+    const phase = async (name: string, fn: () => Promise<void>) => {
+      options.progress?.phase?.(name);
+      const t = performance.now();
+      await fn();
+      phases.push({ name, seconds: (performance.now() - t) / 1000 });
+    };
+    await phase("indexes", () => buildIndexes(session, schema!, loader.issues));
+    await phase("analyze", async () => {
+      await session.query(`analyze "${schema}".stop_times`);
+      await session.query(`analyze "${schema}".trips`);
+      await session.query(`analyze "${schema}".stops`);
+      await session.query(`analyze "${schema}".service_dates`);
+    });
+    await session.query(
+      `update gtfs_feed set publisher_name = $2, publisher_url = $3, feed_version = $4, feed_lang = $5,
+         start_date = $6, end_date = $7, timezone = $8, max_departure_secs = $9, row_counts = $10,
+         warnings = $11, imported_at = now() where id = $1`,
+      [
+        feedId,
+        loader.meta.publisherName,
+        loader.meta.publisherUrl,
+        loader.meta.version,
+        loader.meta.lang,
+        loader.meta.startDate,
+        loader.meta.endDate,
+        loader.meta.timezone,
+        loader.maxDepartureSecs,
+        JSON.stringify(Object.fromEntries(loader.files.map((f) => [f.file, f.rows]))),
+        JSON.stringify(loader.issues.warningSummary()),
+      ],
+    );
+    let pruned: number[] = [];
+    await phase("activate", async () => {
+      await activateFeed(session, feedId!);
+      pruned = await pruneFeeds(session, options.keepVersions);
+    });
+    return {
+      feedId,
+      schema,
+      source: source.description,
+      files: loader.files,
+      phases,
+      totalRows: loader.files.reduce((n, f) => n + f.rows, 0),
+      seconds: (performance.now() - started) / 1000,
+      warnings: loader.issues.warningSummary(),
+      pruned,
+    };
+  } catch (err) {
+    if (feedId !== undefined) await discardFeed(options, session, feedId, schema, err);
+    throw err;
+  } finally {
+    await source?.close();
+    if (session.kind === "postgres") await session.query("select pg_advisory_unlock_all()").catch(() => {});
+    await session.close();
+  }
+}
+
+async function openSession(options: ImportOptions): Promise<LoadSession> {
+  if (options.database.kind === "embedded") return openPgliteSession(options.database.pglite!);
+  if (!options.connectionString) throw new Error("importFeed needs connectionString for a PostgreSQL database");
+  return openPostgresSession(options.connectionString);
+}
+
+/** A failed import leaves nothing behind but a 'failed' catalogue row with the reason. */
+async function discardFeed(
+  options: ImportOptions,
+  session: LoadSession,
+  feedId: number,
+  schema: string | undefined,
+  err: unknown,
+): Promise<void> {
+  // The session may be mid-COPY or broken; clean up on a fresh one when possible.
+  let s = session;
+  let own = false;
+  if (session.kind === "postgres") {
+    try {
+      s = await openPostgresSession(options.connectionString!);
+      own = true;
+    } catch {
+      return; // the next import cleans up
+    }
+  }
+  try {
+    await s.query("rollback").catch(() => {});
+    if (schema) await s.query(`drop schema if exists "${schema}" cascade`);
+    const message = err instanceof Error ? err.message : String(err);
+    await s.query("update gtfs_feed set status = 'failed', error = $2 where id = $1 and status = 'loading'", [
+      feedId,
+      message.slice(0, 4000),
+    ]);
+  } catch {
+    // best effort: cleanUpInterrupted handles leftovers
+  } finally {
+    if (own) await s.close();
+  }
+}
+
+/** Versions left 'loading' by a killed import (we hold the import lock, so none is running). */
+async function cleanUpInterrupted(session: LoadSession): Promise<void> {
+  const stale = await session.query<{ id: number; schema_name: string }>(
+    "select id, schema_name from gtfs_feed where status = 'loading'",
+  );
+  for (const f of stale) {
+    await session.query(`drop schema if exists "${f.schema_name}" cascade`);
+    await session.query("update gtfs_feed set status = 'failed', error = 'import interrupted' where id = $1", [f.id]);
+  }
+}
+
+/** Serves `feedId` from now on: the previous active version is retired in the same transaction. */
+export async function activateFeed(session: Pick<LoadSession, "query">, feedId: number): Promise<void> {
+  await session.query("begin");
+  try {
+    const [target] = await session.query<{ status: string; layout: number }>(
+      "select status, layout from gtfs_feed where id = $1 for update",
+      [feedId],
+    );
+    if (!target || !["loading", "retired", "active"].includes(target.status))
+      throw new Error(`feed version ${feedId} cannot be activated (${target ? target.status : "unknown"})`);
+    if (target.layout !== LAYOUT) throw new Error(`feed version ${feedId} has an old table layout; re-import it`);
+    await session.query("update gtfs_feed set status = 'retired' where status = 'active' and id <> $1", [feedId]);
+    await session.query("update gtfs_feed set status = 'active', activated_at = now() where id = $1", [feedId]);
+    await session.query("commit");
+  } catch (err) {
+    await session.query("rollback").catch(() => {});
+    throw err;
+  }
+}
+
+/** Keeps the active version and the newest keep-1 retired ones; drops the rest (and old failures). */
+export async function pruneFeeds(session: Pick<LoadSession, "query">, keepVersions: number): Promise<number[]> {
+  const retired = await session.query<{ id: number; schema_name: string }>(
+    "select id, schema_name from gtfs_feed where status = 'retired' order by coalesce(activated_at, imported_at) desc, id desc",
+  );
+  const drop = retired.slice(Math.max(0, keepVersions - 1));
+  for (const f of drop) {
+    await session.query(`drop schema if exists "${f.schema_name}" cascade`);
+    await session.query("delete from gtfs_feed where id = $1", [f.id]);
+  }
+  await session.query(
+    "delete from gtfs_feed where status = 'failed' and id not in (select id from gtfs_feed where status = 'failed' order by id desc limit 5)",
+  );
+  return drop.map((f) => f.id);
+}
+
+function checkRequiredFiles(source: FeedSource): void {
+  const issues = new IssueCollector();
+  for (const spec of Object.values(FILES))
+    if (spec.required && !source.files.has(spec.file))
+      issues.error({ file: spec.file, message: "required file is missing" });
+  if (!source.files.has("calendar.txt") && !source.files.has("calendar_dates.txt"))
+    issues.error({
+      file: "calendar.txt",
+      message: "calendar.txt or calendar_dates.txt is required (neither is present)",
+    });
+  issues.throwIfFailed();
+}
+
+async function buildIndexes(session: LoadSession, schema: string, issues: IssueCollector): Promise<void> {
+  const groups = createIndexesSql(schema);
+  const run = async (s: LoadSession, stmts: string[]) => {
+    for (const stmt of stmts) {
+      try {
+        await s.query(stmt);
+      } catch (err) {
+        throw duplicateKeyError(err, stmt) ?? err;
+      }
+    }
+  };
+  const extra = groups.length > 1 ? await session.fork() : undefined;
+  try {
+    if (extra) await Promise.all([run(session, groups[0]!), run(extra, groups.slice(1).flat())]);
+    else await run(session, groups.flat());
+  } finally {
+    await extra?.close();
+  }
+  issues.throwIfFailed();
+}
+
+/** A unique index that cannot be built means duplicate ids in the feed: say which. */
+function duplicateKeyError(err: unknown, stmt: string): FeedValidationError | undefined {
+  const e = err as { code?: string; detail?: string };
+  if (e.code !== "23505") return undefined;
+  const table = /on "[^"]+"\.(\w+)/.exec(stmt)?.[1] ?? "?";
+  const file = table === "service_dates" ? "calendar_dates.txt" : `${table}.txt`;
+  const m = /Key \(([^)]*)\)=\(([^)]*)\)/.exec(e.detail ?? "");
+  return new FeedValidationError([{ file, field: m?.[1], value: m?.[2], message: `duplicate ${m?.[1] ?? "key"}` }]);
+}
+
+/** "HH:MM:SS" → seconds; null for ""; -1 for anything else (the slow path then reports it). */
+function fastTime(s: string | undefined): number | null {
+  if (s === undefined || s === "") return null;
+  if (s.length !== 8 || s.charCodeAt(2) !== 58 || s.charCodeAt(5) !== 58) return -1;
+  const h = (s.charCodeAt(0) - 48) * 10 + s.charCodeAt(1) - 48;
+  const m1 = s.charCodeAt(3) - 48;
+  const m2 = s.charCodeAt(4) - 48;
+  const s1 = s.charCodeAt(6) - 48;
+  const s2 = s.charCodeAt(7) - 48;
+  if (h < 0 || h > 99 || m1 < 0 || m1 > 5 || m2 < 0 || m2 > 9 || s1 < 0 || s1 > 5 || s2 < 0 || s2 > 9) return -1;
+  const h1 = s.charCodeAt(0) - 48;
+  const h2 = s.charCodeAt(1) - 48;
+  if (h1 < 0 || h1 > 9 || h2 < 0 || h2 > 9) return -1;
+  return h * 3600 + (m1 * 10 + m2) * 60 + s1 * 10 + s2;
+}
+
+/** Non-negative integer of up to 9 digits, or -1. */
+function fastUint(s: string | undefined): number {
+  if (s === undefined || s.length === 0 || s.length > 9) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** A single digit 0..max, null for "", -1 otherwise. */
+function fastSmall(s: string | undefined, max: number): number | null {
+  if (s === undefined || s === "") return null;
+  if (s.length !== 1) return -1;
+  const d = s.charCodeAt(0) - 48;
+  return d >= 0 && d <= max ? d : -1;
+}
+
+interface FeedMeta {
+  publisherName: string | null;
+  publisherUrl: string | null;
+  version: string | null;
+  lang: string | null;
+  startDate: string | null;
+  endDate: string | null;
+  timezone: string | null;
+}
+
+const BATCH_FLUSH_CHARS = 1 << 20;
+
+/** Streams each file through validation into its table, keeping the ids later files reference. */
+class FeedLoader {
+  readonly issues = new IssueCollector();
+  readonly files: FileSummary[] = [];
+  readonly phases: { name: string; seconds: number }[] = [];
+  readonly meta: FeedMeta = {
+    publisherName: null,
+    publisherUrl: null,
+    version: null,
+    lang: null,
+    startDate: null,
+    endDate: null,
+    timezone: null,
+  };
+  maxDepartureSecs = 0;
+
+  private agencies = new Set<string>();
+  private agencyCount = 0;
+  /** stop_id → stop_idx (1-based load order); stopTypes[stop_idx] = location_type. */
+  private stops = new Map<string, number>();
+  private stopTypes: number[] = [0];
+  private routes = new Set<string>();
+  private services = new Set<string>();
+  private shapes = new Set<string>();
+  /** trip_id → trip_idx (1-based load order). */
+  private trips = new Map<string, number>();
+  private frequencyTrips = new Set<string>();
+  private calendar: CalendarEntry[] = [];
+  private exceptions: CalendarException[] = [];
+  private missingTimes = 0;
+
+  constructor(
+    private readonly session: LoadSession,
+    private readonly source: FeedSource,
+    private readonly schema: string,
+    private readonly progress: ImportProgress | undefined,
+  ) {}
+
+  async loadAll(): Promise<void> {
+    for (const table of ORDER) {
+      if (!this.source.files.has(FILES[table].file)) continue;
+      await this.load(table);
+      this.issues.throwIfFailed();
+      if (table === "stops") this.checkParents();
+    }
+    this.issues.throwIfFailed();
+    const t = performance.now();
+    this.progress?.phase?.("service dates");
+    await this.loadServiceDates();
+    if (this.frequencyTrips.size) {
+      const s = `"${this.schema}"`;
+      await this.session.query(
+        `update ${s}.trips t set frequency_based = true where exists (select 1 from ${s}.frequencies f where f.trip_idx = t.trip_idx)`,
+      );
+      // Frequency trips depart until end_time plus the template's duration: part of the board's day range.
+      const [m] = await this.session.query<{ secs: number | null }>(
+        `select max(f.end_secs + t.span) as secs from ${s}.frequencies f join (
+           select trip_idx, max(departure_secs) - min(departure_secs) as span from ${s}.stop_times
+           where trip_idx in (select trip_idx from ${s}.frequencies) group by trip_idx) t using (trip_idx)`,
+      );
+      if (m?.secs != null && m.secs > this.maxDepartureSecs) this.maxDepartureSecs = m.secs;
+    }
+    if (this.missingTimes) await this.interpolateTimes();
+    this.phases.push({ name: "derived data", seconds: (performance.now() - t) / 1000 });
+  }
+
+  private async load(table: GtfsTable): Promise<void> {
+    const spec = FILES[table];
+    const started = performance.now();
+    let bytesRead = 0;
+    this.progress?.fileStarted?.(spec.file, this.source.size(spec.file));
+    const source = this.source;
+    async function* counted() {
+      for await (const chunk of source.open(spec.file)) {
+        bytesRead += chunk.byteLength;
+        yield chunk;
+      }
+    }
+    const onRows = (n: number) => this.progress?.fileProgress?.(spec.file, n, bytesRead);
+    const rows =
+      table === "stop_times"
+        ? await this.loadStopTimes(counted(), onRows)
+        : await this.loadText(table, counted(), onRows);
+    const seconds = (performance.now() - started) / 1000;
+    this.files.push({ file: spec.file, rows, seconds });
+    this.progress?.fileDone?.(spec.file, rows, seconds);
+  }
+
+  /** Small and medium tables: typed rows → COPY text lines in ~1 MB writes. */
+  private async loadText(
+    table: GtfsTable,
+    chunks: AsyncIterable<Uint8Array>,
+    onRows: (rows: number) => void,
+  ): Promise<number> {
+    const sink = this.session.copy(`"${this.schema}".${table}`, TABLE_COLUMNS[table]);
+    const convert = this.converter(table);
+    let rows = 0;
+    let parts: string[] = [];
+    let size = 0;
+    for await (const { rows: values, lines } of readTable(chunks, FILES[table], this.issues)) {
+      for (let i = 0; i < values.length; i++) {
+        const line = convert(values[i]!, lines[i]!);
+        if (line === undefined) continue;
+        parts.push(line);
+        size += line.length;
+        rows++;
+      }
+      if (size >= BATCH_FLUSH_CHARS) {
+        const text = parts.join("");
+        parts = [];
+        size = 0;
+        if (!this.issues.failed) await sink.write(text);
+      }
+      onRows(rows);
+    }
+    if (parts.length && !this.issues.failed) await sink.write(parts.join(""));
+    await sink.end();
+    return rows;
+  }
+
+  private bin = new BinaryCopyWriter();
+
+  /** stop_times: raw records → binary COPY, with backpressure from the server. */
+  private async loadStopTimes(chunks: AsyncIterable<Uint8Array>, onRows: (rows: number) => void): Promise<number> {
+    const sink = this.session.copy(`"${this.schema}".stop_times`, TABLE_COLUMNS.stop_times, "binary");
+    let convert: ((f: string[], line: number) => boolean) | undefined;
+    let index: readonly number[] | undefined;
+    let rows = 0;
+    for await (const batch of readRecords(chunks, FILES.stop_times, this.issues)) {
+      if (batch.index !== index) {
+        index = batch.index;
+        convert = this.stopTimeRecordConverter(index);
+      }
+      for (const rec of batch.records) if (!isBlank(rec.fields) && convert!(rec.fields, rec.line)) rows++;
+      if (this.issues.failed)
+        this.bin.take(); // nothing more is sent; keep validating for the report
+      else for (const chunk of this.bin.take()) await sink.write(chunk);
+      onRows(rows);
+    }
+    const tail = this.bin.finish();
+    if (!this.issues.failed) for (const chunk of tail) await sink.write(chunk);
+    await sink.end();
+    return rows;
+  }
+
+  /** Per-table row check + COPY line. Returns undefined to skip a row (after reporting it). */
+  private converter(table: GtfsTable): (row: Value[], line: number) => string | undefined {
+    const file = FILES[table].file;
+    const err = (line: number, field: string, value: Value, message: string) => {
+      this.issues.error({ file, line, field, value: value === null ? undefined : String(value), message });
+      return undefined;
+    };
+    switch (table) {
+      case "agency": {
+        const c = columnIndex("agency");
+        return (row, line) => {
+          this.agencyCount++;
+          const id = (row[c.agency_id] as string | null) ?? "";
+          if (this.agencies.has(id)) return err(line, "agency_id", id, "duplicate agency_id");
+          this.agencies.add(id);
+          const tz = row[c.agency_timezone] as string;
+          if (this.meta.timezone === null) {
+            this.meta.timezone = tz;
+            this.meta.publisherName ??= row[c.agency_name] as string;
+            this.meta.publisherUrl ??= row[c.agency_url] as string;
+          } else if (tz !== this.meta.timezone)
+            this.issues.warn({
+              file,
+              line,
+              field: "agency_timezone",
+              value: tz,
+              message: `agencies have different time zones; times use the first one (${this.meta.timezone})`,
+            });
+          return copyLine(row);
+        };
+      }
+      case "feed_info": {
+        const c = columnIndex("feed_info");
+        return (row) => {
+          this.meta.publisherName = row[c.feed_publisher_name] as string;
+          this.meta.publisherUrl = row[c.feed_publisher_url] as string;
+          this.meta.version = row[c.feed_version] as string | null;
+          this.meta.lang = row[c.feed_lang] as string | null;
+          this.meta.startDate = row[c.feed_start_date] as string | null;
+          this.meta.endDate = row[c.feed_end_date] as string | null;
+          return copyLine(row);
+        };
+      }
+      case "stops": {
+        const c = columnIndex("stops");
+        return (row, line) => {
+          const id = row[c.stop_id] as string;
+          const type = (row[c.location_type] as number | null) ?? 0;
+          if (this.stops.has(id)) return err(line, "stop_id", id, "duplicate stop_id");
+          const idx = this.stopTypes.length;
+          this.stops.set(id, idx);
+          this.stopTypes.push(type);
+          const lat = row[c.stop_lat] as number | null;
+          const lon = row[c.stop_lon] as number | null;
+          const name = row[c.stop_name] as string | null;
+          if (type <= 2) {
+            if (lat === null) return err(line, "stop_lat", null, "required for location_type 0, 1 and 2");
+            if (lon === null) return err(line, "stop_lon", null, "required for location_type 0, 1 and 2");
+            if (name === null) return err(line, "stop_name", null, "required for location_type 0, 1 and 2");
+          }
+          const parent = row[c.parent_station] as string | null;
+          if (parent !== null) this.parentRefs.push({ line, parent, type });
+          else if (type >= 2) return err(line, "parent_station", null, "required for location_type 2, 3 and 4");
+          row[c.location_type] = type;
+          // geo: equirectangular (lon·cos lat, lat) so that point distance ≈ metres / 111 195 for KNN.
+          const geo = lat === null || lon === null ? null : `(${lon * Math.cos((lat * Math.PI) / 180)},${lat})`;
+          return `${idx}\t${copyLine(row).slice(0, -1)}\t${copyField(name === null ? "" : searchKey(name))}\t${copyField(geo)}\n`;
+        };
+      }
+      case "routes": {
+        const c = columnIndex("routes");
+        return (row, line) => {
+          const id = row[c.route_id] as string;
+          if (this.routes.has(id)) return err(line, "route_id", id, "duplicate route_id");
+          this.routes.add(id);
+          const agency = row[c.agency_id] as string | null;
+          if (agency === null) {
+            if (this.agencyCount > 1)
+              return err(line, "agency_id", null, "required when the feed has several agencies");
+            row[c.agency_id] = [...this.agencies][0] || null;
+          } else if (!this.agencies.has(agency) && !(this.agencyCount === 1 && this.agencies.has("")))
+            return err(line, "agency_id", agency, "unknown agency_id (not in agency.txt)");
+          return copyLine(row);
+        };
+      }
+      case "calendar": {
+        const c = columnIndex("calendar");
+        const days = [c.monday, c.tuesday, c.wednesday, c.thursday, c.friday, c.saturday, c.sunday];
+        return (row, line) => {
+          const id = row[c.service_id] as string;
+          const start = row[c.start_date] as string;
+          const end = row[c.end_date] as string;
+          if (end < start) return err(line, "end_date", end, "end_date is before start_date");
+          this.services.add(id);
+          this.calendar.push({
+            serviceId: id,
+            days: days.map((d) => row[d] === 1),
+            startDate: start,
+            endDate: end,
+            line,
+          });
+          return copyLine(row);
+        };
+      }
+      case "calendar_dates": {
+        const c = columnIndex("calendar_dates");
+        return (row) => {
+          const id = row[c.service_id] as string;
+          this.services.add(id);
+          this.exceptions.push({
+            serviceId: id,
+            date: row[c.date] as string,
+            exceptionType: row[c.exception_type] as 1 | 2,
+          });
+          return copyLine(row);
+        };
+      }
+      case "shapes": {
+        const c = columnIndex("shapes");
+        return (row) => {
+          this.shapes.add(row[c.shape_id] as string);
+          return copyLine(row);
+        };
+      }
+      case "trips": {
+        const c = columnIndex("trips");
+        const checkShapes = this.source.files.has("shapes.txt");
+        return (row, line) => {
+          const id = row[c.trip_id] as string;
+          if (this.trips.has(id)) return err(line, "trip_id", id, "duplicate trip_id");
+          const route = row[c.route_id] as string;
+          if (!this.routes.has(route)) return err(line, "route_id", route, "unknown route_id (not in routes.txt)");
+          const service = row[c.service_id] as string;
+          if (!this.services.has(service))
+            return err(line, "service_id", service, "unknown service_id (not in calendar.txt or calendar_dates.txt)");
+          const shape = row[c.shape_id] as string | null;
+          if (shape !== null && checkShapes && !this.shapes.has(shape))
+            this.issues.warn({
+              file,
+              line,
+              field: "shape_id",
+              value: shape,
+              message: "unknown shape_id (not in shapes.txt)",
+            });
+          const idx = this.trips.size + 1;
+          this.trips.set(id, idx);
+          return `${idx}\t${copyLine(row)}`;
+        };
+      }
+      case "frequencies": {
+        const c = columnIndex("frequencies");
+        return (row, line) => {
+          const trip = row[c.trip_id] as string;
+          const idx = this.trips.get(trip);
+          if (idx === undefined) return err(line, "trip_id", trip, "unknown trip_id (not in trips.txt)");
+          if ((row[c.end_time] as number) <= (row[c.start_time] as number))
+            return err(line, "end_time", row[c.end_time] ?? null, "end_time must be after start_time");
+          if (row[c.exact_times] === null) row[c.exact_times] = 0;
+          this.frequencyTrips.add(trip);
+          row[c.trip_id] = idx;
+          return copyLine(row);
+        };
+      }
+      case "stop_times":
+        return () => undefined; // loaded by loadStopTimes
+      case "transfers": {
+        const c = columnIndex("transfers");
+        return (row, line) => {
+          for (const f of ["from_stop_id", "to_stop_id"] as const) {
+            const v = row[c[f]] as string | null;
+            if (v !== null && !this.stops.has(v)) return err(line, f, v, "unknown stop_id (not in stops.txt)");
+          }
+          for (const f of ["from_route_id", "to_route_id"] as const) {
+            const v = row[c[f]] as string | null;
+            if (v !== null && !this.routes.has(v)) return err(line, f, v, "unknown route_id (not in routes.txt)");
+          }
+          for (const f of ["from_trip_id", "to_trip_id"] as const) {
+            const v = row[c[f]] as string | null;
+            if (v !== null && !this.trips.has(v)) return err(line, f, v, "unknown trip_id (not in trips.txt)");
+          }
+          return copyLine(row);
+        };
+      }
+    }
+  }
+
+  private parentRefs: { line: number; parent: string; type: number }[] = [];
+
+  private checkParents(): void {
+    for (const ref of this.parentRefs) {
+      if (!this.stops.has(ref.parent))
+        this.issues.error({
+          file: "stops.txt",
+          line: ref.line,
+          field: "parent_station",
+          value: ref.parent,
+          message: "unknown parent_station (not in stops.txt)",
+        });
+    }
+    this.parentRefs = [];
+  }
+
+  /** The hot path (millions of rows): typed stop_times values → COPY line, with the checks. */
+  private stopTimeConverter(): (row: Value[], line: number) => boolean {
+    const c = columnIndex("stop_times");
+    return (row, line) =>
+      this.emitStopTime(
+        row[c.trip_id] as string,
+        row[c.stop_id] as string,
+        row[c.arrival_time] as number | null,
+        row[c.departure_time] as number | null,
+        row[c.stop_sequence] as number,
+        row[c.stop_headsign] as string | null,
+        row[c.pickup_type] as number | null,
+        row[c.drop_off_type] as number | null,
+        row[c.shape_dist_traveled] as number | null,
+        row[c.timepoint] as number | null,
+        line,
+      );
+  }
+
+  private emitStopTime(
+    trip: string,
+    stop: string,
+    arrival: number | null,
+    departure: number | null,
+    sequence: number,
+    headsign: string | null,
+    pickup: number | null,
+    dropOff: number | null,
+    dist: number | null,
+    timepoint: number | null,
+    line: number,
+  ): boolean {
+    const file = "stop_times.txt";
+    const issues = this.issues;
+    const tripIdx = this.trips.get(trip);
+    if (tripIdx === undefined) {
+      issues.error({ file, line, field: "trip_id", value: trip, message: "unknown trip_id (not in trips.txt)" });
+      return false;
+    }
+    const stopIdx = this.stops.get(stop);
+    if (stopIdx === undefined) {
+      issues.error({ file, line, field: "stop_id", value: stop, message: "unknown stop_id (not in stops.txt)" });
+      return false;
+    }
+    const type = this.stopTypes[stopIdx]!;
+    if (type !== 0)
+      issues.warn({
+        file,
+        line,
+        field: "stop_id",
+        value: stop,
+        message:
+          type === 1
+            ? "stop_times references a station (location_type 1); its departures are listed on the station"
+            : `stop_times references a location_type ${type} location`,
+      });
+    const arr = arrival ?? departure;
+    const dep = departure ?? arrival;
+    if (dep === null) {
+      if (timepoint === 1) {
+        issues.error({ file, line, field: "departure_time", message: "required for a timepoint (timepoint=1)" });
+        return false;
+      }
+      this.missingTimes++;
+    } else {
+      if (dep > this.maxDepartureSecs) this.maxDepartureSecs = dep;
+      if (arr! > dep)
+        issues.warn({ file, line, field: "departure_time", message: "departure_time is before arrival_time" });
+    }
+    const w = this.bin;
+    w.row(10, 64 + (headsign === null ? 0 : headsign.length * 3));
+    w.int4(tripIdx);
+    if (dep === null) {
+      w.null();
+      w.null();
+    } else {
+      w.int4(arr!);
+      w.int4(dep);
+    }
+    w.int4(stopIdx);
+    w.int4(sequence);
+    if (headsign === null) w.null();
+    else w.text(headsign);
+    if (pickup === null) w.null();
+    else w.int2(pickup);
+    if (dropOff === null) w.null();
+    else w.int2(dropOff);
+    if (dist === null) w.null();
+    else w.float8(dist);
+    if (timepoint === null) w.null();
+    else w.int2(timepoint);
+    return true;
+  }
+
+  /**
+   * Raw-record fast path for stop_times: clean, canonical fields are converted inline; anything unusual
+   * (blank or padded values, odd time formats, bad numbers) goes through the generic parser, which
+   * reports it precisely. Same results either way, a fraction of the allocations.
+   */
+  private stopTimeRecordConverter(index: readonly number[]): (f: string[], line: number) => boolean {
+    const c = columnIndex("stop_times");
+    const spec = FILES.stop_times;
+    const typed = this.stopTimeConverter();
+    const iTrip = index[c.trip_id]!;
+    const iStop = index[c.stop_id]!;
+    const iArr = index[c.arrival_time]!;
+    const iDep = index[c.departure_time]!;
+    const iSeq = index[c.stop_sequence]!;
+    const iHead = index[c.stop_headsign]!;
+    const iPick = index[c.pickup_type]!;
+    const iDrop = index[c.drop_off_type]!;
+    const iDist = index[c.shape_dist_traveled]!;
+    const iTp = index[c.timepoint]!;
+    const issues = this.issues;
+    const slow = (f: string[], line: number) => {
+      const row = parseRecord(spec, index, f, line, issues);
+      return row ? typed(row, line) : false;
+    };
+    return (f, line) => {
+      const trip = f[iTrip];
+      const stop = f[iStop];
+      if (!trip || !stop || !this.trips.has(trip) || !this.stops.has(stop)) return slow(f, line);
+      const arr = iArr < 0 ? null : fastTime(f[iArr]);
+      const dep = iDep < 0 ? null : fastTime(f[iDep]);
+      const seq = fastUint(f[iSeq]);
+      const pickup = iPick < 0 ? null : fastSmall(f[iPick], 3);
+      const dropOff = iDrop < 0 ? null : fastSmall(f[iDrop], 3);
+      const tp = iTp < 0 ? null : fastSmall(f[iTp], 1);
+      if (arr === -1 || dep === -1 || seq < 0 || pickup === -1 || dropOff === -1 || tp === -1) return slow(f, line);
+      let headsign: string | null = null;
+      if (iHead >= 0) {
+        const h = f[iHead];
+        if (h === undefined || h.trim() !== h) return slow(f, line);
+        if (h !== "") headsign = h;
+      }
+      let dist: number | null = null;
+      if (iDist >= 0) {
+        const d = f[iDist];
+        if (d === undefined || d.trim() !== d) return slow(f, line);
+        if (d !== "") {
+          dist = Number(d);
+          if (!Number.isFinite(dist)) return slow(f, line);
+        }
+      }
+      return this.emitStopTime(trip, stop, arr, dep, seq, headsign, pickup, dropOff, dist, tp, line);
+    };
+  }
+
+  private async loadServiceDates(): Promise<void> {
+    const resolved = resolveServiceDates(this.calendar, this.exceptions, this.issues);
+    const sink = this.session.copy(`"${this.schema}".service_dates`, TABLE_COLUMNS.service_dates);
+    let parts: string[] = [];
+    let rows = 0;
+    let min: string | null = null;
+    let max: string | null = null;
+    for (const [service, dates] of resolved) {
+      for (const d of dates) {
+        parts.push(`${copyField(service)}\t${d}\n`);
+        rows++;
+      }
+      if (dates.length) {
+        if (min === null || dates[0]! < min) min = dates[0]!;
+        if (max === null || dates.at(-1)! > max) max = dates.at(-1)!;
+      }
+      if (parts.length > 50_000) {
+        await sink.write(parts.join(""));
+        parts = [];
+      }
+    }
+    if (parts.length) await sink.write(parts.join(""));
+    await sink.end();
+    this.meta.startDate ??= min;
+    this.meta.endDate ??= max;
+    if (rows === 0)
+      this.issues.warn({ file: "calendar.txt", message: "no service runs on any date (calendar resolves to nothing)" });
+    this.files.push({ file: "(service dates)", rows, seconds: 0 });
+  }
+
+  /**
+   * Stops without times (timepoint=0) get times interpolated linearly by stop order between the
+   * surrounding timed stops of the same trip, so they appear on departure boards.
+   */
+  private async interpolateTimes(): Promise<void> {
+    const s = `"${this.schema}"`;
+    await this.session.query(`
+      with ordered as (
+        select trip_idx, stop_sequence, departure_secs,
+               row_number() over w as n,
+               max(case when departure_secs is not null then stop_sequence end) over (w rows unbounded preceding) as prev_seq
+        from ${s}.stop_times window w as (partition by trip_idx order by stop_sequence)
+      ), known as (
+        select o.trip_idx, o.stop_sequence, o.n, o.departure_secs from ordered o where o.departure_secs is not null
+      ), gaps as (
+        select o.trip_idx, o.stop_sequence, o.n, p.n as pn, p.departure_secs as pdep,
+               (select k.n from known k where k.trip_idx = o.trip_idx and k.n > o.n order by k.n limit 1) as nn
+        from ordered o join known p on p.trip_idx = o.trip_idx and p.stop_sequence = o.prev_seq
+        where o.departure_secs is null
+      ), filled as (
+        select g.trip_idx, g.stop_sequence,
+               g.pdep + round((k.departure_secs - g.pdep) * (g.n - g.pn)::numeric / (g.nn - g.pn))::int as secs
+        from gaps g join known k on k.trip_idx = g.trip_idx and k.n = g.nn
+      )
+      update ${s}.stop_times st set arrival_secs = f.secs, departure_secs = f.secs
+      from filled f where st.trip_idx = f.trip_idx and st.stop_sequence = f.stop_sequence`);
+    const [left] = await this.session.query<{ n: string }>(
+      `select count(*) as n from ${s}.stop_times where departure_secs is null`,
+    );
+    if (Number(left?.n) > 0)
+      this.issues.warn({
+        file: "stop_times.txt",
+        message: `${left?.n} stop times without times could not be interpolated (no timed stop before or after)`,
+      });
+  }
+}

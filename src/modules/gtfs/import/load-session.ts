@@ -1,0 +1,117 @@
+// The database side of an import: plain statements plus bulk COPY into a table. PostgreSQL streams
+// COPY ... FROM STDIN over pg-copy-streams with backpressure; PGlite (embedded) gets the same COPY
+// text in large blobs via COPY ... FROM '/dev/blob'.
+import type { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+
+export interface CopySink {
+  /** Writes COPY data (complete text lines, or binary-format bytes). Resolves when more may be written. */
+  write(data: string | Uint8Array): Promise<void>;
+  /** Completes the COPY; resolves with the rows the server stored. */
+  end(): Promise<number>;
+}
+
+export interface LoadSession {
+  readonly kind: "postgres" | "embedded";
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+  copy(table: string, columns: readonly string[], format?: "text" | "binary"): CopySink;
+  /** Another session on its own connection (parallel index builds); the embedded database has only one. */
+  fork(): Promise<LoadSession | undefined>;
+  close(): Promise<void>;
+}
+
+export async function openPostgresSession(connectionString: string): Promise<LoadSession> {
+  const client = new pg.Client({ connectionString, application_name: "gtfs-import" });
+  await client.connect();
+  // Index builds on big feeds take longer than the API's statement_timeout; this is a batch job.
+  await client.query("set statement_timeout = 0");
+  await client.query("set maintenance_work_mem = '256MB'");
+  await client.query("set synchronous_commit = off");
+  let broken: Error | undefined;
+  client.on("error", (err) => {
+    broken = err;
+  });
+  return {
+    kind: "postgres",
+    async query<R>(text: string, params?: unknown[]) {
+      if (broken) throw broken;
+      return (await client.query(text, params)).rows as R[];
+    },
+    copy(table, columns, format = "text") {
+      const stream = client.query(copyFrom(`copy ${table} (${columns.join(", ")}) from stdin with (format ${format})`));
+      let failure: Error | undefined;
+      const failed = new Promise<never>((_, reject) => {
+        stream.on("error", (err: Error) => {
+          failure = err;
+          reject(err);
+        });
+      });
+      failed.catch(() => {});
+      return {
+        async write(data) {
+          if (failure) throw failure;
+          const chunk = typeof data === "string" ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+          if (!stream.write(chunk)) await Promise.race([new Promise((r) => stream.once("drain", r)), failed]);
+        },
+        async end() {
+          if (failure) throw failure;
+          await Promise.race([new Promise<void>((r) => stream.end(() => r())), failed]);
+          await Promise.race([
+            new Promise((r) => (stream.writableFinished ? r(null) : stream.once("finish", r))),
+            failed,
+          ]);
+          return Number(stream.rowCount ?? 0);
+        },
+      };
+    },
+    fork: () => openPostgresSession(connectionString),
+    async close() {
+      await client.end().catch(() => {});
+    },
+  };
+}
+
+/** The embedded database: one connection, COPY from in-memory blobs of a few MB. */
+export function openPgliteSession(pglite: PGlite): LoadSession {
+  const FLUSH_CHARS = 8 << 20;
+  return {
+    kind: "embedded",
+    async query<R>(text: string, params?: unknown[]) {
+      return (await pglite.query<R>(text, params)).rows;
+    },
+    copy(table, columns, format = "text") {
+      let parts: (string | Uint8Array)[] = [];
+      let size = 0;
+      let rows = 0;
+      const flush = async () => {
+        if (!parts.length) return;
+        const blob = new Blob(parts as BlobPart[]);
+        parts = [];
+        size = 0;
+        const res = await pglite.query(
+          `copy ${table} (${columns.join(", ")}) from '/dev/blob' with (format ${format})`,
+          [],
+          {
+            blob,
+          },
+        );
+        rows += res.affectedRows ?? 0;
+      };
+      return {
+        async write(data) {
+          parts.push(data);
+          size += data.length;
+          // Binary COPY cannot be split into separate statements: it is flushed once, at the end.
+          if (format === "text" && size >= FLUSH_CHARS) await flush();
+        },
+        async end() {
+          await flush();
+          return rows;
+        },
+      };
+    },
+    fork: async () => undefined,
+    close: async () => {},
+  };
+}
