@@ -45,7 +45,11 @@ if (!target) {
 
 // Channels of earlier releases live in git notes; the real release fetches them, so the preview does too.
 try {
-  git("fetch", "--quiet", "origin", "+refs/notes/*:refs/notes/*");
+  execFileSync("git", ["fetch", "--quiet", "origin", "+refs/notes/*:refs/notes/*"], {
+    cwd,
+    stdio: "ignore",
+    env: { ...process.env, GIT_TERMINAL_PROMPT: "0" }, // never wait for a password
+  });
 } catch {
   // No origin (or offline): use the notes this clone already has.
 }
@@ -61,6 +65,20 @@ const refspecs = sources
   .map((ref) => [ref, ref.replace(/^refs\/(remotes\/origin|heads)\//, "")] as const)
   .filter(([, name]) => name !== target)
   .map(([ref, name]) => `${ref}:refs/heads/${name}`);
+
+/** https://github.com/<owner>/<repo> for the origin (or the GitHub Actions repository), when there is one. */
+function repositoryWebUrl(): string | null {
+  if (process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY)
+    return `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}`;
+  let origin: string;
+  try {
+    origin = git("remote", "get-url", "origin");
+  } catch {
+    return null;
+  }
+  const match = /^(?:https:\/\/(?:[^@/]+@)?|git@|ssh:\/\/git@)([^/:]+)[/:](.+?)(?:\.git)?\/?$/.exec(origin);
+  return match ? `https://${match[1]}/${match[2]}` : null;
+}
 
 const sandbox = mkdtempSync(join(tmpdir(), "release-preview-"));
 let exitCode = 0;
@@ -101,6 +119,9 @@ try {
         .map((line) => JSON.parse(line))
     : [];
   const preview = recorded.find((entry) => entry.version === announced) ?? null;
+  // Notes link commits through the sandbox's file:// remote; point them at the real repository instead.
+  const webUrl = repositoryWebUrl();
+  if (preview && webUrl) preview.notes = preview.notes.split(`https:${remote.replace(/\.git$/, "")}`).join(webUrl);
   const what = current === target ? `Releasing \`${target}\` now` : `Merging this into \`${target}\``;
   let summary: string;
   if (run.code !== 0) {

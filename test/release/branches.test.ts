@@ -1,0 +1,170 @@
+// The branch model (scripts/release/branches.js), the PR check CLI and the commit-message rules.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  checkBranch,
+  classifyBranch,
+  featurePrereleaseId,
+  maintenanceRange,
+  semanticReleaseBranches,
+} from "../../scripts/release/branches.js";
+import { REPO_ROOT } from "./sandbox";
+
+/** For tests that spawn processes: bun's default 5 s per test is tight on a busy 2-core machine. */
+const PROCESS_TIMEOUT = 30_000;
+
+const semverPrerelease = /^(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)$/;
+
+describe("feature branch sanitiser", () => {
+  it("derives a lower-case [0-9a-z-] id from the branch name", () => {
+    expect(featurePrereleaseId("feature/Login_v2")).toBe("login-v2");
+    expect(featurePrereleaseId("feature/auth/OAuth2.1 flow")).toBe("auth-oauth2-1-flow");
+    expect(featurePrereleaseId("feature/--x__y--")).toBe("x-y");
+    expect(featurePrereleaseId("feature/007")).toBe("feature-007"); // numeric ids may not have leading zeros
+    expect(featurePrereleaseId("feature/___")).toBeNull();
+    expect(featurePrereleaseId("develop")).toBeNull();
+  });
+
+  it("every id it produces is a valid semver prerelease identifier", () => {
+    const names = ["Login_v2", "a.b.c", "ÄÖÜ-über", "x+y@z", "123", "0", "-lead", "Ümlaut", "a//b", "v1.2.3"];
+    for (const name of names) {
+      const id = featurePrereleaseId(`feature/${name}`);
+      if (id === null) continue;
+      expect(id, name).toMatch(semverPrerelease);
+      expect(id, name).toMatch(/^[0-9a-z-]+$/);
+    }
+  });
+});
+
+describe("maintenance ranges", () => {
+  it("reads <major>.<minor>.x and <major>.x from hotfix/ names only", () => {
+    expect(maintenanceRange("hotfix/1.4.x")).toBe("1.4.x");
+    expect(maintenanceRange("hotfix/2.x")).toBe("2.x");
+    expect(maintenanceRange("hotfix/fix-login")).toBeNull();
+    expect(maintenanceRange("hotfix/01.4.x")).toBeNull();
+    expect(maintenanceRange("1.4.x")).toBeNull();
+  });
+
+  it("refuses names that look like a line but are not one", () => {
+    for (const name of ["hotfix/1.4", "hotfix/v1.4.x", "hotfix/1.4.2", "hotfix/01.4.x"]) {
+      const info = classifyBranch(name);
+      expect(info.kind, name).toBe("invalid");
+    }
+    expect(classifyBranch("hotfix/fix-login").kind).toBe("hotfix");
+  });
+});
+
+describe("checkBranch", () => {
+  it("accepts the release branches and ordinary PR branches", () => {
+    for (const name of ["main", "develop", "hotfix/1.4.x", "hotfix/crash", "chore/deps", "feature/login"]) {
+      expect(checkBranch(name).ok, name).toBe(true);
+    }
+  });
+
+  it("refuses ids reserved for develop and ids already taken", () => {
+    const beta = checkBranch("feature/Beta");
+    expect(beta.ok).toBe(false);
+    expect(!beta.ok && beta.reason).toContain("reserved for develop");
+    const taken = checkBranch("feature/Login_V2", ["main", "feature/login-v2"]);
+    expect(taken.ok).toBe(false);
+    expect(!taken.ok && taken.reason).toContain("already used by feature/login-v2");
+    // The canonical name keeps its id, whichever branch came first.
+    expect(checkBranch("feature/login-v2", ["feature/Login_V2"]).ok).toBe(true);
+  });
+});
+
+describe("semanticReleaseBranches", () => {
+  it("lists releasable branches one by one and leaves out the rest with a reason", () => {
+    const { branches, skipped } = semanticReleaseBranches([
+      "main",
+      "develop",
+      "feature/Login_v2",
+      "feature/login-v2",
+      "feature/___",
+      "feature/a+b",
+      "hotfix/1.4.x",
+      "hotfix/1.4",
+      "hotfix/crash",
+      "renovate/pg-9.x",
+    ]);
+    expect(branches).toEqual([
+      "main",
+      { name: "develop", channel: "next", prerelease: "beta" },
+      { name: "feature/a\\+b", prerelease: "a-b", channel: "a-b" },
+      { name: "feature/login-v2", prerelease: "login-v2", channel: "login-v2" },
+      { name: "hotfix/1.4.x", range: "1.4.x", channel: "1.4.x" },
+    ]);
+    expect(skipped.map((s) => s.branch).sort()).toEqual(["feature/Login_v2", "feature/___", "hotfix/1.4"]);
+    for (const { reason } of skipped) expect(reason).not.toContain("\n");
+  });
+});
+
+describe("check-branch CLI", () => {
+  const bun = join(REPO_ROOT, "node_modules", ".bin", "bun");
+  const check = (...args: string[]) =>
+    spawnSync(bun, [join(REPO_ROOT, "scripts/release/check-branch.ts"), ...args], { encoding: "utf8" });
+
+  it(
+    "exits 0 with a summary for a releasable branch",
+    () => {
+      const run = check("refs/heads/feature/Login_v2");
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain("x.y.z-login-v2.N");
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    "exits 1 with a one-line reason for a collision given as existing branches",
+    () => {
+      const run = check("feature/LOGIN-v2", "main", "feature/login-v2");
+      expect(run.status).toBe(1);
+      expect(run.stderr.trim().split("\n")).toHaveLength(1);
+      expect(run.stderr).toContain("already used by feature/login-v2");
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    "exits 2 without a branch",
+    () => {
+      expect(check().status).toBe(2);
+    },
+    PROCESS_TIMEOUT,
+  );
+});
+
+describe("commitlint config", () => {
+  const lint = (message: string) =>
+    spawnSync(join(REPO_ROOT, "node_modules", ".bin", "commitlint"), [], {
+      cwd: REPO_ROOT,
+      input: message,
+      encoding: "utf8",
+    }).status;
+
+  it(
+    "accepts the conventions semantic-release reads, including its own release commits",
+    () => {
+      for (const message of [
+        "feat(api): add stops endpoint",
+        "fix!: drop v0",
+        "fix: paginate\n\nBREAKING CHANGE: limit defaults to 50",
+        "chore(release): 1.2.0 [skip ci]",
+      ]) {
+        expect(lint(message), message).toBe(0);
+      }
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    "rejects messages semantic-release could not classify",
+    () => {
+      for (const message of ["Added stuff", "wip: half done", "feat add stops"]) {
+        expect(lint(message), message).not.toBe(0);
+      }
+    },
+    PROCESS_TIMEOUT,
+  );
+});
