@@ -8,6 +8,7 @@ import { ConfigError } from "./config/load";
 import type { Config } from "./config/schema";
 import { createFetchHandler } from "./http/fetch-handler";
 import { Lifecycle } from "./lifecycle";
+import { flushLogger } from "./logging/logger";
 import { loadRuntimeConfig, openRuntime, type Runtime } from "./runtime";
 
 async function serve(config: Config, flags: Set<string>): Promise<void> {
@@ -44,7 +45,7 @@ async function serve(config: Config, flags: Set<string>): Promise<void> {
     await stopped;
     await runtime.close();
     logger.info("stopped");
-    logger.flush();
+    flushLogger(logger);
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -6,7 +6,7 @@ import { openCache } from "./cache/open-cache";
 import { loadConfig } from "./config/load";
 import type { Config } from "./config/schema";
 import { type Database, openDatabase } from "./db/database";
-import { createLogger, type Logger } from "./logging/logger";
+import { createLogger, flushLogger, type Logger } from "./logging/logger";
 
 export interface Runtime {
   config: Config;
@@ -30,7 +30,7 @@ export async function openRuntime(config: Config, logger: Logger = createLogger(
     cache,
     async close() {
       await Promise.allSettled([database.close(), cache.close()]);
-      logger.flush();
+      flushLogger(logger);
     },
   };
 }

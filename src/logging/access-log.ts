@@ -17,7 +17,12 @@ export function createAccessLog(logger: Logger): AccessLog {
   const stream = (logger as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym];
   const bindings = logger.bindings();
   const base = Object.keys(bindings).length ? `,${JSON.stringify(bindings).slice(1, -1)}` : "";
-  if (!stream) return (e) => logger.info({ req_id: e.requestId, method: e.method, route: e.route, status: e.status, duration_ms: e.durationMs }, "request");
+  if (!stream)
+    return (e) =>
+      logger.info(
+        { req_id: e.requestId, method: e.method, route: e.route, status: e.status, duration_ms: e.durationMs },
+        "request",
+      );
   return (e) => {
     if (!logger.isLevelEnabled("info")) return;
     stream.write(
