@@ -11,6 +11,7 @@ import { pathOf } from "./http/fetch-handler";
 import { createRateLimiter } from "./http/rate-limit";
 import type { Lifecycle } from "./lifecycle";
 import type { Logger } from "./logging/logger";
+import { gtfsRoutes } from "./modules/gtfs/api/routes";
 import { healthRoutes } from "./modules/health/health.routes";
 import { createHealthService } from "./modules/health/health.service";
 
@@ -109,8 +110,9 @@ export function createApp(deps: AppDeps) {
       }
       return errorResponse(apiError.status, apiError.code, apiError.message, apiError.details);
     })
-    .use(healthRoutes(createHealthService(deps)));
-  // Feature modules mount here, under /v1 (the API key check above covers every /v1 path).
+    .use(healthRoutes(createHealthService(deps)))
+    // Feature modules mount here, under /v1 (the API key check above covers every /v1 path).
+    .use(gtfsRoutes(deps));
   return app;
 }
 

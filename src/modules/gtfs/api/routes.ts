@@ -1,0 +1,209 @@
+// /v1 transit endpoints as one Elysia plugin (mounted by createApp). Responses are JSON strings built
+// once: the same string is cached and served, so a cache hit never re-serialises.
+import { Elysia, t } from "elysia";
+import type { Cache } from "../../../cache/cache";
+import type { Database } from "../../../db/database";
+import { badRequest } from "../../../http/errors";
+import { isIsoDate } from "../time";
+import { localDate, zonedTimeToEpoch } from "../timezone";
+import { type ActiveFeed, type AnyDb, activeFeed } from "./active-feed";
+import { departureBoard } from "./departures";
+import { getRoute, getStop, getTrip, listAgencies, listFeeds, listRoutes, nearbyStops, searchStops } from "./queries";
+
+export interface GtfsRouteDeps {
+  database: Database;
+  cache: Cache;
+}
+
+/** Lookups are immutable within a feed version (the key carries it); the TTL only bounds memory. */
+const LOOKUP_TTL_SECONDS = 3600;
+/** Boards are cached no longer than their own window, and at most 10 minutes. */
+const boardTtl = (windowMinutes: number) => Math.min(windowMinutes * 60, 600);
+
+const json = (body: string, cached: boolean) =>
+  new Response(body, {
+    headers: { "content-type": "application/json; charset=utf-8", "x-cache": cached ? "hit" : "miss" },
+  });
+
+const Limit = (max: number) => t.Optional(t.Numeric({ minimum: 1, maximum: max, multipleOf: 1 }));
+const Cursor = t.Optional(t.String({ maxLength: 500 }));
+const Id = t.String({ minLength: 1, maxLength: 255 });
+
+const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** ISO 8601 instant; without an offset it is wall-clock time in the feed's time zone. */
+export function parseAt(at: string | undefined, timeZone: string): number {
+  if (at === undefined || at === "") return Date.now();
+  const m = ISO_INSTANT.exec(at);
+  if (!m || !isIsoDate(m[1]!) || Number(m[2]) > 23 || Number(m[3]) > 59 || Number(m[4] ?? 0) > 59)
+    throw badRequest("invalid query parameter 'at': expected ISO 8601 like 2024-03-10T08:00:00-05:00", { field: "at" });
+  if (m[6]) {
+    const ms = Date.parse(m[6].length === 5 ? `${at.slice(0, -5)}${m[6].slice(0, 3)}:${m[6].slice(3)}` : at);
+    if (Number.isNaN(ms)) throw badRequest("invalid query parameter 'at'", { field: "at" });
+    return ms;
+  }
+  const seconds = Number(m[4] ?? 0) + Number(m[5] ?? 0);
+  return zonedTimeToEpoch(timeZone, m[1]!, Number(m[2]), Number(m[3])) + Math.round(seconds * 1000);
+}
+
+export function gtfsRoutes(deps: GtfsRouteDeps) {
+  const db = deps.database.db as unknown as AnyDb;
+  const cache = deps.cache;
+
+  /** Serves `key` from the cache or computes, stores and serves it. */
+  async function cached(key: string, ttl: number, load: () => Promise<unknown>): Promise<Response> {
+    const hit = await cache.get(key);
+    if (hit !== undefined) return json(hit, true);
+    const body = JSON.stringify(await load());
+    await cache.set(key, body, ttl);
+    return json(body, false);
+  }
+
+  const feedKey = (feed: ActiveFeed, ...parts: (string | number | undefined)[]) =>
+    `gtfs:v${feed.id}:${parts.map((p) => encodeURIComponent(String(p ?? ""))).join(":")}`;
+
+  return new Elysia({ name: "gtfs", prefix: "/v1" })
+    .get("/feeds", async () => json(JSON.stringify(await listFeeds(db)), false), {
+      detail: { tags: ["transit"], summary: "Active and retained feed versions" },
+    })
+    .get(
+      "/agencies",
+      async ({ query }) => {
+        const feed = await activeFeed(db);
+        const limit = query.limit ?? 100;
+        return cached(feedKey(feed, "agencies", limit, query.cursor), LOOKUP_TTL_SECONDS, () =>
+          listAgencies(db, feed, limit, query.cursor),
+        );
+      },
+      {
+        query: t.Object({ limit: Limit(500), cursor: Cursor }),
+        detail: { tags: ["transit"], summary: "Agencies of the active feed" },
+      },
+    )
+    .get(
+      "/routes",
+      async ({ query }) => {
+        const feed = await activeFeed(db);
+        const limit = query.limit ?? 100;
+        return cached(
+          feedKey(feed, "routes", limit, query.cursor, query.agency_id, query.route_type),
+          LOOKUP_TTL_SECONDS,
+          () => listRoutes(db, feed, limit, query.cursor, { agency_id: query.agency_id, route_type: query.route_type }),
+        );
+      },
+      {
+        query: t.Object({
+          limit: Limit(500),
+          cursor: Cursor,
+          agency_id: t.Optional(Id),
+          route_type: t.Optional(t.Numeric({ minimum: 0, multipleOf: 1 })),
+        }),
+        detail: { tags: ["transit"], summary: "Routes of the active feed" },
+      },
+    )
+    .get(
+      "/routes/:routeId",
+      async ({ params }) => {
+        const feed = await activeFeed(db);
+        return cached(feedKey(feed, "route", params.routeId), LOOKUP_TTL_SECONDS, () =>
+          getRoute(db, feed, params.routeId),
+        );
+      },
+      { params: t.Object({ routeId: Id }), detail: { tags: ["transit"], summary: "One route with its agency" } },
+    )
+    .get(
+      "/stops",
+      async ({ query }) => {
+        const feed = await activeFeed(db);
+        const limit = query.limit ?? 20;
+        return cached(feedKey(feed, "stops", query.q, limit, query.cursor), LOOKUP_TTL_SECONDS, () =>
+          searchStops(db, feed, query.q, limit, query.cursor),
+        );
+      },
+      {
+        query: t.Object({ q: t.Optional(t.String({ maxLength: 200 })), limit: Limit(100), cursor: Cursor }),
+        detail: {
+          tags: ["transit"],
+          summary: "Stops by name (case- and accent-insensitive; prefix matches first, then contains)",
+        },
+      },
+    )
+    .get(
+      "/stops/nearby",
+      async ({ query }) => {
+        const feed = await activeFeed(db);
+        const radius = query.radius ?? 500;
+        const limit = query.limit ?? 10;
+        return cached(
+          feedKey(feed, "nearby", query.lat.toFixed(6), query.lon.toFixed(6), radius, limit),
+          LOOKUP_TTL_SECONDS,
+          async () => {
+            const { data } = await nearbyStops(db, feed, query.lat, query.lon, radius, limit);
+            return { data, next_cursor: null };
+          },
+        );
+      },
+      {
+        query: t.Object({
+          lat: t.Numeric({ minimum: -90, maximum: 90 }),
+          lon: t.Numeric({ minimum: -180, maximum: 180 }),
+          radius: t.Optional(t.Numeric({ exclusiveMinimum: 0, maximum: 20_000 })),
+          limit: Limit(100),
+        }),
+        detail: { tags: ["transit"], summary: "Nearest stops and stations with distance_m, nearest first" },
+      },
+    )
+    .get(
+      "/stops/:stopId",
+      async ({ params }) => {
+        const feed = await activeFeed(db);
+        return cached(feedKey(feed, "stop", params.stopId), LOOKUP_TTL_SECONDS, () => getStop(db, feed, params.stopId));
+      },
+      {
+        params: t.Object({ stopId: Id }),
+        detail: { tags: ["transit"], summary: "One stop with its parent station and children" },
+      },
+    )
+    .get(
+      "/stops/:stopId/departures",
+      async ({ params, query }) => {
+        const feed = await activeFeed(db);
+        const at = parseAt(query.at, feed.timezone);
+        const window = query.window ?? 60;
+        const limit = query.limit ?? 50;
+        const key = feedKey(feed, "board", params.stopId, Math.floor(at / 1000), window, limit);
+        return cached(key, boardTtl(window), async () => ({
+          data: await departureBoard(db, feed, params.stopId, at, window, limit),
+        }));
+      },
+      {
+        params: t.Object({ stopId: Id }),
+        query: t.Object({
+          at: t.Optional(t.String({ maxLength: 40, description: "ISO 8601; without offset: feed-local time" })),
+          window: t.Optional(t.Numeric({ minimum: 1, maximum: 1440, multipleOf: 1, description: "minutes" })),
+          limit: Limit(500),
+        }),
+        detail: {
+          tags: ["transit"],
+          summary: "Departure board from `at` (default now) for `window` minutes; stations include their platforms",
+        },
+      },
+    )
+    .get(
+      "/trips/:tripId",
+      async ({ params, query }) => {
+        const feed = await activeFeed(db);
+        const date = query.date ?? localDate(feed.timezone, Date.now());
+        if (!isIsoDate(date))
+          throw badRequest("invalid query parameter 'date': expected YYYY-MM-DD", { field: "date" });
+        return cached(feedKey(feed, "trip", params.tripId, date), LOOKUP_TTL_SECONDS, () =>
+          getTrip(db, feed, params.tripId, date),
+        );
+      },
+      {
+        params: t.Object({ tripId: Id }),
+        query: t.Object({ date: t.Optional(t.String({ maxLength: 10, description: "service date YYYY-MM-DD" })) }),
+        detail: { tags: ["transit"], summary: "A trip's stop times on a service date, with absolute times" },
+      },
+    );
+}
