@@ -1,25 +1,9 @@
 // semantic-release configuration (semantic-release 24, runs on Node 20). Branch model, plugins and the
 // reasons behind them: docs/releasing.md.
-import { execFileSync } from "node:child_process";
 import { semanticReleaseBranches } from "./scripts/release/branches.js";
+import { remoteBranchNames } from "./scripts/release/remote-branches.js";
 
-/** Branch names on the remote semantic-release will release from (it lists them the same way). */
-function remoteBranchNames() {
-  const git = (...args) => execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  try {
-    return git("ls-remote", "--heads", "origin")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => line.split("\t")[1].replace(/^refs\/heads\//, ""));
-  } catch {
-    // No reachable `origin`: fall back to what the last fetch saw.
-    return git("for-each-ref", "--format=%(refname:lstrip=3)", "refs/remotes/origin")
-      .split("\n")
-      .filter((name) => name && name !== "HEAD");
-  }
-}
-
-const { branches, skipped } = semanticReleaseBranches(remoteBranchNames());
+const { branches, skipped } = semanticReleaseBranches(remoteBranchNames("origin"));
 for (const { branch, reason } of skipped) console.warn(`[release.config] not releasing ${branch}: ${reason}`);
 
 const hasGithubToken = Boolean(process.env.GITHUB_TOKEN || process.env.GH_TOKEN);
@@ -33,8 +17,9 @@ export default {
     ["@semantic-release/release-notes-generator", { preset: "conventionalcommits" }],
     // `npm run release:preview` only: records the next version and its notes (see preview.ts).
     ...(process.env.RELEASE_PREVIEW_FILE ? ["./scripts/release/preview-notes.js"] : []),
-    // CHANGELOG.md and the release commit belong to stable lines only (main, hotfix/x.y.x); a prerelease
-    // branch gets a tag and a GitHub prerelease, so develop/feature/* never diverge from main in these files.
+    // CHANGELOG.md, package.json's version and the release commit belong to stable lines only (main,
+    // hotfix/x.y.x). A prerelease gets a tag (and a GitHub prerelease) and leaves every file alone, so
+    // develop and feature/* never diverge from main in these files.
     [
       "./scripts/release/stable-only.js",
       {
@@ -44,7 +29,8 @@ export default {
           "# Changelog\n\nAll notable changes to this project. Written by the release; do not edit by hand.",
       },
     ],
-    ["@semantic-release/npm", { npmPublish: false }],
+    // package.json's version follows the release (nothing is published to a registry).
+    ["./scripts/release/stable-only.js", { wrappedPlugin: "@semantic-release/npm", npmPublish: false }],
     [
       "./scripts/release/stable-only.js",
       {

@@ -2,9 +2,9 @@
 // branch fails its own PR instead of being found at release time.
 //
 //   bun scripts/release/check-branch.ts <branch> [<existing branch>...]
-//   bun scripts/release/check-branch.ts <branch> --remote[=<name>]   (existing branches: git ls-remote, default origin)
-import { execFileSync } from "node:child_process";
+//   bun scripts/release/check-branch.ts <branch> --remote[=<name>]   (existing branches from the remote, default origin)
 import { checkBranch } from "./branches.js";
+import { remoteBranchNames } from "./remote-branches.js";
 
 const names: string[] = [];
 let remote: string | undefined;
@@ -19,12 +19,7 @@ if (!branch) {
   process.exit(2);
 }
 
-const existing = remote
-  ? execFileSync("git", ["ls-remote", "--heads", remote], { encoding: "utf8" })
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => line.split("\t")[1]!.replace(/^refs\/heads\//, ""))
-  : [];
+const existing = remote ? remoteBranchNames(remote) : [];
 const result = checkBranch(
   branch,
   [...existing, ...listed].filter((name) => name !== branch),

@@ -6,7 +6,7 @@
 //                                                              RELEASE_VERIFIED_COMMIT = HEAD); --dry-run skips
 //                                                              the guard (it publishes nothing)
 import { spawnSync } from "node:child_process";
-import { explainFailure, runSemanticRelease } from "./semantic-release.ts";
+import { checkedOutBranchEnv, explainFailure, runSemanticRelease } from "./semantic-release.ts";
 import {
   clearMarker,
   dirtyTrackedFiles,
@@ -50,7 +50,7 @@ if (!dryRun) {
   console.log(`release: tests verified: ${verification.how}`);
 }
 
-const run = await runSemanticRelease(cwd, cwd, args, process.env, true);
+const run = await runSemanticRelease(cwd, cwd, args, checkedOutBranchEnv(process.env, cwd), true);
 if (run.code !== 0) {
   const explanation = explainFailure(run.output);
   if (explanation) console.error(`\nrelease: ${explanation}`);

@@ -1,6 +1,6 @@
 // Running the project's own semantic-release (always with node: the release job runs on Node 20, and
 // semantic-release 24 is the line that supports it) and making sense of its failures.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 
 export interface ReleaseRun {
@@ -21,6 +21,25 @@ export function withoutCiEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     out[key] = value;
   }
   return out;
+}
+
+/**
+ * semantic-release learns the branch from env-ci, i.e. from GITHUB_REF on GitHub Actions. For
+ * `workflow_run` (how the release workflow starts) GITHUB_REF names the default branch whatever was
+ * checked out, so a develop run would be judged as main ("behind the remote", no release). Outside pull
+ * requests, point GITHUB_REF/GITHUB_SHA at the branch and commit actually checked out.
+ */
+export function checkedOutBranchEnv(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
+  if (!env.GITHUB_ACTIONS || (env.GITHUB_EVENT_NAME ?? "").startsWith("pull_request")) return env;
+  const git = (...args: string[]) =>
+    execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  let branch: string;
+  try {
+    branch = git("symbolic-ref", "--quiet", "--short", "HEAD");
+  } catch {
+    return env; // detached HEAD: nothing better to offer than what the CI says
+  }
+  return { ...env, GITHUB_REF: `refs/heads/${branch}`, GITHUB_SHA: git("rev-parse", "HEAD") };
 }
 
 /** Runs semantic-release in `cwd`; output is captured and, when `echo` is set, streamed through. */

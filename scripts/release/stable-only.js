@@ -1,5 +1,6 @@
 // semantic-release plugin that runs another plugin (option `wrappedPlugin`) everywhere except on
-// prerelease branches (develop, feature/*): CHANGELOG.md and the release commit are for stable lines only.
+// prerelease branches (develop, feature/*): CHANGELOG.md, the package.json version and the release commit
+// are for stable lines only.
 
 async function load(pluginConfig) {
   const name = pluginConfig.wrappedPlugin;

@@ -29,16 +29,25 @@ describe("develop prereleases", () => {
       expect(box.git("rev-parse", "v1.1.0-beta.1^{commit}")).toBe(featCommit);
       expect(box.remoteHead("develop")).toBe(featCommit); // nothing committed on top
       expect(box.remoteFile("develop", "CHANGELOG.md")?.trim()).toBe(CHANGELOG_HEADER);
+      expect(box.git("status", "--porcelain", "--untracked-files=no")).toBe(""); // no file touched either
     },
     RELEASE_TIMEOUT,
   );
 
   it(
-    "the next change on develop: 1.1.0-beta.2",
+    "the next change on develop: 1.1.0-beta.2, also when started by workflow_run (GITHUB_REF names main)",
     async () => {
-      box.commit("fix: arrivals timezone");
+      const head = box.commit("fix: arrivals timezone");
       box.push();
-      const run = await box.release();
+      // As release.yml runs it: `npm run release` in GitHub Actions after CI passed; GitHub sets GITHUB_REF
+      // to the default branch for workflow_run events, whichever branch the run is about.
+      const run = await box.script("scripts/release/run.ts", [], {
+        GITHUB_ACTIONS: "true",
+        GITHUB_EVENT_NAME: "workflow_run",
+        GITHUB_REF: "refs/heads/main",
+        GITHUB_SHA: box.remoteHead("main"),
+        RELEASE_VERIFIED_COMMIT: head,
+      });
       expect(run.code, run.output).toBe(0);
       expect(box.remoteTags()).toEqual(["v1.0.0", "v1.1.0-beta.1", "v1.1.0-beta.2"]);
       expect(box.tagChannels("v1.1.0-beta.2")).toEqual(["next"]);
