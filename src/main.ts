@@ -9,6 +9,7 @@ import type { Config } from "./config/schema";
 import { createFetchHandler } from "./http/fetch-handler";
 import { Lifecycle } from "./lifecycle";
 import { flushLogger } from "./logging/logger";
+import { runImport } from "./modules/gtfs/import/cli";
 import { loadRuntimeConfig, openRuntime, type Runtime } from "./runtime";
 
 async function serve(config: Config, flags: Set<string>): Promise<void> {
@@ -74,6 +75,13 @@ async function main(argv: string[]): Promise<number | undefined> {
       return undefined; // keeps running
     case "migrate":
       await runOnce(config, runMigrate);
+      return 0;
+    case "import":
+      await runOnce(config, async (runtime) => {
+        // The embedded database may be brand new: give it the schema first (servers use `migrate`).
+        if (runtime.database.kind === "embedded") await runMigrate(runtime);
+        await runImport(runtime, args.rest);
+      });
       return 0;
     default:
       process.stderr.write(`unknown command: ${args.command}\n\n${usage()}`);

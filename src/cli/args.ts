@@ -8,6 +8,7 @@ export interface Command {
 export const COMMANDS: Command[] = [
   { name: "serve", summary: "run the HTTP API (default)", usage: "serve [--migrate]" },
   { name: "migrate", summary: "apply database migrations and exit", usage: "migrate" },
+  { name: "import", summary: "import a GTFS feed as a new version and serve it", usage: "import <feed|url>" },
 ];
 
 export function usage(): string {

@@ -1,0 +1,98 @@
+// `import <feed>`: loads a feed as a new version, switches to it, prints a summary. A progress bar on a
+// terminal, plain lines otherwise (CI logs, Kubernetes Jobs).
+import { databaseTarget } from "../../../config/load";
+import type { Runtime } from "../../../runtime";
+import { formatIssue } from "../errors";
+import { type ImportProgress, type ImportSummary, importFeed } from "./importer";
+
+export const IMPORT_USAGE = "import <feed.zip|folder|http(s)://url>";
+
+export async function runImport(runtime: Runtime, args: string[], out: NodeJS.WriteStream = process.stderr) {
+  const location = args[0];
+  if (!location) throw new Error(`missing feed location\nusage: ${IMPORT_USAGE}`);
+  const target = databaseTarget(runtime.config);
+  const summary = await importFeed({
+    location,
+    database: runtime.database,
+    connectionString: target.kind === "postgres" ? target.url : undefined,
+    keepVersions: runtime.config.gtfs.keep_versions,
+    progress: out.isTTY ? ttyProgress(out) : lineProgress(out),
+    sourceOptions: {
+      onDownload: out.isTTY
+        ? (bytes, total) => out.write(`\r\x1b[2Kdownloading ${mb(bytes)}${total ? ` of ${mb(total)}` : ""}`)
+        : undefined,
+    },
+  });
+  process.stdout.write(formatSummary(summary));
+  return summary;
+}
+
+const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
+
+function ttyProgress(out: NodeJS.WriteStream): ImportProgress {
+  let size: number | undefined;
+  let last = 0;
+  return {
+    fileStarted(_file, bytes) {
+      size = bytes;
+    },
+    fileProgress(file, rows, bytesRead) {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      const width = 30;
+      const frac = size ? Math.min(1, bytesRead / size) : 0;
+      const bar = "█".repeat(Math.round(frac * width)).padEnd(width, "░");
+      out.write(
+        `\r\x1b[2K${file.padEnd(20)} ${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${rows.toLocaleString("en")} rows`,
+      );
+    },
+    fileDone(file, rows, seconds) {
+      out.write(`\r\x1b[2K${file.padEnd(20)} ${rows.toLocaleString("en")} rows in ${seconds.toFixed(2)} s\n`);
+    },
+    phase(name) {
+      out.write(`${name}…\n`);
+    },
+  };
+}
+
+function lineProgress(out: NodeJS.WriteStream): ImportProgress {
+  let last = 0;
+  return {
+    fileProgress(file, rows) {
+      const now = Date.now();
+      if (now - last < 5000) return; // a line every 5 s on long files
+      last = now;
+      out.write(`${file}: ${rows} rows so far\n`);
+    },
+    fileDone(file, rows, seconds) {
+      out.write(`${file}: ${rows} rows in ${seconds.toFixed(2)} s\n`);
+    },
+    phase(name) {
+      out.write(`${name}\n`);
+    },
+  };
+}
+
+export function formatSummary(s: ImportSummary): string {
+  const rate = (rows: number, secs: number) => (secs > 0 ? Math.round(rows / secs).toLocaleString("en") : "-");
+  const lines = [
+    `imported feed version ${s.feedId} (${s.schema}) from ${s.source}`,
+    `${"file".padEnd(20)} ${"rows".padStart(12)} ${"seconds".padStart(9)} ${"rows/s".padStart(12)}`,
+  ];
+  for (const f of s.files)
+    lines.push(
+      `${f.file.padEnd(20)} ${f.rows.toLocaleString("en").padStart(12)} ${f.seconds.toFixed(2).padStart(9)} ${rate(f.rows, f.seconds).padStart(12)}`,
+    );
+  for (const p of s.phases)
+    lines.push(`${`(${p.name})`.padEnd(20)} ${"".padStart(12)} ${p.seconds.toFixed(2).padStart(9)}`);
+  lines.push(
+    `${"total".padEnd(20)} ${s.totalRows.toLocaleString("en").padStart(12)} ${s.seconds.toFixed(2).padStart(9)} ${rate(s.totalRows, s.seconds).padStart(12)}`,
+  );
+  if (s.pruned.length) lines.push(`pruned old versions: ${s.pruned.join(", ")}`);
+  for (const w of s.warnings) {
+    lines.push(`warning (${w.count}×): ${w.message}`);
+    for (const e of w.examples.slice(0, 3)) lines.push(`  e.g. ${formatIssue(e)}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
