@@ -36,7 +36,7 @@ explain() {
       msg+=" [database server unreachable]" ;;
     *"database "*"does not exist"*) msg+=" [wrong database name]" ;;
   esac
-  printf '%s' "${msg:-no error output}"
+  printf '%s' "${msg:-(no error output)}"
 }
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
@@ -82,7 +82,7 @@ cleanup() {
 trap cleanup EXIT
 
 take_backup() {
-  local stamp final list started size entries
+  local stamp final list started size entries rc=0
   stamp=$(date -u +%Y%m%d_%H%M%S)
   final="$backup_dir/${PREFIX}${stamp}.dump"
   # Hidden and without the .dump suffix, so retention and restore never pick up an unfinished file.
@@ -91,8 +91,14 @@ take_backup() {
   [[ ! -e $final ]] || die "$final already exists (two backups within one second?)"
   started=$SECONDS
 
-  pg_dump --format=custom --compress=6 --no-password --file="$partial" "${conn_args[@]}" 2>"$errfile" ||
+  pg_dump --format=custom --compress=6 --no-password --file="$partial" "${conn_args[@]}" 2>"$errfile" || rc=$?
+  if ((rc == 128 + 25)); then
+    die "pg_dump failed: file size limit exceeded (SIGXFSZ) [disk full: free space in BACKUP_DIR or raise ulimit -f]"
+  elif ((rc > 128)); then
+    die "pg_dump failed: killed by signal $((rc - 128)) $(explain "$errfile")"
+  elif ((rc != 0)); then
     die "pg_dump failed: $(explain "$errfile")"
+  fi
 
   # The table of contents must list, and every data block must decompress to the end of the file.
   pg_restore --list --file="$list" "$partial" 2>"$errfile" ||

@@ -10,8 +10,8 @@
 # Environment:
 #   DATABASE_URL          connection URI; without it libpq's PG* variables apply
 #   BACKUP_DIR            where `latest` is looked up (default /backup/transportation)
-#   RESTORE_LOCK_TIMEOUT  give up (and roll back) when a table stays locked this long (default 60s);
-#                         stop the API first (deploy/scripts/restore-k8s.sh does) so nothing holds locks
+#   RESTORE_LOCK_TIMEOUT  seconds to wait for another session's table lock before giving up and rolling
+#                         back (default 60); stop the API first (restore-k8s.sh does) so nothing holds locks
 # Stop writers before restoring: rows written after the backup are lost.
 set -euo pipefail
 
@@ -104,7 +104,8 @@ pg_restore --file=/dev/null "$file" 2>"$errfile" ||
   die "refusing to restore $file: the archive is incomplete or corrupt ($(explain "$errfile")); database untouched"
 
 export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-30}
-export PGOPTIONS="${PGOPTIONS:+$PGOPTIONS }-c lock_timeout=${RESTORE_LOCK_TIMEOUT:-60s}"
+lock_timeout=${RESTORE_LOCK_TIMEOUT:-60}
+[[ $lock_timeout =~ ^[0-9]+$ ]] || die "RESTORE_LOCK_TIMEOUT must be a number of seconds (got '$lock_timeout')"
 if [[ -n ${DATABASE_URL:-} ]]; then
   conninfo=$DATABASE_URL
   if [[ -n $target_db ]]; then conninfo=$(with_database "$DATABASE_URL" "$target_db"); fi
@@ -114,14 +115,46 @@ else
   # makes libpq fall back to PGDATABASE.
   conn_args=("--dbname=${target_db:-${PGDATABASE:-}}")
 fi
+sql() { psql --no-psqlrc --no-align --tuples-only --no-password --quiet "${conn_args[@]}" --command="$1"; }
 
-dbname=$(psql --no-psqlrc --no-align --tuples-only --no-password "${conn_args[@]}" \
-  --command='select current_database()' 2>"$errfile") ||
+dbname=$(sql 'select current_database()' 2>"$errfile") ||
   die "cannot connect to the target database: $(explain "$errfile")"
+others=$(sql "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()")
+if ((others > 0)); then log "warning: $others other session(s) use $dbname; rows they write are lost"; fi
+
+# The archive's own preamble sets lock_timeout = 0, so a session holding a lock on a table would make
+# the restore wait forever. Watch instead: cancel (which rolls back) once it waited RESTORE_LOCK_TIMEOUT.
+app="transportation-restore-$$"
+blocked_seconds() {
+  sql "select coalesce(max(extract(epoch from now() - l.waitstart))::int, 0) from pg_locks l
+       join pg_stat_activity a on a.pid = l.pid where a.application_name = '$app' and not l.granted"
+}
+blockers() {
+  sql "select string_agg(format('pid %s (%s%s, %s)', b.pid, b.usename, coalesce(' from ' || host(b.client_addr), ''),
+         coalesce(nullif(b.application_name, ''), 'no application_name')), '; ')
+       from pg_stat_activity a, unnest(pg_blocking_pids(a.pid)) bp join pg_stat_activity b on b.pid = bp
+       where a.application_name = '$app'"
+}
 
 log "restoring $(basename -- "$file") into database $dbname"
 started=$SECONDS
-pg_restore --clean --if-exists --single-transaction --exit-on-error --no-password \
-  "${conn_args[@]}" "${extra[@]}" "$file" 2>"$errfile" ||
-  die "restore into $dbname failed and was rolled back, the database is unchanged: $(explain "$errfile")"
+PGAPPNAME=$app pg_restore --clean --if-exists --single-transaction --exit-on-error --no-password \
+  "${conn_args[@]}" "${extra[@]}" "$file" 2>"$errfile" &
+restore_pid=$!
+lock_problem=""
+while kill -0 "$restore_pid" 2>/dev/null; do
+  waited=$(blocked_seconds 2>/dev/null || echo 0)
+  if ((waited >= lock_timeout)); then
+    lock_problem="waited ${waited}s for a lock held by: $(blockers 2>/dev/null || echo unknown sessions)"
+    sql "select pg_cancel_backend(pid) from pg_stat_activity where application_name = '$app'" >/dev/null || true
+    break
+  fi
+  sleep 1
+done
+rc=0
+wait "$restore_pid" || rc=$?
+if ((rc != 0)); then
+  reason=${lock_problem:-$(explain "$errfile")}
+  die "restore into $dbname failed and was rolled back, the database is unchanged: $reason"
+fi
 log "restored $(basename -- "$file") into database $dbname in $((SECONDS - started))s"

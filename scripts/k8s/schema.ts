@@ -76,6 +76,7 @@ function loadTypes(): { checker: ts.TypeChecker; types: Map<string, ts.Type> } {
     module: ts.ModuleKind.ESNext,
     moduleResolution: ts.ModuleResolutionKind.Bundler,
     target: ts.ScriptTarget.ES2022,
+    lib: ["lib.es5.d.ts"],
   };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);

@@ -1,0 +1,238 @@
+// deploy/scripts/backup.sh and restore.sh against a real PostgreSQL 15.
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../support/processes";
+import { createTestDatabase, stopPrivateServers, type TestDatabase } from "../support/services";
+import { dumpsIn, fingerprint, loadSampleData, query, run, SCRIPTS, script, tempDir } from "./helpers";
+
+const DAY = 86_400_000;
+
+/** Sets a file's mtime to `ageMs` in the past (retention reads mtimes; no waiting). */
+function age(file: string, ageMs: number, content = "not a real dump"): void {
+  if (!existsSync(file)) writeFileSync(file, content);
+  const when = new Date(Date.now() - ageMs);
+  utimesSync(file, when, when);
+}
+
+describe("backup.sh and restore.sh", () => {
+  let db: TestDatabase;
+  const dirs: string[] = [];
+  const newDir = (name: string) => {
+    const dir = tempDir(name);
+    dirs.push(dir);
+    return dir;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase("backup");
+    await loadSampleData(db.url);
+  }, 60_000);
+  afterAll(async () => {
+    await db?.drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await stopPrivateServers();
+  }, 60_000);
+
+  it("backs up, and a restore brings back every table's rows and sequences after data was changed", async () => {
+    const dir = newDir("bk");
+    const before = await fingerprint(db.url);
+    expect(Object.keys(before)).toEqual([
+      "table routes",
+      "table stop_times",
+      "table stops",
+      "sequence stops_stop_id_seq",
+    ]);
+
+    const backup = await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir });
+    expect(backup.stderr).toContain("wrote");
+    expect(backup.code).toBe(0);
+    const files = dumpsIn(dir);
+    expect(files).toHaveLength(1);
+    // Only the finished archive (and the lock file) remain: no temp file left behind.
+    expect(readdirSync(dir).filter((f) => f !== ".backup.lock")).toEqual(files);
+    const file = join(dir, files[0]!);
+    const toc = execFileSync("pg_restore", ["--list", file], { encoding: "utf8" });
+    expect(toc).toMatch(/TABLE DATA public stop_times/);
+    expect(toc).toMatch(/Format: CUSTOM/);
+
+    // Drop, alter, add and delete data after the backup.
+    await query(
+      db.url,
+      `delete from stop_times where stop_sequence < 10;
+       update stops set stop_name = 'renamed' where stop_id % 3 = 0;
+       insert into stops (stop_name) select 'new ' || g from generate_series(1, 50) g;
+       drop table routes;`,
+    );
+    expect(await fingerprint(db.url)).not.toEqual(before);
+
+    const restore = await script("restore.sh", [file], { DATABASE_URL: db.url });
+    expect(restore.stderr).toContain(`into database ${new URL(db.url).pathname.slice(1)}`);
+    expect(restore.code).toBe(0);
+    expect(await fingerprint(db.url)).toEqual(before);
+  }, 60_000);
+
+  it("restores `latest` from BACKUP_DIR, and into another named database with --dbname", async () => {
+    const dir = newDir("latest");
+    const scratch = await createTestDatabase("scratch");
+    try {
+      expect((await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir })).code).toBe(0);
+      const before = await fingerprint(db.url);
+      const result = await script("restore.sh", ["--dbname", new URL(scratch.url).pathname.slice(1), "latest"], {
+        DATABASE_URL: db.url,
+        BACKUP_DIR: dir,
+      });
+      expect(result.code).toBe(0);
+      expect(await fingerprint(scratch.url)).toEqual(before);
+      expect(await fingerprint(db.url)).toEqual(before);
+    } finally {
+      await scratch.drop();
+    }
+  }, 60_000);
+
+  it("refuses a truncated backup before touching the database", async () => {
+    const dir = newDir("trunc");
+    expect((await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir })).code).toBe(0);
+    const full = readFileSync(join(dir, dumpsIn(dir)[0]!));
+    const truncated = join(dir, "truncated.dump");
+    writeFileSync(truncated, full.subarray(0, Math.floor(full.length / 2)));
+    // A truncated archive still has a readable table of contents: `pg_restore --list` alone accepts it.
+    expect(() => execFileSync("pg_restore", ["--list", truncated], { stdio: "pipe" })).not.toThrow();
+
+    await query(db.url, "update stops set stop_name = 'after backup' where stop_id = 1");
+    const before = await fingerprint(db.url);
+    const result = await script("restore.sh", [truncated], { DATABASE_URL: db.url });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/refusing to restore .*incomplete or corrupt/);
+    expect(await fingerprint(db.url)).toEqual(before);
+
+    const garbage = join(dir, "garbage.dump");
+    writeFileSync(garbage, "this is not an archive\n");
+    const refused = await script("restore.sh", [garbage], { DATABASE_URL: db.url });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/refusing to restore/);
+    expect(await fingerprint(db.url)).toEqual(before);
+  }, 60_000);
+
+  it("rolls a failed restore back completely (a table stays locked past RESTORE_LOCK_TIMEOUT)", async () => {
+    const dir = newDir("rollback");
+    expect((await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir })).code).toBe(0);
+    await query(db.url, "delete from stop_times where stop_sequence = 1; update routes set route_type = 9");
+    const before = await fingerprint(db.url);
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query("begin; lock table stop_times in access share mode");
+      const result = await script("restore.sh", [join(dir, dumpsIn(dir)[0]!)], {
+        DATABASE_URL: db.url,
+        RESTORE_LOCK_TIMEOUT: "1",
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/rolled back, the database is unchanged/);
+    } finally {
+      await holder.query("rollback");
+      await holder.end();
+    }
+    expect(await fingerprint(db.url)).toEqual(before);
+  }, 60_000);
+
+  it("keeps backups younger than RETENTION_DAYS and deletes older ones, never other files", async () => {
+    const dir = newDir("retention");
+    const old = ["transportation_db_20200101_020000.dump", "transportation_db_20200102_020000.dump"];
+    age(join(dir, old[0]!), 30 * DAY);
+    age(join(dir, old[1]!), 7 * DAY + 3_600_000); // just past 7 days
+    const young = ["transportation_db_20200103_020000.dump", "transportation_db_20200104_020000.dump"];
+    age(join(dir, young[0]!), 7 * DAY - 3_600_000); // just inside 7 days
+    age(join(dir, young[1]!), DAY);
+    age(join(dir, "notes.txt"), 90 * DAY);
+    age(join(dir, ".transportation_db_20200101_020000.dump.partial"), 2 * DAY); // a killed run's leftover
+
+    const result = await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir });
+    expect(result.code).toBe(0);
+    const now = dumpsIn(dir);
+    expect(now).toHaveLength(3);
+    expect(now).toEqual(expect.arrayContaining(young));
+    for (const f of old) expect(now).not.toContain(f);
+    expect(existsSync(join(dir, "notes.txt"))).toBe(true);
+    expect(existsSync(join(dir, ".transportation_db_20200101_020000.dump.partial"))).toBe(false);
+    expect(result.stderr).toMatch(/deleted 2, kept 3/);
+
+    // RETENTION_DAYS is configurable.
+    const pruned = await script("backup.sh", ["--prune-only"], { BACKUP_DIR: dir, RETENTION_DAYS: "3" });
+    expect(pruned.code).toBe(0);
+    expect(dumpsIn(dir)).toEqual(now.filter((f) => f !== young[0]));
+  }, 60_000);
+
+  it("never deletes the newest backup, however old", async () => {
+    const dir = newDir("newest");
+    age(join(dir, "transportation_db_20200101_020000.dump"), 40 * DAY);
+    age(join(dir, "transportation_db_20200102_020000.dump"), 30 * DAY);
+    age(join(dir, "transportation_db_20200103_020000.dump"), 20 * DAY);
+    const result = await script("backup.sh", ["--prune-only"], { BACKUP_DIR: dir, RETENTION_DAYS: "7" });
+    expect(result.code).toBe(0);
+    expect(dumpsIn(dir)).toEqual(["transportation_db_20200103_020000.dump"]);
+  }, 60_000);
+
+  it("fails clearly on an unreachable server without printing DATABASE_URL or pruning", async () => {
+    const dir = newDir("unreachable");
+    age(join(dir, "transportation_db_20200101_020000.dump"), 30 * DAY);
+    const url = `postgresql://transport:Sup3rS3cretPw@127.0.0.1:${await freePort()}/transportation_db`;
+    const result = await script("backup.sh", [], { DATABASE_URL: url, BACKUP_DIR: dir });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/pg_dump failed: .*\[database server unreachable\]/);
+    expect(result.stderr + result.stdout).not.toContain("Sup3rS3cretPw");
+    expect(readdirSync(dir).filter((f) => f !== ".backup.lock")).toEqual(["transportation_db_20200101_020000.dump"]);
+  }, 60_000);
+
+  it("fails clearly on bad credentials", async () => {
+    const dir = newDir("creds");
+    const url = new URL(db.url);
+    url.username = "no_such_role";
+    url.password = "Wr0ngPassw0rd";
+    const result = await script("backup.sh", [], { DATABASE_URL: url.toString(), BACKUP_DIR: dir });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/\[bad credentials/);
+    expect(result.stderr).not.toContain("Wr0ngPassw0rd");
+    expect(dumpsIn(dir)).toEqual([]);
+  }, 60_000);
+
+  it("fails clearly when the disk fills up, leaving no partial file and pruning nothing", async () => {
+    const dir = newDir("full");
+    // A 64 KiB tmpfs where root may mount one; otherwise a 64 KiB file-size limit (same failed write).
+    let mounted = false;
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir], { stdio: "pipe" });
+      mounted = true;
+    } catch {
+      console.warn("backup test: cannot mount a tmpfs here; simulating a full disk with ulimit -f");
+    }
+    try {
+      age(join(dir, "transportation_db_20200101_020000.dump"), 30 * DAY, "x");
+      const limit = mounted ? "" : "ulimit -f 64; ";
+      const result = await run("bash", ["-c", `${limit}exec bash "$0"`, join(SCRIPTS, "backup.sh")], {
+        DATABASE_URL: db.url,
+        BACKUP_DIR: dir,
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/ERROR: pg_dump failed/);
+      expect(result.stderr).toMatch(
+        mounted ? /No space left on device.*\[disk full/ : /file size limit exceeded.*\[disk full/,
+      );
+      expect(readdirSync(dir).filter((f) => f !== ".backup.lock")).toEqual(["transportation_db_20200101_020000.dump"]);
+    } finally {
+      if (mounted) execFileSync("umount", [dir]);
+    }
+  }, 60_000);
+
+  it("rejects a RETENTION_DAYS that is not a whole number of days", async () => {
+    const dir = newDir("badretention");
+    for (const value of ["abc", "0", "-3", "1.5"]) {
+      const result = await script("backup.sh", ["--prune-only"], { BACKUP_DIR: dir, RETENTION_DAYS: value });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain("RETENTION_DAYS must be");
+    }
+    expect(statSync(dir).isDirectory()).toBe(true);
+  }, 60_000);
+});

@@ -1,0 +1,344 @@
+// deploy/k8s: both overlays render with kubectl's kustomize, every object passes the Kubernetes schema
+// and the strict field check, and the policy checks hold. The negative cases prove each check can fail.
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse, parseDocument } from "yaml";
+import {
+  find,
+  K8S_DIR,
+  type K8sObject,
+  kubectlMissingReason,
+  NAMESPACE,
+  OVERLAYS,
+  parseManifests,
+  renderOverlay,
+  renderYaml,
+} from "../../scripts/k8s/manifests";
+import { imageProblem, policyFindings } from "../../scripts/k8s/policy";
+import { schemaErrors, unknownFields, validateSchema } from "../../scripts/k8s/schema";
+import { ROOT, tempDir } from "./helpers";
+
+// biome-ignore lint/suspicious/noExplicitAny: tests poke at untyped manifests.
+type Any = any;
+
+const missing = kubectlMissingReason();
+if (missing) console.warn(`SKIPPED deploy/k8s render tests: ${missing}`);
+const withKubectl = missing ? describe.skip : describe;
+
+const rendered = new Map<string, K8sObject[]>();
+function objects(overlay: string): K8sObject[] {
+  if (!rendered.has(overlay)) rendered.set(overlay, renderOverlay(overlay));
+  return rendered.get(overlay)!;
+}
+const clone = <T>(v: T): T => structuredClone(v);
+const container = (o: K8sObject): Any => (o as Any).spec.template.spec.containers[0];
+const overlayImage = (overlay: string) => {
+  const k = parse(readFileSync(join(K8S_DIR, "overlays", overlay, "kustomization.yaml"), "utf8"));
+  const entry = k.images.find((i: Any) => i.name === "transportation-api");
+  return `${entry.newName}:${entry.newTag}`;
+};
+
+/** Key paths of a YAML mapping, e.g. `database.pool_size`. */
+function keyPaths(value: unknown, prefix = ""): string[] {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return [prefix];
+  return Object.entries(value).flatMap(([k, v]) => keyPaths(v, prefix ? `${prefix}.${k}` : k));
+}
+
+for (const overlay of OVERLAYS)
+  withKubectl(`overlay ${overlay}`, () => {
+    it("renders the contract's objects into namespace transportation-system", () => {
+      const ids = objects(overlay).map((o) => `${o.kind}/${o.metadata.name}`);
+      expect(ids).toEqual(
+        expect.arrayContaining([
+          `Namespace/${NAMESPACE}`,
+          "ConfigMap/transportation-config",
+          "ConfigMap/transportation-backup-scripts",
+          "Deployment/transportation-api",
+          "Service/transportation-api",
+          "Ingress/transportation-ingress",
+          "PodDisruptionBudget/transportation-api",
+          "Job/transportation-migrate",
+          "CronJob/transportation-backup",
+          "PersistentVolumeClaim/transportation-backups",
+        ]),
+      );
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).not.toContain("Secret/transportation-secrets");
+    }, 60_000);
+
+    it("passes the Kubernetes schema and the strict unknown-field check", () => {
+      expect(schemaErrors(objects(overlay))).toEqual([]);
+    }, 60_000);
+
+    it("passes the policy checks", () => {
+      expect(policyFindings(objects(overlay))).toEqual([]);
+    }, 60_000);
+
+    it("runs the API as the operations design and the contract describe", () => {
+      const deployment = find(objects(overlay), "Deployment", "transportation-api") as Any;
+      const spec = deployment.spec;
+      const c = container(deployment);
+      expect(c.name).toBe("transportation-api");
+      expect(c.image).toBe(overlayImage(overlay));
+      expect(c.ports).toEqual([expect.objectContaining({ containerPort: 8000 })]);
+      expect(c.livenessProbe).toMatchObject({
+        httpGet: { path: "/health" },
+        initialDelaySeconds: 30,
+        periodSeconds: 10,
+      });
+      expect(c.readinessProbe).toMatchObject({
+        httpGet: { path: "/ready" },
+        initialDelaySeconds: 10,
+        periodSeconds: 5,
+      });
+      expect(c.startupProbe.httpGet.path).toBe("/health");
+      expect(spec.strategy).toMatchObject({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0 } });
+      expect(spec.progressDeadlineSeconds).toBeGreaterThan(0);
+      expect(spec.revisionHistoryLimit).toBeGreaterThanOrEqual(2);
+      // The pod keeps serving through its preStop pause and still has time to shut down afterwards.
+      expect(c.lifecycle.preStop.sleep.seconds).toBeGreaterThan(0);
+      expect(spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(c.lifecycle.preStop.sleep.seconds + 10);
+      expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true });
+      expect(spec.template.spec.securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001 });
+      expect(c.volumeMounts).toEqual(expect.arrayContaining([expect.objectContaining({ mountPath: "/tmp" })]));
+
+      const env = Object.fromEntries((c.env as Any[]).map((e) => [e.name, e]));
+      for (const [name, key] of [
+        ["DATABASE_URL", "database-url"],
+        ["REDIS_URL", "redis-url"],
+        ["API_KEY", "api-key"],
+        ["API_SECRET", "api-secret"],
+      ])
+        expect(env[name!].valueFrom.secretKeyRef).toEqual({ name: "transportation-secrets", key });
+      // The ConfigMap's config.yaml is mounted where CONFIG_FILE points.
+      const mount = (c.volumeMounts as Any[]).find((m) => env.CONFIG_FILE.value.startsWith(`${m.mountPath}/`));
+      const volume = (spec.template.spec.volumes as Any[]).find((v) => v.name === mount.name);
+      expect(volume.configMap.name).toBe("transportation-config");
+      expect(env.CONFIG_FILE.value).toBe("/etc/transportation/config.yaml");
+    }, 60_000);
+
+    it("exposes the API on port 80 through a LoadBalancer Service and a TLS Ingress", () => {
+      const service = find(objects(overlay), "Service", "transportation-api") as Any;
+      expect(service.spec.type).toBe("LoadBalancer");
+      expect(service.spec.ports).toEqual([expect.objectContaining({ port: 80, targetPort: 8000 })]);
+      const ingress = find(objects(overlay), "Ingress", "transportation-ingress") as Any;
+      const host = ingress.spec.rules[0].host;
+      expect(host).not.toContain("example.invalid");
+      expect(ingress.spec.tls[0].hosts).toEqual([host]);
+    }, 60_000);
+
+    it("migrates with the same image as the Deployment", () => {
+      const job = find(objects(overlay), "Job", "transportation-migrate") as Any;
+      expect(container(job).args).toEqual(["migrate"]);
+      expect(container(job).image).toBe(container(find(objects(overlay), "Deployment", "transportation-api")).image);
+      expect(job.spec.template.metadata.labels.app).not.toBe("transportation-api"); // not behind the Service
+    }, 60_000);
+
+    it("backs up daily at 02:00 with backup.sh in a postgres:15 image onto the backup volume", () => {
+      const cron = find(objects(overlay), "CronJob", "transportation-backup") as Any;
+      expect(cron.spec).toMatchObject({ schedule: "0 2 * * *", concurrencyPolicy: "Forbid" });
+      expect(cron.spec.timeZone).toBeTruthy();
+      const pod = cron.spec.jobTemplate.spec.template.spec;
+      const c = pod.containers[0];
+      expect(c.image).toMatch(/^postgres:15(\.|-|$)/);
+      expect(c.command.join(" ")).toMatch(/backup\.sh$/);
+      const env = Object.fromEntries((c.env as Any[]).map((e) => [e.name, e]));
+      expect(env.DATABASE_URL.valueFrom.secretKeyRef).toEqual({ name: "transportation-secrets", key: "database-url" });
+      expect(Number(env.RETENTION_DAYS.value)).toBeGreaterThanOrEqual(1);
+      const backupMount = (c.volumeMounts as Any[]).find((m) => m.mountPath === env.BACKUP_DIR.value);
+      const volume = (pod.volumes as Any[]).find((v) => v.name === backupMount.name);
+      expect(volume.persistentVolumeClaim.claimName).toBe("transportation-backups");
+      // The scripts ConfigMap carries the very files cron runs.
+      const scripts = find(objects(overlay), "ConfigMap", "transportation-backup-scripts") as Any;
+      for (const name of ["backup.sh", "restore.sh"])
+        expect(scripts.data[name]).toBe(readFileSync(join(ROOT, "deploy", "scripts", name), "utf8"));
+    }, 60_000);
+
+    it("ships deploy/k8s/base/config.yaml as the ConfigMap", () => {
+      const config = find(objects(overlay), "ConfigMap", "transportation-config") as Any;
+      expect(config.data["config.yaml"]).toBe(readFileSync(join(K8S_DIR, "base", "config.yaml"), "utf8"));
+    }, 60_000);
+  });
+
+withKubectl("overlay differences", () => {
+  it("production runs at least 3 replicas through an HPA that owns the count", () => {
+    const prod = objects("production");
+    const hpa = find(prod, "HorizontalPodAutoscaler", "transportation-api") as Any;
+    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(3);
+    expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
+    expect((find(prod, "Deployment", "transportation-api") as Any).spec.replicas).toBeUndefined();
+    // The design's resources apply in production.
+    expect(container(find(prod, "Deployment", "transportation-api")).resources).toEqual({
+      requests: { cpu: "1000m", memory: "2Gi" },
+      limits: { cpu: "2000m", memory: "4Gi" },
+    });
+  }, 60_000);
+
+  it("staging has a fixed replica count, its own host and smaller pods", () => {
+    const staging = objects("staging");
+    expect(staging.some((o) => o.kind === "HorizontalPodAutoscaler")).toBe(false);
+    const deployment = find(staging, "Deployment", "transportation-api") as Any;
+    expect(deployment.spec.replicas).toBeGreaterThanOrEqual(2);
+    const hosts = OVERLAYS.map(
+      (o) => (find(objects(o), "Ingress", "transportation-ingress") as Any).spec.rules[0].host,
+    );
+    expect(new Set(hosts).size).toBe(OVERLAYS.length);
+    const cpu = (o: string) => container(find(objects(o), "Deployment", "transportation-api")).resources.requests.cpu;
+    expect(Number.parseInt(cpu("staging"), 10)).toBeLessThan(Number.parseInt(cpu("production"), 10));
+  }, 60_000);
+
+  it("moves the Deployment and the migration Job together when deploy tooling edits only newTag", () => {
+    const copy = tempDir("kustomize");
+    try {
+      cpSync(join(ROOT, "deploy"), join(copy, "deploy"), { recursive: true });
+      const file = join(copy, "deploy", "k8s", "overlays", "production", "kustomization.yaml");
+      const doc = parseDocument(readFileSync(file, "utf8"));
+      const entry = (doc.get("images") as Any).items.find((i: Any) => i.get("name") === "transportation-api");
+      entry.set("newTag", "9.8.7");
+      writeFileSync(file, doc.toString());
+      const out = parseManifests(renderYaml(join(copy, "deploy", "k8s", "overlays", "production")));
+      const images = out.flatMap((o) =>
+        o.kind === "Deployment" || o.kind === "Job" ? [container(o).image as string] : [],
+      );
+      expect(images).toEqual([
+        "ghcr.io/transportation-ai/transportation-api:9.8.7",
+        "ghcr.io/transportation-ai/transportation-api:9.8.7",
+      ]);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+withKubectl("the checks catch broken manifests", () => {
+  const deployment = () => clone(find(objects("production"), "Deployment", "transportation-api")) as Any;
+  const all = () => clone(objects("production")) as Any[];
+  const replace = (list: Any[], obj: Any) =>
+    list.map((o) => (o.kind === obj.kind && o.metadata.name === obj.metadata.name ? obj : o));
+
+  it("flags misspelt fields that the schema validator lets through", () => {
+    const d = deployment();
+    d.spec.replicsa = 3;
+    container(d).livenesProbe = { httpGet: { path: "/health", port: 8000 } };
+    d.spec.template.spec.securityContext.runAsUsr = 0;
+    expect(validateSchema(d)).toEqual([]); // kubernetes-models alone misses all three
+    expect(unknownFields(d)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/spec\.replicsa: unknown field \(did you mean "replicas"\?\)/),
+        expect.stringMatching(/containers\[0\]\.livenesProbe: unknown field \(did you mean "livenessProbe"\?\)/),
+        expect.stringMatching(/securityContext\.runAsUsr: unknown field/),
+      ]),
+    );
+    expect(unknownFields(d)).toHaveLength(3);
+  }, 60_000);
+
+  it("accepts free-form maps (labels, annotations, ConfigMap data, resource names)", () => {
+    const d = deployment();
+    d.metadata.annotations = { "example.com/anything": "x" };
+    d.spec.template.metadata.labels["team.example.com/owner"] = "ops";
+    container(d).resources.limits["ephemeral-storage"] = "1Gi";
+    expect(unknownFields(d)).toEqual([]);
+  }, 60_000);
+
+  it("flags schema type errors and kinds it has no schema for", () => {
+    const d = deployment();
+    d.spec.template.spec.containers[0].ports[0].containerPort = "eight thousand";
+    expect(validateSchema(d).join()).toMatch(/containerPort must be integer/);
+    expect(validateSchema({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } })).toEqual([
+      expect.stringMatching(/no schema for example\.com\/v1\/Widget/),
+    ]);
+  }, 60_000);
+
+  it("flags latest or missing tags, missing probes and resources, root and writable root filesystems", () => {
+    const d = deployment();
+    const c = container(d);
+    c.image = "ghcr.io/transportation-ai/transportation-api:latest";
+    delete c.readinessProbe;
+    delete c.resources.limits.memory;
+    c.securityContext.readOnlyRootFilesystem = false;
+    c.securityContext.runAsNonRoot = false;
+    d.spec.template.spec.securityContext.runAsNonRoot = false;
+    const findings = policyFindings(replace(all(), d)).join("\n");
+    expect(findings).toMatch(/uses the latest tag/);
+    expect(findings).toMatch(/no readinessProbe/);
+    expect(findings).toMatch(/resources\.limits\.memory not set/);
+    expect(findings).toMatch(/readOnlyRootFilesystem is not true/);
+    expect(findings).toMatch(/runAsNonRoot is not true/);
+    expect(imageProblem("transportation-api")).toMatch(/no tag/);
+    expect(imageProblem("localhost:5000/transportation-api")).toMatch(/no tag/);
+    expect(imageProblem("localhost:5000/transportation-api:1.2.3")).toBeUndefined();
+    expect(imageProblem(`ghcr.io/x/y@sha256:${"a".repeat(64)}`)).toBeUndefined();
+  }, 60_000);
+
+  it("flags a selector that misses the pod labels, a missing PDB, and replicas fighting the HPA", () => {
+    const d = deployment();
+    d.spec.selector.matchLabels = { app: "something-else" };
+    d.spec.replicas = 3;
+    const withoutPdb = replace(all(), d).filter((o: Any) => o.kind !== "PodDisruptionBudget");
+    const findings = policyFindings(withoutPdb).join("\n");
+    expect(findings).toMatch(/selector\.matchLabels does not match the pod template labels/);
+    expect(findings).toMatch(/no PodDisruptionBudget selects its pods/);
+    expect(findings).toMatch(/sets spec\.replicas while HorizontalPodAutoscaler\/transportation-api scales it/);
+  }, 60_000);
+
+  it("flags a CronJob without deadlines and a rendered Secret", () => {
+    const list = all();
+    const cron = list.find((o) => o.kind === "CronJob");
+    delete cron.spec.startingDeadlineSeconds;
+    delete cron.spec.jobTemplate.spec.activeDeadlineSeconds;
+    cron.spec.concurrencyPolicy = "Allow";
+    list.push({ apiVersion: "v1", kind: "Secret", metadata: { name: "leak", namespace: NAMESPACE } });
+    const findings = policyFindings(list).join("\n");
+    expect(findings).toMatch(/startingDeadlineSeconds not set/);
+    expect(findings).toMatch(/activeDeadlineSeconds not set/);
+    expect(findings).toMatch(/concurrencyPolicy is not Forbid/);
+    expect(findings).toMatch(/Secret\/leak: a Secret is rendered/);
+  }, 60_000);
+
+  it("runs as `npm run k8s:validate`, which fails on a broken overlay", () => {
+    const bun = join(ROOT, "node_modules", ".bin", "bun");
+    const out = execFileSync(bun, ["scripts/k8s/validate.ts"], { cwd: ROOT, encoding: "utf8" });
+    for (const overlay of OVERLAYS) expect(out).toMatch(new RegExp(`^${overlay}: \\d+ objects, 0 findings$`, "m"));
+
+    const copy = tempDir("broken");
+    try {
+      cpSync(join(ROOT, "deploy"), join(copy, "deploy"), { recursive: true });
+      const file = join(copy, "deploy", "k8s", "base", "deployment.yaml");
+      writeFileSync(file, readFileSync(file, "utf8").replace("  replicas: 3\n", "  replicas: 3\n  replicsa: 3\n"));
+      const overlay = join(copy, "deploy", "k8s", "overlays", "staging");
+      const broken = spawnSync(bun, ["scripts/k8s/validate.ts", overlay], { cwd: ROOT, encoding: "utf8" });
+      expect(broken.status).toBe(1);
+      expect(broken.stdout).toMatch(/spec\.replicsa: unknown field/);
+      expect(broken.stdout).toMatch(/1 findings$/m);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe("configuration and secrets", () => {
+  it("keeps deploy/k8s/base/config.yaml in step with the repository's config.yaml", () => {
+    const root = parse(readFileSync(join(ROOT, "config.yaml"), "utf8"));
+    const cluster = parse(readFileSync(join(K8S_DIR, "base", "config.yaml"), "utf8"));
+    expect(Object.keys(cluster)).toEqual(Object.keys(root));
+    expect(keyPaths(cluster).sort()).toEqual(keyPaths(root).sort());
+    // Hosts come from DATABASE_URL / REDIS_URL in the cluster; the rest of the shape stays usable.
+    expect(cluster.database.host).toBeNull();
+    expect(cluster.redis.host).toBeNull();
+    expect(cluster.api.port).toBe(8000);
+  }, 60_000);
+
+  it("commits only a placeholder Secret, with exactly the keys the workloads read", () => {
+    const example = parse(readFileSync(join(K8S_DIR, "secret.example.yaml"), "utf8"));
+    expect(validateSchema(example)).toEqual([]);
+    expect(unknownFields(example)).toEqual([]);
+    expect(example.data).toBeUndefined();
+    for (const value of Object.values(example.stringData) as string[])
+      expect(value).toMatch(/REPLACE|USER:PASSWORD|_HOST/);
+    const base = readFileSync(join(K8S_DIR, "base", "deployment.yaml"), "utf8");
+    const keys = [...base.matchAll(/key: ([a-z-]+)\n/g)].map((m) => m[1]).filter((k) => k !== "config.yaml");
+    expect(Object.keys(example.stringData).sort()).toEqual([...new Set(keys)].sort());
+  }, 60_000);
+});
