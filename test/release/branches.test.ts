@@ -151,6 +151,8 @@ describe("commitlint config", () => {
         "fix!: drop v0",
         "fix: paginate\n\nBREAKING CHANGE: limit defaults to 50",
         "chore(release): 1.2.0 [skip ci]",
+        `feat(gtfs): ${"a long but perfectly classifiable subject ".repeat(3).trim()}`, // style only warns
+        "ci: GitHub Actions pipeline",
       ]) {
         expect(lint(message), message).toBe(0);
       }
