@@ -1,0 +1,83 @@
+// Shared set-up for the GTFS suites: a real app on a fresh PostgreSQL database, an importer bound to
+// it, and compact views of departure boards for exact assertions.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Cache } from "../../src/cache/cache";
+import { type ImportSummary, importFeed } from "../../src/modules/gtfs/import/importer";
+import { createTestDatabase, type TestDatabase } from "../support/services";
+import { createTestApp, type TestApp } from "../support/test-app";
+
+export const EDGE = join(process.cwd(), "test/fixtures/gtfs/edge");
+export const DATES_ONLY = join(process.cwd(), "test/fixtures/gtfs/dates-only");
+export const SAMPLE_ZIP = join(process.cwd(), "node_modules/sample-gtfs-feed/gtfs.zip");
+export const SAMPLE_DIR = join(process.cwd(), "node_modules/sample-gtfs-feed/gtfs");
+
+export interface GtfsEnv {
+  app: TestApp;
+  db?: TestDatabase;
+  import(location: string, keepVersions?: number): Promise<ImportSummary>;
+  get(path: string): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** App + importer on PostgreSQL (a fresh database), or on embedded PGlite with `embedded: true`. */
+export async function gtfsEnv(options: { embedded?: boolean; cache?: Cache } = {}): Promise<GtfsEnv> {
+  const db = options.embedded ? undefined : await createTestDatabase("gtfs");
+  const app = await createTestApp(db ? { DATABASE_URL: db.url } : {}, { cache: options.cache });
+  return {
+    app,
+    db,
+    import: (location, keepVersions = 2) =>
+      importFeed({ location, database: app.database, connectionString: db?.url, keepVersions }),
+    async get(path) {
+      const res = await app.fetch(path);
+      return { status: res.status, body: await res.json(), headers: res.headers };
+    },
+    async close() {
+      await app.close();
+      await db?.drop();
+    },
+  };
+}
+
+export interface BoardLine {
+  trip: string;
+  stop: string;
+  date: string;
+  time: string;
+  at: string;
+}
+
+/** Departures reduced to what the assertions compare. */
+export async function board(env: GtfsEnv, stopId: string, at: string, window = 60): Promise<BoardLine[]> {
+  const res = await env.get(
+    `/v1/stops/${encodeURIComponent(stopId)}/departures?at=${encodeURIComponent(at)}&window=${window}`,
+  );
+  if (res.status !== 200) throw new Error(`board ${stopId} ${at}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.data.departures.map((d: Record<string, string>) => ({
+    trip: d.trip_id,
+    stop: d.stop_id,
+    date: d.service_date,
+    time: d.departure_time,
+    at: d.departure,
+  }));
+}
+
+/** A copy of a fixture folder with some files replaced or removed, for broken-feed tests. */
+export function mutatedFeed(
+  base: string,
+  changes: Record<string, string | null | ((text: string) => string)>,
+): {
+  dir: string;
+  remove(): void;
+} {
+  const dir = mkdtempSync(join(tmpdir(), "gtfs-broken-"));
+  cpSync(base, dir, { recursive: true });
+  for (const [file, change] of Object.entries(changes)) {
+    const path = join(dir, file);
+    if (change === null) rmSync(path);
+    else writeFileSync(path, typeof change === "function" ? change(readFileSync(path, "utf8")) : change);
+  }
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
