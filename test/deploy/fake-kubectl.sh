@@ -3,10 +3,12 @@
 # $FAKE_KUBECTL_DIR/calls) and answers like kubectl for the few commands the script uses, keeping the
 # Deployment's replica count in $FAKE_KUBECTL_DIR/replicas. Anything else fails loudly.
 # Knobs: FAKE_POD_POLLS (listings that still show pods after a scale to 0, default 1),
-# FAKE_JOB_RESULT (succeeded|failed, default succeeded), FAKE_ROLLOUT_FAIL=1.
+# FAKE_JOB_RESULT (succeeded|failed, default succeeded), FAKE_ROLLOUT_FAIL=1, FAKE_REAL_KUBECTL (the
+# real binary, for the client-side `create secret --dry-run=client`).
 set -euo pipefail
 state=${FAKE_KUBECTL_DIR:?FAKE_KUBECTL_DIR must be set}
 printf '%s\n' "$*" >>"$state/calls"
+original=("$@")
 
 args=()
 while (($# > 0)); do
@@ -34,6 +36,10 @@ case "$*" in
       echo "pod/transportation-api-7d9c-a1"
       echo "pod/transportation-api-7d9c-b2"
     fi
+    ;;
+  "create secret generic transportation-secrets "*"--dry-run=client -o yaml")
+    # Rendering a Secret needs no cluster: hand it to the real kubectl.
+    exec "${FAKE_REAL_KUBECTL:?FAKE_REAL_KUBECTL must point at the real kubectl}" "${original[@]}"
     ;;
   "apply -f -")
     n=$(find "$state" -name 'applied-*.yaml' | wc -l)

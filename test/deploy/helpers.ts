@@ -27,7 +27,20 @@ export function run(
   const path = [env.PATH_PREFIX, postgresBinDir(), process.env.PATH].filter(Boolean).join(":");
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PATH: path };
   delete childEnv.PATH_PREFIX;
-  for (const key of ["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"])
+  // Only what a test passes: the runner's own connection settings or secrets must not leak in.
+  for (const key of [
+    "DATABASE_URL",
+    "REDIS_URL",
+    "API_KEY",
+    "API_SECRET",
+    "PGHOST",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "BACKUP_DIR",
+    "RETENTION_DAYS",
+  ])
     if (!(key in env)) delete childEnv[key];
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { env: childEnv, stdio: ["pipe", "pipe", "pipe"] });

@@ -1,0 +1,194 @@
+// deploy/scripts/restore-k8s.sh: the command sequence against a fake kubectl (no cluster here), with a
+// real PostgreSQL behind --local so the restore in the middle is real too.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kubectlMissingReason, parseManifests, renderOverlay } from "../../scripts/k8s/manifests";
+import { policyFindings } from "../../scripts/k8s/policy";
+import { schemaErrors } from "../../scripts/k8s/schema";
+import { createTestDatabase, stopPrivateServers, type TestDatabase } from "../support/services";
+import { dumpsIn, fakeKubectlBin, fingerprint, loadSampleData, query, script, tempDir } from "./helpers";
+
+// biome-ignore lint/suspicious/noExplicitAny: tests poke at untyped manifests.
+type Any = any;
+
+interface Cluster {
+  dir: string;
+  calls(): string[];
+  replicas(): string;
+  applied(): string[];
+}
+
+function fakeCluster(replicas = 3): Cluster {
+  const dir = tempDir("fakecluster");
+  writeFileSync(join(dir, "replicas"), String(replicas));
+  return {
+    dir,
+    calls: () => readFileSync(join(dir, "calls"), "utf8").trim().split("\n").filter(Boolean),
+    replicas: () => readFileSync(join(dir, "replicas"), "utf8"),
+    applied: () =>
+      readdirSync(dir)
+        .filter((f) => f.startsWith("applied-"))
+        .sort()
+        .map((f) => readFileSync(join(dir, f), "utf8")),
+  };
+}
+
+const missingKubectl = kubectlMissingReason();
+if (missingKubectl) console.warn(`SKIPPED restore Job policy check: ${missingKubectl}`);
+const itWithKubectl = missingKubectl ? it.skip : it;
+
+/** The calls with the namespace flag stripped, so assertions read like the procedure. */
+const steps = (c: Cluster) => c.calls().map((l) => l.replace(/^--namespace transportation-system /, ""));
+
+describe("restore-k8s.sh", () => {
+  let db: TestDatabase;
+  let backup: string;
+  let bin: string;
+  const cleanup: string[] = [];
+  const cluster = (replicas?: number) => {
+    const c = fakeCluster(replicas);
+    cleanup.push(c.dir);
+    return c;
+  };
+  const restoreK8s = (c: Cluster, args: string[], env: Record<string, string> = {}) =>
+    script("restore-k8s.sh", args, { PATH_PREFIX: bin, FAKE_KUBECTL_DIR: c.dir, POLL_INTERVAL: "0", ...env });
+
+  beforeAll(async () => {
+    bin = fakeKubectlBin();
+    cleanup.push(bin);
+    db = await createTestDatabase("k8srestore");
+    await loadSampleData(db.url, 2_000);
+    const dir = tempDir("k8sbackups");
+    cleanup.push(dir);
+    const result = await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir });
+    expect(result.code).toBe(0);
+    backup = join(dir, dumpsIn(dir)[0]!);
+  }, 60_000);
+  afterAll(async () => {
+    await db?.drop();
+    for (const d of cleanup) rmSync(d, { recursive: true, force: true });
+    await stopPrivateServers();
+  }, 60_000);
+
+  it("stops the API, restores, scales back to the previous count and waits for the rollout", async () => {
+    const before = await fingerprint(db.url);
+    await query(db.url, "delete from stop_times; update stops set stop_name = 'changed'");
+    const c = cluster(3);
+    const result = await restoreK8s(c, ["--local", backup], { DATABASE_URL: db.url });
+    expect(result.stderr).toContain("restore of");
+    expect(result.code).toBe(0);
+    expect(await fingerprint(db.url)).toEqual(before);
+    expect(steps(c)).toEqual([
+      "get deployment transportation-api -o jsonpath={.spec.replicas}",
+      "scale deployment/transportation-api --replicas=0",
+      // polled until the pods are gone (the fake shows them once more after the scale-down)
+      "get pods -l app=transportation-api -o name",
+      "get pods -l app=transportation-api -o name",
+      "scale deployment/transportation-api --replicas=3",
+      "rollout status deployment/transportation-api --timeout=600s",
+    ]);
+    expect(c.calls().every((l) => l.startsWith("--namespace transportation-system "))).toBe(true);
+    expect(c.replicas()).toBe("3");
+  }, 60_000);
+
+  it("scales back even when the restore fails, and the database stays as it was", async () => {
+    const truncated = join(tempDir("trunc"), "transportation_db_20200101_020000.dump");
+    cleanup.push(join(truncated, ".."));
+    writeFileSync(truncated, readFileSync(backup).subarray(0, 1500));
+    await query(db.url, "update routes set route_type = 7");
+    const before = await fingerprint(db.url);
+    const c = cluster(4);
+    const result = await restoreK8s(c, ["--local", truncated, "--context", "prod-eu"], { DATABASE_URL: db.url });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/restore failed/);
+    expect(await fingerprint(db.url)).toEqual(before);
+    const s = c.calls();
+    expect(s.every((l) => l.startsWith("--namespace transportation-system --context prod-eu "))).toBe(true);
+    expect(s.at(-2)).toMatch(/scale deployment\/transportation-api --replicas=4$/);
+    expect(s.at(-1)).toMatch(/rollout status deployment\/transportation-api/);
+    expect(c.replicas()).toBe("4");
+  }, 60_000);
+
+  it("runs an in-cluster restore Job that reads the backup volume", async () => {
+    const c = cluster(3);
+    const name = "transportation_db_20250101_020000.dump";
+    const result = await restoreK8s(c, [name, "--timeout", "120"]);
+    expect(result.code).toBe(0);
+    const s = steps(c);
+    expect(s.slice(0, 2)).toEqual([
+      "get deployment transportation-api -o jsonpath={.spec.replicas}",
+      "scale deployment/transportation-api --replicas=0",
+    ]);
+    const apply = s.indexOf("apply -f -");
+    expect(apply).toBeGreaterThan(s.lastIndexOf("get pods -l app=transportation-api -o name"));
+    expect(s[apply + 1]).toMatch(/^get job transportation-restore-\d{14} -o jsonpath=/);
+    expect(s.slice(-2)).toEqual([
+      "scale deployment/transportation-api --replicas=3",
+      "rollout status deployment/transportation-api --timeout=120s",
+    ]);
+
+    const [manifest] = c.applied();
+    const [job] = parseManifests(manifest!) as Any[];
+    expect(job.kind).toBe("Job");
+    expect(job.spec.backoffLimit).toBe(0); // a restore is never retried on its own
+    expect(job.spec.template.spec.containers[0].command).toEqual([
+      "bash",
+      "/opt/transportation/scripts/restore.sh",
+      `/backups/${name}`,
+    ]);
+    expect(schemaErrors([job])).toEqual([]);
+  }, 60_000);
+
+  itWithKubectl(
+    "builds a restore Job that passes the policy checks next to the rendered production manifests",
+    async () => {
+      const c = cluster(3);
+      expect((await restoreK8s(c, ["latest"])).code).toBe(0);
+      const [job] = parseManifests(c.applied()[0]!);
+      // Its volumes must name the PVC and ConfigMap that production renders, and it must be locked down.
+      expect(policyFindings([...renderOverlay("production"), job!])).toEqual([]);
+    },
+    60_000,
+  );
+
+  it("fails when the restore Job fails, after scaling back", async () => {
+    const c = cluster(2);
+    const result = await restoreK8s(c, ["latest"], { FAKE_JOB_RESULT: "failed" });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/job\/transportation-restore-\d+ failed/);
+    expect(steps(c).slice(-2)).toEqual([
+      "scale deployment/transportation-api --replicas=2",
+      "rollout status deployment/transportation-api --timeout=600s",
+    ]);
+  }, 60_000);
+
+  it("fails when the API does not become ready again", async () => {
+    const c = cluster(3);
+    const result = await restoreK8s(c, ["latest"], { FAKE_ROLLOUT_FAIL: "1" });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/did not become ready/);
+  }, 60_000);
+
+  it("refuses to start when the Deployment already stands at 0, unless told the count", async () => {
+    const c = cluster(0);
+    const refused = await restoreK8s(c, ["latest"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/already stands at 0 replicas/);
+    expect(steps(c)).toEqual(["get deployment transportation-api -o jsonpath={.spec.replicas}"]);
+
+    const told = await restoreK8s(c, ["latest", "--replicas", "3"]);
+    expect(told.code).toBe(0);
+    expect(c.replicas()).toBe("3");
+  }, 60_000);
+
+  it("rejects a backup name that is not a backup file, before calling kubectl", async () => {
+    const c = cluster(3);
+    for (const bad of ["../etc/passwd", "backup.sql", "transportation_db_2025.dump"]) {
+      const result = await restoreK8s(c, [bad]);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/BACKUP must be a file name on the backup volume/);
+    }
+    expect(() => c.calls()).toThrow(); // no call was ever recorded
+  }, 60_000);
+});

@@ -1,0 +1,103 @@
+// The deploy shell scripts: shellcheck-clean, and create-secret.sh builds the Secret from the environment
+// without putting values on kubectl's command line.
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { kubectlMissingReason, parseManifests } from "../../scripts/k8s/manifests";
+import { schemaErrors } from "../../scripts/k8s/schema";
+import { fakeKubectlBin, ROOT, SCRIPTS, script, tempDir } from "./helpers";
+
+const shellScripts = [
+  ...readdirSync(SCRIPTS)
+    .filter((f) => f.endsWith(".sh"))
+    .map((f) => join(SCRIPTS, f)),
+  join(ROOT, "test", "deploy", "fake-kubectl.sh"),
+];
+
+const hasShellcheck = !spawnSync("shellcheck", ["--version"]).error;
+if (!hasShellcheck) console.warn("SKIPPED shellcheck test: shellcheck is not installed (apt-get install shellcheck)");
+const missingKubectl = kubectlMissingReason();
+if (missingKubectl) console.warn(`SKIPPED create-secret test: ${missingKubectl}`);
+
+const SECRETS = {
+  DATABASE_URL: "postgresql://transport:db-Pa55word@db.internal:5432/transportation_db",
+  REDIS_URL: "redis://:redis-Pa55word@redis.internal:6379/0",
+  API_KEY: "key-0123456789abcdef",
+  API_SECRET: "secret-fedcba9876543210",
+};
+
+describe("deploy scripts", () => {
+  const cleanup: string[] = [];
+  afterAll(() => {
+    for (const d of cleanup) rmSync(d, { recursive: true, force: true });
+  });
+
+  (hasShellcheck ? it : it.skip)(
+    "pass shellcheck",
+    () => {
+      expect(shellScripts.length).toBeGreaterThanOrEqual(5);
+      const result = spawnSync("shellcheck", ["--severity=style", ...shellScripts], { encoding: "utf8" });
+      expect(result.stdout + result.stderr).toBe("");
+      expect(result.status).toBe(0);
+    },
+    60_000,
+  );
+
+  it("use strict mode", () => {
+    for (const file of shellScripts) expect(readFileSync(file, "utf8")).toMatch(/^set -euo pipefail$/m);
+  });
+
+  (missingKubectl ? it.skip : it)(
+    "create the Secret from environment variables, never passing a value as an argument",
+    async () => {
+      const state = tempDir("secret");
+      const bin = fakeKubectlBin();
+      cleanup.push(state, bin);
+      const real = spawnSync("bash", ["-c", "command -v kubectl"], { encoding: "utf8" }).stdout.trim();
+      const result = await script("create-secret.sh", ["--namespace", "transportation-system"], {
+        ...SECRETS,
+        PATH_PREFIX: bin,
+        FAKE_KUBECTL_DIR: state,
+        FAKE_REAL_KUBECTL: real,
+      });
+      expect(result.stderr).toMatch(/transportation-secrets applied/);
+      expect(result.code).toBe(0);
+
+      const calls = readFileSync(join(state, "calls"), "utf8");
+      for (const value of Object.values(SECRETS)) {
+        expect(calls).not.toContain(value);
+        expect(result.stdout + result.stderr).not.toContain(value);
+      }
+      const applied = readFileSync(join(state, "applied-0.yaml"), "utf8");
+      const [secret] = parseManifests(applied) as Array<{ data: Record<string, string> }>;
+      expect(schemaErrors(parseManifests(applied))).toEqual([]);
+      const decoded = Object.fromEntries(
+        Object.entries(secret!.data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]),
+      );
+      expect(decoded).toEqual({
+        "database-url": SECRETS.DATABASE_URL,
+        "redis-url": SECRETS.REDIS_URL,
+        "api-key": SECRETS.API_KEY,
+        "api-secret": SECRETS.API_SECRET,
+      });
+    },
+    60_000,
+  );
+
+  it("refuse to create a Secret with values missing, naming only the variables", async () => {
+    const bin = fakeKubectlBin();
+    const state = tempDir("secret-missing");
+    cleanup.push(state, bin);
+    writeFileSync(join(state, "calls"), "");
+    const result = await script("create-secret.sh", [], {
+      API_KEY: SECRETS.API_KEY,
+      PATH_PREFIX: bin,
+      FAKE_KUBECTL_DIR: state,
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/set DATABASE_URL REDIS_URL API_SECRET/);
+    expect(result.stderr).not.toContain(SECRETS.API_KEY);
+    expect(readFileSync(join(state, "calls"), "utf8")).toBe("");
+  }, 60_000);
+});
