@@ -54,6 +54,24 @@ try {
   // No origin (or offline): use the notes this clone already has.
 }
 
+// semantic-release needs the history back to the last release; a shallow checkout (actions/checkout's
+// default) is deepened first, and previewed from what there is, with a warning, when that is impossible.
+const isShallow = () => git("rev-parse", "--is-shallow-repository") === "true";
+if (isShallow()) {
+  try {
+    execFileSync("git", ["fetch", "--quiet", "--unshallow", "--tags", "origin"], {
+      cwd,
+      stdio: "ignore",
+      env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+    });
+  } catch {
+    // Reported below.
+  }
+}
+const shallow = isShallow();
+if (shallow)
+  console.error("release:preview: shallow clone, the preview only sees part of the history (fetch-depth: 0)");
+
 // The remote as this clone last saw it (remote-tracking branches; local branches when there are none),
 // with the target replaced by HEAD.
 const tracking = git("for-each-ref", "--format=%(refname)", "refs/remotes/origin")
@@ -87,6 +105,7 @@ try {
   const work = join(sandbox, "work");
   // The remote HEAD names the target: semantic-release fetches it.
   execFileSync("git", ["init", "--quiet", "--bare", `--initial-branch=${target}`, remote]);
+  if (shallow) execFileSync("git", ["--git-dir", remote, "config", "receive.shallowUpdate", "true"]);
   git("push", "--quiet", `file://${remote}`, ...refspecs, `HEAD:refs/heads/${target}`, "+refs/tags/*:refs/tags/*");
   try {
     git("push", "--quiet", `file://${remote}`, "+refs/notes/*:refs/notes/*");
