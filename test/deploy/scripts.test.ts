@@ -70,7 +70,7 @@ describe("deploy scripts", () => {
         expect(result.stdout + result.stderr).not.toContain(value);
       }
       const applied = readFileSync(join(state, "applied-0.yaml"), "utf8");
-      const [secret] = parseManifests(applied) as Array<{ data: Record<string, string> }>;
+      const [secret] = parseManifests(applied) as unknown as Array<{ data: Record<string, string> }>;
       expect(schemaErrors(parseManifests(applied))).toEqual([]);
       const decoded = Object.fromEntries(
         Object.entries(secret!.data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]),
