@@ -75,6 +75,8 @@ suite("the image running the service", () => {
     expect(version.status).toBe(200);
     expect(version.json()).toEqual({ version: image.version, commit: image.commit, build_time: image.buildTime });
 
+    // Readiness follows the connections to PostgreSQL and Redis, which may still be opening.
+    await waitFor(async () => (await get(`${api.url}/ready`)).status === 200, 30_000, "/ready 200");
     const ready = await get(`${api.url}/ready`);
     expect(ready.status, ready.body).toBe(200);
     expect(ready.json()).toMatchObject({ status: "ready", checks: { database: "ok", redis: "ok" } });

@@ -132,6 +132,8 @@ export async function buildImage(options: BuildOptions = {}): Promise<BuiltImage
     // RUN steps reach the npm registry through the host network (there is no bridge on offline hosts).
     "--network",
     "host",
+    // The classic builder keeps a failed step's container unless told otherwise.
+    "--force-rm",
     ...(options.noCache ? ["--no-cache"] : []),
     "--build-arg",
     `BUN_IMAGE=${base}`,
