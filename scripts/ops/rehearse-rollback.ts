@@ -20,6 +20,8 @@ const bun = join(process.cwd(), "node_modules", ".bin", "bun");
 const suffix = `${process.pid}`;
 const V2_IMAGE = `transportation-api:2.0.0-rehearsal-unready-${suffix}`;
 const V2_VERSION = "2.0.0-rehearsal-unready";
+// Production mode requires API credentials; throwaway values for a throwaway service.
+const APP_SECRETS = ["--env", "API_KEY=rehearsal-key", "--env", "API_SECRET=rehearsal-secret"];
 const names = { v1: `tapi-rehearsal-v1-${suffix}`, v2: `tapi-rehearsal-v2-${suffix}` };
 
 function exec(cmd: string, argv: string[], input?: string): Promise<{ code: number; out: string }> {
@@ -83,6 +85,7 @@ function runContainer(name: string, image: string, port: number, databaseUrl: st
     `DATABASE_URL=${databaseUrl}`,
     "--env",
     "LOG_LEVEL=warn",
+    ...APP_SECRETS,
     image,
   ]);
 }
@@ -124,7 +127,17 @@ async function main(): Promise<number> {
     postgres = await startPostgres();
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    await must("docker", ["run", "--rm", "--network", "host", "--env", `DATABASE_URL=${postgres.url}`, v1, "migrate"]);
+    await must("docker", [
+      "run",
+      "--rm",
+      "--network",
+      "host",
+      "--env",
+      `DATABASE_URL=${postgres.url}`,
+      ...APP_SECRETS,
+      v1,
+      "migrate",
+    ]);
 
     await runContainer(names.v1, v1, port, postgres.url);
     const first = await gate(url, v1Version, 90);
