@@ -104,6 +104,20 @@ describe("pipeline structure", () => {
     expect(setup).toMatch(/cache: npm/);
   });
 
+  it("runs every test suite in CI (unit and integration jobs together)", () => {
+    const ciJobs = jobs(workflow("ci.yml"));
+    const suites = ["unit", "integration"].flatMap((id) =>
+      ((ciJobs[id]!.steps as Json[]) ?? []).flatMap((step) =>
+        [...String(step.run ?? "").matchAll(/--suite ([\w,-]+)/g)].flatMap((m) => m[1]!.split(",")),
+      ),
+    );
+    const dirs = readdirSync(join(repoRoot, "test"), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !["support", "fixtures", "e2e"].includes(d.name))
+      .map((d) => d.name);
+    expect(dirs.length).toBeGreaterThan(0);
+    for (const dir of dirs) expect(suites, `test/${dir} is not run by ci.yml`).toContain(dir);
+  });
+
   it("cannot release or deploy a commit whose CI run did not pass", () => {
     const release = workflow("release.yml");
     const ciName = workflow("ci.yml").name;
