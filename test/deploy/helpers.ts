@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { loadSyntheticTransitData } from "../../scripts/backup/synthetic";
 import { postgresBinDir } from "../support/processes";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
@@ -114,21 +115,7 @@ export async function fingerprint(url: string): Promise<Record<string, string>> 
   }
 }
 
-/** A small transit-shaped schema with a foreign key, an index, a sequence and ~`stopTimes` rows. */
-export async function loadSampleData(url: string, stopTimes = 20_000): Promise<void> {
-  await query(
-    url,
-    `create table routes (route_id text primary key, route_short_name text not null, route_type int not null);
-     create table stops (stop_id serial primary key, stop_name text not null, stop_lat numeric(9,6), stop_lon numeric(9,6));
-     create table stop_times (trip_id text not null, stop_sequence int not null,
-       stop_id int not null references stops(stop_id), arrival_time interval, departure_time interval,
-       primary key (trip_id, stop_sequence));
-     create index stop_times_stop on stop_times(stop_id);
-     insert into routes select 'R' || g, (g % 90)::text, g % 4 from generate_series(1, 40) g;
-     insert into stops (stop_name, stop_lat, stop_lon)
-       select 'Stop ' || g || ' ' || md5(g::text), 40 + g / 10000.0, -73 - g / 10000.0 from generate_series(1, 500) g;
-     insert into stop_times select 'T' || (g / 25), g % 25, 1 + (g * 7) % 500,
-       make_interval(secs => 18000 + g * 30), make_interval(secs => 18030 + g * 30)
-       from generate_series(0, $1::int - 1) g;`.replace("$1::int", String(stopTimes)),
-  );
+/** The benchmark's synthetic transit tables (FK, index, sequence), `stopTimes` rows of stop_times. */
+export function loadSampleData(url: string, stopTimes = 20_000): Promise<void> {
+  return loadSyntheticTransitData(url, stopTimes);
 }
