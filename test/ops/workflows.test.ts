@@ -154,6 +154,11 @@ describe("pipeline structure", () => {
     expect(inputs.revision).toMatchObject({ required: false, default: "" });
     expect(inputs.reason).toMatchObject({ required: true });
     expect((jobs(rollback).rollback!.environment as Json).name).toBe(ENV_EXPRESSION);
+    // every environment a person can pick has an overlay the deploy renders
+    const promote = ((workflow("promote.yml").on as Json).workflow_dispatch as Json).inputs as Record<string, Json>;
+    for (const env of [...(inputs.environment!.options as string[]), ...(promote.environment!.options as string[])]) {
+      expect(existsSync(join(repoRoot, "deploy/k8s/overlays", env, "kustomization.yaml")), env).toBe(true);
+    }
   });
 });
 
