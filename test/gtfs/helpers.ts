@@ -17,6 +17,7 @@ export interface GtfsEnv {
   app: TestApp;
   db?: TestDatabase;
   import(location: string, keepVersions?: number): Promise<ImportSummary>;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
   get(path: string): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }

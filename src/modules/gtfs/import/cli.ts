@@ -57,7 +57,7 @@ function ttyProgress(out: NodeJS.WriteStream): ImportProgress {
 }
 
 function lineProgress(out: NodeJS.WriteStream): ImportProgress {
-  let last = 0;
+  let last = Date.now();
   return {
     fileProgress(file, rows) {
       const now = Date.now();

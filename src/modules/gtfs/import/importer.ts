@@ -80,6 +80,7 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
   let feedId: number | undefined;
   let schema: string | undefined;
   let source: FeedSource | undefined;
+  let closed = false;
   try {
     if (session.kind === "postgres") {
       const [lock] = await session.query<{ ok: boolean }>("select pg_try_advisory_lock($1) as ok", [IMPORT_LOCK]);
@@ -151,12 +152,19 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
       pruned,
     };
   } catch (err) {
-    if (feedId !== undefined) await discardFeed(options, session, feedId, schema, err);
+    if (feedId !== undefined) {
+      // Closing the connection aborts a COPY in flight and releases its locks (and the import lock).
+      closed = true;
+      await session.close();
+      await discardFeed(options, feedId, schema, err);
+    }
     throw err;
   } finally {
     await source?.close();
-    if (session.kind === "postgres") await session.query("select pg_advisory_unlock_all()").catch(() => {});
-    await session.close();
+    if (!closed) {
+      if (session.kind === "postgres") await session.query("select pg_advisory_unlock_all()").catch(() => {});
+      await session.close();
+    }
   }
 }
 
@@ -167,23 +175,12 @@ async function openSession(options: ImportOptions): Promise<LoadSession> {
 }
 
 /** A failed import leaves nothing behind but a 'failed' catalogue row with the reason. */
-async function discardFeed(
-  options: ImportOptions,
-  session: LoadSession,
-  feedId: number,
-  schema: string | undefined,
-  err: unknown,
-): Promise<void> {
-  // The session may be mid-COPY or broken; clean up on a fresh one when possible.
-  let s = session;
-  let own = false;
-  if (session.kind === "postgres") {
-    try {
-      s = await openPostgresSession(options.connectionString!);
-      own = true;
-    } catch {
-      return; // the next import cleans up
-    }
+async function discardFeed(options: ImportOptions, feedId: number, schema: string | undefined, err: unknown) {
+  let s: LoadSession;
+  try {
+    s = await openSession(options);
+  } catch {
+    return; // the next import cleans up
   }
   try {
     await s.query("rollback").catch(() => {});
@@ -196,7 +193,7 @@ async function discardFeed(
   } catch {
     // best effort: cleanUpInterrupted handles leftovers
   } finally {
-    if (own) await s.close();
+    await s.close();
   }
 }
 
@@ -267,7 +264,25 @@ async function buildIndexes(session: LoadSession, schema: string, issues: IssueC
       try {
         await s.query(stmt);
       } catch (err) {
-        throw duplicateKeyError(err, stmt) ?? err;
+        const dup = duplicateKeyError(err, stmt);
+        if (!dup) throw err;
+        // Report feed ids, not our integer keys.
+        const issue = dup.issues[0]!;
+        if (issue.field === "trip_idx, stop_sequence" && issue.value) {
+          const [idx, seq] = issue.value.split(", ");
+          const [trip] = await session
+            .query<{ trip_id: string }>(`select trip_id from "${schema}".trips where trip_idx = $1`, [Number(idx)])
+            .catch(() => []);
+          throw new FeedValidationError([
+            {
+              file: "stop_times.txt",
+              field: "stop_sequence",
+              value: `${trip?.trip_id ?? idx}, ${seq}`,
+              message: "duplicate (trip_id, stop_sequence)",
+            },
+          ]);
+        }
+        throw dup;
       }
     }
   };
@@ -478,8 +493,9 @@ class FeedLoader {
       else for (const chunk of this.bin.take()) await sink.write(chunk);
       onRows(rows);
     }
-    const tail = this.bin.finish();
-    if (!this.issues.failed) for (const chunk of tail) await sink.write(chunk);
+    // A binary COPY cannot be ended half-sent: a bad file aborts here (the session is discarded).
+    this.issues.throwIfFailed();
+    for (const chunk of this.bin.finish()) await sink.write(chunk);
     await sink.end();
     return rows;
   }

@@ -67,7 +67,14 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
     },
     fork: () => openPostgresSession(connectionString),
     async close() {
-      await client.end().catch(() => {});
+      // end() waits for the server; a connection stuck mid-COPY is cut instead.
+      const ended = client.end().catch(() => {});
+      const timer = setTimeout(
+        () => (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy(),
+        2000,
+      );
+      await ended;
+      clearTimeout(timer);
     },
   };
 }

@@ -1,0 +1,207 @@
+// Import behaviour against real PostgreSQL: bad feeds name file/line/field and change nothing that is
+// served, a killed import leaves the served version intact, versions are kept/pruned, and the CLI
+// exits non-zero on a bad feed.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateFeed } from "../../scripts/gtfs/generate";
+import { FeedValidationError, formatIssue } from "../../src/modules/gtfs/errors";
+import { BUN, childEnv, MAIN, REPO_ROOT } from "../support/app-server";
+import { stopPrivateServers } from "../support/services";
+import { board, EDGE, type GtfsEnv, gtfsEnv, mutatedFeed, SAMPLE_DIR } from "./helpers";
+
+afterAll(() => stopPrivateServers());
+
+async function importError(env: GtfsEnv, dir: string): Promise<string[]> {
+  try {
+    await env.import(dir);
+  } catch (err) {
+    if (err instanceof FeedValidationError) return err.issues.map(formatIssue);
+    throw err;
+  }
+  throw new Error("import unexpectedly succeeded");
+}
+
+describe("GTFS import", () => {
+  let env: GtfsEnv;
+  const servedAt = "2024-06-15T00:20:00-04:00";
+  let servedBoard: unknown;
+  let servedFeeds: unknown;
+
+  beforeAll(async () => {
+    env = await gtfsEnv();
+    await env.import(EDGE);
+    servedBoard = await board(env, "central", servedAt);
+    servedFeeds = (await env.get("/v1/feeds")).body;
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  async function expectServedUnchanged() {
+    expect(await board(env, "central", servedAt)).toEqual(servedBoard);
+    expect((await env.get("/v1/feeds")).body).toEqual(servedFeeds);
+    const { rows } = await env.app.database.pool!.query(
+      "select nspname from pg_namespace where nspname like 'gtfs_f%' order by 1",
+    );
+    const { rows: active } = await env.app.database.pool!.query(
+      "select schema_name from gtfs_feed where status in ('active', 'retired') order by 1",
+    );
+    expect(rows.map((r) => r.nspname)).toEqual(active.map((r) => r.schema_name)); // nothing half-loaded left
+  }
+
+  const broken: [string, Record<string, string | null | ((t: string) => string)>, string][] = [
+    ["a missing required file", { "stops.txt": null }, "stops.txt: required file is missing"],
+    [
+      "a missing required column",
+      { "routes.txt": (t) => t.replace("route_type,", "kind,") },
+      "routes.txt:1 [route_type]: missing required column",
+    ],
+    [
+      "a malformed time",
+      { "stop_times.txt": (t) => t.replace("t1,2,gare,08:09:00,08:10:00", "t1,2,gare,08:09:00,8:1O:00") },
+      'stop_times.txt:3 [departure_time]: expected a time HH:MM:SS (got "8:1O:00")',
+    ],
+    [
+      "a malformed date",
+      { "calendar.txt": (t) => t.replace("20240101,20241231\nALL", "20240101,20241331\nALL") },
+      'calendar.txt:2 [end_date]: expected a date YYYYMMDD (got "20241331")',
+    ],
+    [
+      "a malformed number",
+      { "stops.txt": (t) => t.replace("40.7600,-73.9800", "40.7600,west") },
+      'stops.txt:5 [stop_lon]: expected a longitude in ±180 (got "west")',
+    ],
+    [
+      "an unknown stop in stop_times",
+      { "stop_times.txt": (t) => t.replace("t2,3,central-2", "t2,3,central-9") },
+      'stop_times.txt:7 [stop_id]: unknown stop_id (not in stops.txt) (got "central-9")',
+    ],
+    [
+      "an unknown trip in stop_times",
+      { "stop_times.txt": (t) => `${t}ghost,1,gare,10:00:00,10:00:00,,\r\n` },
+      'stop_times.txt:22 [trip_id]: unknown trip_id (not in trips.txt) (got "ghost")',
+    ],
+    [
+      "an unknown service in trips",
+      { "trips.txt": (t) => t.replace("t2,R1,WK", "t2,R1,SUNDAYS") },
+      'trips.txt:3 [service_id]: unknown service_id (not in calendar.txt or calendar_dates.txt) (got "SUNDAYS")',
+    ],
+    [
+      "an unknown route in trips",
+      { "trips.txt": (t) => t.replace("n1,N,", "n1,Q,") },
+      'trips.txt:5 [route_id]: unknown route_id (not in routes.txt) (got "Q")',
+    ],
+    [
+      "a duplicate (trip_id, stop_sequence)",
+      { "stop_times.txt": (t) => t.replace("t1,3,zurich", "t1,2,zurich") },
+      'stop_times.txt [stop_sequence]: duplicate (trip_id, stop_sequence) (got "t1, 2")',
+    ],
+  ];
+
+  for (const [what, changes, message] of broken) {
+    it(`rejects ${what} with file, line and field, and serves the old version`, async () => {
+      const feed = mutatedFeed(EDGE, changes);
+      try {
+        const issues = await importError(env, feed.dir);
+        expect(issues.some((i) => i.startsWith(message))).toBe(true);
+      } finally {
+        feed.remove();
+      }
+      await expectServedUnchanged();
+    });
+  }
+
+  it("keeps N versions (the active one included) and lists them", async () => {
+    const first = (servedFeeds as { data: { id: number }[] }).data[0]!.id;
+    const second = await env.import(SAMPLE_DIR, 3);
+    const third = await env.import(EDGE, 3);
+    let feeds = (await env.get("/v1/feeds")).body.data;
+    expect(feeds.map((f: { id: number; status: string }) => [f.id, f.status])).toEqual([
+      [third.feedId, "active"],
+      [second.feedId, "retired"],
+      [first, "retired"],
+    ]);
+    expect(feeds[1]).toMatchObject({
+      publisher_name: "Some Transit Authority",
+      feed_version: "third version",
+      start_date: "2019-03-03",
+      end_date: "2019-08-10",
+      timezone: "Europe/Warsaw",
+    });
+    const fourth = await env.import(EDGE, 2);
+    expect(fourth.pruned.sort()).toEqual([first, second.feedId].sort());
+    feeds = (await env.get("/v1/feeds")).body.data;
+    expect(feeds.map((f: { id: number }) => f.id)).toEqual([fourth.feedId, third.feedId]);
+    servedFeeds = (await env.get("/v1/feeds")).body;
+    servedBoard = await board(env, "central", servedAt);
+  });
+
+  it("a killed import leaves the served version as it was; the next import cleans up", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gtfs-kill-"));
+    await generateFeed(dir, { routes: 40, trips: 40, stopsPerTrip: 30, stops: 400, seed: 7 });
+    const child = spawn(BUN, [MAIN, "import", dir], {
+      cwd: REPO_ROOT,
+      env: childEnv({ DATABASE_URL: env.db!.url, LOG_LEVEL: "warn" }),
+      stdio: "ignore",
+    });
+    const exited = new Promise((r) => child.once("exit", r));
+    const client = new pg.Client({ connectionString: env.db!.url });
+    await client.connect();
+    try {
+      // Kill it while the new version is loading (its catalogue row says so).
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const { rows } = await client.query("select count(*)::int as n from gtfs_feed where status = 'loading'");
+        if (rows[0].n > 0) break;
+        if (Date.now() > deadline) throw new Error("import never started loading");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      child.kill("SIGKILL");
+      await exited;
+      const { rows } = await client.query("select status from gtfs_feed where status = 'loading'");
+      expect(rows).toHaveLength(1);
+      expect(await board(env, "central", servedAt)).toEqual(servedBoard);
+      expect((await env.get("/v1/feeds")).body).toEqual(servedFeeds);
+
+      await env.import(EDGE);
+      const { rows: after } = await client.query(
+        "select status, error from gtfs_feed where status not in ('active', 'retired') order by id desc limit 1",
+      );
+      expect(after[0]).toEqual({ status: "failed", error: "import interrupted" });
+      const { rows: leftovers } = await client.query(
+        "select count(*)::int as n from pg_namespace n where n.nspname like 'gtfs_f%' and not exists (select 1 from gtfs_feed f where f.schema_name = n.nspname and f.status in ('active', 'retired'))",
+      );
+      expect(leftovers[0].n).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+      await client.end();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the CLI prints file:line [field] and exits non-zero on a bad feed", async () => {
+    const feed = mutatedFeed(EDGE, {
+      "stop_times.txt": (t) => t.replace("n2,4,saopaulo,03:30:00", "n2,4,saopaulo,03:3:00"),
+    });
+    try {
+      const child = spawn(BUN, [MAIN, "import", feed.dir], {
+        cwd: REPO_ROOT,
+        env: childEnv({ DATABASE_URL: env.db!.url, LOG_LEVEL: "warn" }),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (c) => {
+        stderr += c;
+      });
+      const code = await new Promise((r) => child.once("exit", r));
+      expect(code).toBe(1);
+      expect(stderr).toContain('stop_times.txt:17 [arrival_time]: expected a time HH:MM:SS (got "03:3:00")');
+    } finally {
+      feed.remove();
+    }
+  });
+});
