@@ -98,7 +98,7 @@ describe("deploy", () => {
     async () => {
       await cluster.seed("1.0.0");
       cluster.behave("1.1.0", { reportsVersion: "1.0.9" });
-      const r = await cluster.run("deploy", deployArgs(cluster, "1.1.0"));
+      const r = await cluster.run("deploy", deployArgs(cluster, "1.1.0", ["--gate-timeout", "2"]));
       expect(r.code).toBe(1);
       expect(r.stdout).toContain("failed at readiness gate");
       expect(r.stdout).toContain("expected version 1.1.0, /version reports 1.0.9");
@@ -192,7 +192,7 @@ describe("rollback", () => {
     "--interval",
     "0.05",
     "--gate-timeout",
-    "2",
+    "15",
     ...extra,
   ];
 
@@ -254,7 +254,7 @@ describe("rollback", () => {
     async () => {
       await cluster.seed("1.0.0", "1.1.0");
       cluster.behave("1.0.0", { ready: false });
-      const r = await cluster.run("rollback", rollbackArgs());
+      const r = await cluster.run("rollback", rollbackArgs(["--gate-timeout", "2"]));
       expect(r.code).toBe(1);
       expect(cluster.liveImage()).toBe(`${IMAGE}:1.0.0`);
       expect(r.stdout).toMatch(/::error title=Rollback on production NOT confirmed::.*\/ready answered 503/);

@@ -189,7 +189,7 @@ export function deployArgs(cluster: FakeCluster, tag: string, extra: string[] = 
     "--interval",
     "0.05",
     "--gate-timeout",
-    "2",
+    "15", // generous: only cases meant to fail wait it out, and they pass a short one
     "--migration-poll",
     "0.05",
     ...extra,

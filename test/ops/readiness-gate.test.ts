@@ -98,7 +98,7 @@ describe("readiness gate against the running service", () => {
     async () => {
       const work = mkdtempSync(join(tmpdir(), "tapi-verify-"));
       const outputFile = join(work, "output");
-      const run = async (expected: string) => {
+      const run = async (expected: string, gateTimeout: string) => {
         writeFileSync(outputFile, "");
         const env = { ...process.env, GITHUB_ACTIONS: "true", GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: "" };
         const r = await runProcess(
@@ -112,20 +112,20 @@ describe("readiness gate against the running service", () => {
             "--interval",
             "0.1",
             "--gate-timeout",
-            "5",
+            gateTimeout,
           ],
           { env },
         );
         return { ...r, outputs: parseOutputFile(readFileSync(outputFile, "utf8")) };
       };
-      const good = await run("2.3.4");
+      const good = await run("2.3.4", "60");
       expect(good.code, good.stdout + good.stderr).toBe(0);
       expect(good.outputs).toEqual({ ready: "true", version: "2.3.4" });
-      const bad = await run("9.9.9");
+      const bad = await run("9.9.9", "3");
       expect(bad.code).toBe(1);
       expect(bad.outputs.ready).toBe("false");
       expect(bad.stdout).toContain(
-        "::error title=Readiness gate failed::not ready within 5 s: expected version 9.9.9, /version reports 2.3.4",
+        "::error title=Readiness gate failed::not ready within 3 s: expected version 9.9.9, /version reports 2.3.4",
       );
       rmSync(work, { recursive: true, force: true });
     },
