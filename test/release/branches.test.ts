@@ -1,5 +1,6 @@
 // The branch model (scripts/release/branches.js), the PR check CLI and the commit-message rules.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -169,4 +170,15 @@ describe("commitlint config", () => {
     },
     PROCESS_TIMEOUT,
   );
+});
+
+describe("semantic-release line", () => {
+  it("is the 24.x line, whose engines include the release job's Node 20 (25 needs Node >= 22.14)", () => {
+    const readJson = (path: string) => JSON.parse(readFileSync(join(REPO_ROOT, path), "utf8"));
+    expect(readJson("package.json").devDependencies["semantic-release"]).toMatch(/^[~^]?24\./);
+    const installed = readJson("node_modules/semantic-release/package.json");
+    expect(installed.version.split(".")[0]).toBe("24");
+    const minimum = /^>=\s*(\d+)\./.exec(installed.engines.node);
+    expect(Number(minimum?.[1])).toBeLessThanOrEqual(20);
+  });
 });
