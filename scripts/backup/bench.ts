@@ -83,7 +83,13 @@ try {
   }
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const dbSize = Number((await sql(srcUrl, "select pg_database_size(current_database()) as b")).rows[0].b);
-  const stopTimes = Number((await sql(srcUrl, "select count(*) as n from stop_times")).rows[0].n);
+  // The GTFS importer keeps each feed in its own schema: count stop_times wherever they are.
+  let stopTimes = 0;
+  const tables = await sql(
+    srcUrl,
+    "select format('%I.%I', schemaname, tablename) as t from pg_tables where tablename = 'stop_times'",
+  );
+  for (const { t } of tables.rows) stopTimes += Number((await sql(srcUrl, `select count(*) as n from ${t}`)).rows[0].n);
   console.error(
     `loaded ${source} data in ${loadSeconds.toFixed(1)}s: ${stopTimes} stop_times rows, database ${dbSize} bytes`,
   );
