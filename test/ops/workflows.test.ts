@@ -162,6 +162,22 @@ describe("pipeline structure", () => {
   });
 });
 
+describe("composite actions", () => {
+  // actionlint and the workflow parser read workflows only; these are the rules GitHub enforces on action.yml.
+  it("declare a shell for every run step and only use inputs they declare", () => {
+    for (const file of actionFiles) {
+      const action = parse(read(file)) as Json;
+      expect((action.runs as Json).using, file).toBe("composite");
+      const declared = Object.keys((action.inputs as Json | undefined) ?? {});
+      for (const step of steps(action)) {
+        if (step.run !== undefined) expect(step.shell, `${file}: ${step.name ?? step.run}`).toBeDefined();
+      }
+      for (const m of read(file).matchAll(/inputs\.([\w-]+)/g))
+        expect(declared, `${file}: inputs.${m[1]}`).toContain(m[1]);
+    }
+  });
+});
+
 describe("hardening", () => {
   it("gives every workflow a read-only token by default", () => {
     for (const f of workflowFiles) expect(workflow(f).permissions, f).toEqual({ contents: "read" });
