@@ -55,7 +55,7 @@ export function readOptions(argv: string[], specs: OptionSpec[]): Options {
 export function usage(command: string, summary: string, specs: OptionSpec[]): string {
   const lines = specs.map((s) => {
     const flag = s.boolean ? `--${s.name}` : `--${s.name} <value>`;
-    const extra = s.required ? " (required)" : s.default !== undefined ? ` (default: ${s.default})` : "";
+    const extra = s.required ? " (required)" : s.default ? ` (default: ${s.default})` : "";
     return `  ${flag.padEnd(30)} ${s.description}${extra}`;
   });
   return [`usage: bun scripts/ops/${command}.ts [options]`, "", summary, "", ...lines].join("\n");
