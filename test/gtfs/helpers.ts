@@ -8,6 +8,9 @@ import { type ImportSummary, importFeed } from "../../src/modules/gtfs/import/im
 import { createTestDatabase, type TestDatabase } from "../support/services";
 import { createTestApp, type TestApp } from "../support/test-app";
 
+/** Per-test and per-hook timeout: imports and servers outlast bun test's 5 s default on a busy machine. */
+export const SLOW = 120_000;
+
 export const EDGE = join(process.cwd(), "test/fixtures/gtfs/edge");
 export const DATES_ONLY = join(process.cwd(), "test/fixtures/gtfs/dates-only");
 export const SAMPLE_ZIP = join(process.cwd(), "node_modules/sample-gtfs-feed/gtfs.zip");

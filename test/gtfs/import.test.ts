@@ -11,7 +11,7 @@ import { generateFeed } from "../../scripts/gtfs/generate";
 import { FeedValidationError, formatIssue } from "../../src/modules/gtfs/errors";
 import { BUN, childEnv, MAIN, REPO_ROOT } from "../support/app-server";
 import { stopPrivateServers } from "../support/services";
-import { board, EDGE, type GtfsEnv, gtfsEnv, mutatedFeed, SAMPLE_DIR } from "./helpers";
+import { board, EDGE, type GtfsEnv, gtfsEnv, mutatedFeed, SAMPLE_DIR, SLOW } from "./helpers";
 
 afterAll(() => stopPrivateServers());
 
@@ -36,10 +36,10 @@ describe("GTFS import", () => {
     await env.import(EDGE);
     servedBoard = await board(env, "central", servedAt);
     servedFeeds = (await env.get("/v1/feeds")).body;
-  });
+  }, SLOW);
   afterAll(async () => {
     await env?.close();
-  });
+  }, SLOW);
 
   async function expectServedUnchanged() {
     expect(await board(env, "central", servedAt)).toEqual(servedBoard);
@@ -103,105 +103,121 @@ describe("GTFS import", () => {
   ];
 
   for (const [what, changes, message] of broken) {
-    it(`rejects ${what} with file, line and field, and serves the old version`, async () => {
-      const feed = mutatedFeed(EDGE, changes);
+    it(
+      `rejects ${what} with file, line and field, and serves the old version`,
+      async () => {
+        const feed = mutatedFeed(EDGE, changes);
+        try {
+          const issues = await importError(env, feed.dir);
+          expect(issues.some((i) => i.startsWith(message))).toBe(true);
+        } finally {
+          feed.remove();
+        }
+        await expectServedUnchanged();
+      },
+      SLOW,
+    );
+  }
+
+  it(
+    "keeps N versions (the active one included) and lists them",
+    async () => {
+      const first = (servedFeeds as { data: { id: number }[] }).data[0]!.id;
+      const second = await env.import(SAMPLE_DIR, 3);
+      const third = await env.import(EDGE, 3);
+      let feeds = (await env.get("/v1/feeds")).body.data;
+      expect(feeds.map((f: { id: number; status: string }) => [f.id, f.status])).toEqual([
+        [third.feedId, "active"],
+        [second.feedId, "retired"],
+        [first, "retired"],
+      ]);
+      expect(feeds[1]).toMatchObject({
+        publisher_name: "Some Transit Authority",
+        feed_version: "third version",
+        start_date: "2019-03-03",
+        end_date: "2019-08-10",
+        timezone: "Europe/Warsaw",
+      });
+      const fourth = await env.import(EDGE, 2);
+      expect(fourth.pruned.sort()).toEqual([first, second.feedId].sort());
+      feeds = (await env.get("/v1/feeds")).body.data;
+      expect(feeds.map((f: { id: number }) => f.id)).toEqual([fourth.feedId, third.feedId]);
+      servedFeeds = (await env.get("/v1/feeds")).body;
+      servedBoard = await board(env, "central", servedAt);
+    },
+    SLOW,
+  );
+
+  it(
+    "a killed import leaves the served version as it was; the next import cleans up",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "gtfs-kill-"));
+      await generateFeed(dir, { routes: 40, trips: 40, stopsPerTrip: 30, stops: 400, seed: 7 });
+      const child = spawn(BUN, [MAIN, "import", dir], {
+        cwd: REPO_ROOT,
+        env: childEnv({ DATABASE_URL: env.db!.url, LOG_LEVEL: "warn" }),
+        stdio: "ignore",
+      });
+      const exited = new Promise((r) => child.once("exit", r));
+      const client = new pg.Client({ connectionString: env.db!.url });
+      await client.connect();
       try {
-        const issues = await importError(env, feed.dir);
-        expect(issues.some((i) => i.startsWith(message))).toBe(true);
+        // Kill it while the new version is loading (its catalogue row says so).
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const { rows } = await client.query("select count(*)::int as n from gtfs_feed where status = 'loading'");
+          if (rows[0].n > 0) break;
+          if (Date.now() > deadline) throw new Error("import never started loading");
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        child.kill("SIGKILL");
+        await exited;
+        const { rows } = await client.query("select status from gtfs_feed where status = 'loading'");
+        expect(rows).toHaveLength(1);
+        expect(await board(env, "central", servedAt)).toEqual(servedBoard);
+        expect((await env.get("/v1/feeds")).body).toEqual(servedFeeds);
+
+        await env.import(EDGE);
+        const { rows: after } = await client.query(
+          "select status, error from gtfs_feed where status not in ('active', 'retired') order by id desc limit 1",
+        );
+        expect(after[0]).toEqual({ status: "failed", error: "import interrupted" });
+        const { rows: leftovers } = await client.query(
+          "select count(*)::int as n from pg_namespace n where n.nspname like 'gtfs_f%' and not exists (select 1 from gtfs_feed f where f.schema_name = n.nspname and f.status in ('active', 'retired'))",
+        );
+        expect(leftovers[0].n).toBe(0);
+      } finally {
+        child.kill("SIGKILL");
+        await client.end();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    "the CLI prints file:line [field] and exits non-zero on a bad feed",
+    async () => {
+      const feed = mutatedFeed(EDGE, {
+        "stop_times.txt": (t) => t.replace("n2,4,saopaulo,03:30:00", "n2,4,saopaulo,03:3:00"),
+      });
+      try {
+        const child = spawn(BUN, [MAIN, "import", feed.dir], {
+          cwd: REPO_ROOT,
+          env: childEnv({ DATABASE_URL: env.db!.url, LOG_LEVEL: "warn" }),
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stderr = "";
+        child.stderr.on("data", (c) => {
+          stderr += c;
+        });
+        const code = await new Promise((r) => child.once("exit", r));
+        expect(code).toBe(1);
+        expect(stderr).toContain('stop_times.txt:17 [arrival_time]: expected a time HH:MM:SS (got "03:3:00")');
       } finally {
         feed.remove();
       }
-      await expectServedUnchanged();
-    });
-  }
-
-  it("keeps N versions (the active one included) and lists them", async () => {
-    const first = (servedFeeds as { data: { id: number }[] }).data[0]!.id;
-    const second = await env.import(SAMPLE_DIR, 3);
-    const third = await env.import(EDGE, 3);
-    let feeds = (await env.get("/v1/feeds")).body.data;
-    expect(feeds.map((f: { id: number; status: string }) => [f.id, f.status])).toEqual([
-      [third.feedId, "active"],
-      [second.feedId, "retired"],
-      [first, "retired"],
-    ]);
-    expect(feeds[1]).toMatchObject({
-      publisher_name: "Some Transit Authority",
-      feed_version: "third version",
-      start_date: "2019-03-03",
-      end_date: "2019-08-10",
-      timezone: "Europe/Warsaw",
-    });
-    const fourth = await env.import(EDGE, 2);
-    expect(fourth.pruned.sort()).toEqual([first, second.feedId].sort());
-    feeds = (await env.get("/v1/feeds")).body.data;
-    expect(feeds.map((f: { id: number }) => f.id)).toEqual([fourth.feedId, third.feedId]);
-    servedFeeds = (await env.get("/v1/feeds")).body;
-    servedBoard = await board(env, "central", servedAt);
-  });
-
-  it("a killed import leaves the served version as it was; the next import cleans up", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "gtfs-kill-"));
-    await generateFeed(dir, { routes: 40, trips: 40, stopsPerTrip: 30, stops: 400, seed: 7 });
-    const child = spawn(BUN, [MAIN, "import", dir], {
-      cwd: REPO_ROOT,
-      env: childEnv({ DATABASE_URL: env.db!.url, LOG_LEVEL: "warn" }),
-      stdio: "ignore",
-    });
-    const exited = new Promise((r) => child.once("exit", r));
-    const client = new pg.Client({ connectionString: env.db!.url });
-    await client.connect();
-    try {
-      // Kill it while the new version is loading (its catalogue row says so).
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const { rows } = await client.query("select count(*)::int as n from gtfs_feed where status = 'loading'");
-        if (rows[0].n > 0) break;
-        if (Date.now() > deadline) throw new Error("import never started loading");
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      child.kill("SIGKILL");
-      await exited;
-      const { rows } = await client.query("select status from gtfs_feed where status = 'loading'");
-      expect(rows).toHaveLength(1);
-      expect(await board(env, "central", servedAt)).toEqual(servedBoard);
-      expect((await env.get("/v1/feeds")).body).toEqual(servedFeeds);
-
-      await env.import(EDGE);
-      const { rows: after } = await client.query(
-        "select status, error from gtfs_feed where status not in ('active', 'retired') order by id desc limit 1",
-      );
-      expect(after[0]).toEqual({ status: "failed", error: "import interrupted" });
-      const { rows: leftovers } = await client.query(
-        "select count(*)::int as n from pg_namespace n where n.nspname like 'gtfs_f%' and not exists (select 1 from gtfs_feed f where f.schema_name = n.nspname and f.status in ('active', 'retired'))",
-      );
-      expect(leftovers[0].n).toBe(0);
-    } finally {
-      child.kill("SIGKILL");
-      await client.end();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it("the CLI prints file:line [field] and exits non-zero on a bad feed", async () => {
-    const feed = mutatedFeed(EDGE, {
-      "stop_times.txt": (t) => t.replace("n2,4,saopaulo,03:30:00", "n2,4,saopaulo,03:3:00"),
-    });
-    try {
-      const child = spawn(BUN, [MAIN, "import", feed.dir], {
-        cwd: REPO_ROOT,
-        env: childEnv({ DATABASE_URL: env.db!.url, LOG_LEVEL: "warn" }),
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stderr = "";
-      child.stderr.on("data", (c) => {
-        stderr += c;
-      });
-      const code = await new Promise((r) => child.once("exit", r));
-      expect(code).toBe(1);
-      expect(stderr).toContain('stop_times.txt:17 [arrival_time]: expected a time HH:MM:SS (got "03:3:00")');
-    } finally {
-      feed.remove();
-    }
-  });
+    },
+    SLOW,
+  );
 });

@@ -1,0 +1,242 @@
+// Lookups (/v1 agencies, routes, stops search/nearby/detail, feeds), the Redis cache keyed by feed
+// version, and the same importer and boards on embedded PGlite.
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRedisCache } from "../../src/cache/redis-cache";
+import { stopPrivateServers, testRedisUrl } from "../support/services";
+import { board, EDGE, type GtfsEnv, gtfsEnv, mutatedFeed, SAMPLE_ZIP, SLOW } from "./helpers";
+
+afterAll(() => stopPrivateServers());
+
+describe("lookups", () => {
+  let env: GtfsEnv;
+  beforeAll(async () => {
+    env = await gtfsEnv();
+    await env.import(EDGE);
+  }, SLOW);
+  afterAll(async () => {
+    await env?.close();
+  }, SLOW);
+
+  it(
+    "searches stop names case- and accent-insensitively, prefix matches first",
+    async () => {
+      const ids = async (q: string) =>
+        (await env.get(`/v1/stops?q=${encodeURIComponent(q)}`)).body.data.map((s: { stop_id: string }) => s.stop_id);
+      expect(await ids("ZURICH STRASSE")).toEqual(["zurich"]);
+      expect(await ids("zür")).toEqual(["zurich"]);
+      expect(await ids("praca")).toEqual(["saopaulo"]);
+      // Ties sort bytewise on the normalised name: "central station track…" before "central station, main…".
+      expect(await ids("central station")).toEqual(["central-1", "central-2", "central"]);
+      // "track" only occurs inside names: contains-matches still found.
+      expect(await ids("track 2")).toEqual(["central-2"]);
+      // "far away" matches at a word start (rank 1); the others only contain an "a" (rank 2).
+      expect(await ids("a")).toEqual(["far", "central-1", "central-2", "central", "gare", "saopaulo", "zurich"]);
+    },
+    SLOW,
+  );
+
+  it(
+    "pages through search results and lists with opaque cursors",
+    async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res: { body: { data: { stop_id: string }[]; next_cursor: string | null } } = await env.get(
+          `/v1/stops?q=a&limit=3${cursor ? `&cursor=${cursor}` : ""}`,
+        );
+        seen.push(...res.body.data.map((s) => s.stop_id));
+        cursor = res.body.next_cursor;
+      } while (cursor);
+      expect(seen).toEqual(["far", "central-1", "central-2", "central", "gare", "saopaulo", "zurich"]);
+      const first = await env.get("/v1/routes?limit=2");
+      expect(first.body.data.map((r: { route_id: string }) => r.route_id)).toEqual(["F", "N"]);
+      const second = await env.get(`/v1/routes?limit=2&cursor=${first.body.next_cursor}`);
+      expect(second.body).toMatchObject({ data: [{ route_id: "R1", route_color: "0055AA" }], next_cursor: null });
+      expect((await env.get("/v1/routes?cursor=bogus")).status).toBe(400);
+      expect((await env.get("/v1/agencies")).body.data).toEqual([
+        expect.objectContaining({ agency_id: "EDGE", agency_timezone: "America/New_York" }),
+      ]);
+    },
+    SLOW,
+  );
+
+  it(
+    "finds the nearest stops with haversine distances, sorted, within the radius",
+    async () => {
+      const res = await env.get("/v1/stops/nearby?lat=40.7500&lon=-73.9900&radius=1500&limit=4");
+      expect(res.status).toBe(200);
+      const rows = res.body.data.map((s: { stop_id: string; distance_m: number }) => [s.stop_id, s.distance_m]);
+      expect(rows).toEqual([
+        ["central", 0],
+        ["central-1", 14],
+        ["central-2", 23.8],
+        ["gare", 1395],
+      ]);
+      const near = await env.get("/v1/stops/nearby?lat=40.7500&lon=-73.9900&radius=20&limit=10");
+      expect(near.body.data.map((s: { stop_id: string }) => s.stop_id)).toEqual(["central", "central-1"]);
+      expect((await env.get("/v1/stops/nearby?lat=91&lon=0")).status).toBe(400);
+      expect((await env.get("/v1/stops/nearby?lon=0")).status).toBe(400);
+    },
+    SLOW,
+  );
+
+  it(
+    "returns a stop with its parent station and children, and a route with its agency",
+    async () => {
+      const station = (await env.get("/v1/stops/central")).body.data;
+      expect(station.children.map((c: { stop_id: string }) => c.stop_id)).toEqual(["central-1", "central-2"]);
+      expect(station.parent).toBeNull();
+      const platform = (await env.get("/v1/stops/central-2")).body.data;
+      expect(platform.parent).toMatchObject({ stop_id: "central", stop_name: "Central Station, Main Hall" });
+      expect(platform.children).toEqual([]);
+      const route = (await env.get("/v1/routes/N")).body.data;
+      expect(route).toMatchObject({ route_id: "N", trip_count: 2, agency: { agency_name: "Edge Case Transit" } });
+      expect(route.headsigns.sort()).toEqual(["DST Special", "Night Owl"]);
+      expect((await env.get("/v1/routes/nope")).body.error.code).toBe("NOT_FOUND");
+    },
+    SLOW,
+  );
+
+  it(
+    "shows a frequency trip's first instance with its windows",
+    async () => {
+      const trip = (await env.get("/v1/trips/f1?date=2024-06-13")).body.data;
+      expect(trip.frequencies).toEqual([
+        {
+          start_time: "06:00:00",
+          end_time: "07:00:00",
+          headway_secs: 1200,
+          exact_times: true,
+          first_departure: "2024-06-13T06:00:00-04:00",
+        },
+      ]);
+      expect(trip.stop_times.map((s: { stop_id: string; departure: string }) => [s.stop_id, s.departure])).toEqual([
+        ["central-2", "2024-06-13T06:00:00-04:00"],
+        ["gare", "2024-06-13T06:05:00-04:00"],
+      ]);
+    },
+    SLOW,
+  );
+});
+
+describe("cache (Redis), keyed by feed version", () => {
+  let env: GtfsEnv;
+  let redis: Redis;
+  const prefix = `tapi-gtfs-test-${randomBytes(4).toString("hex")}:`;
+
+  beforeAll(async () => {
+    const url = await testRedisUrl();
+    const cache = createRedisCache({ url, commandTimeoutMs: 2000, keyPrefix: prefix }, pino({ level: "silent" }));
+    redis = new Redis(url);
+    // ioredis connects in the background; the first commands must not race it.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      try {
+        await cache.ping(500);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    env = await gtfsEnv({ cache });
+    await env.import(EDGE);
+  }, SLOW);
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await env?.close();
+  }, SLOW);
+
+  it(
+    "serves a repeated board from Redis with a TTL no longer than the window",
+    async () => {
+      const path = `/v1/stops/central/departures?at=${encodeURIComponent("2024-06-13T06:00:00-04:00")}&window=20`;
+      const miss = await env.app.fetch(path);
+      expect(miss.headers.get("x-cache")).toBe("miss");
+      const body = await miss.text();
+      const hit = await env.app.fetch(path);
+      expect(hit.headers.get("x-cache")).toBe("hit");
+      expect(await hit.text()).toBe(body);
+      const keys = await redis.keys(`${prefix}gtfs:*:board:*`);
+      expect(keys).toHaveLength(1);
+      const ttl = await redis.pttl(keys[0]!);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(20 * 60 * 1000);
+    },
+    SLOW,
+  );
+
+  it(
+    "a new import switches the version, so cached answers of the old one are never served",
+    async () => {
+      const path = `/v1/stops/central/departures?at=${encodeURIComponent("2024-06-15T00:20:00-04:00")}`;
+      await env.app.fetch(path);
+      expect((await env.app.fetch(path)).headers.get("x-cache")).toBe("hit");
+      const changed = mutatedFeed(EDGE, {
+        "trips.txt": (t) => t.replace("n1,N,NIGHT,Night Owl", "n1,N,NIGHT,Owl Express"),
+      });
+      try {
+        await env.import(changed.dir);
+      } finally {
+        changed.remove();
+      }
+      const after = await env.app.fetch(path);
+      expect(after.headers.get("x-cache")).toBe("miss");
+      expect((await after.json()).data.departures[0].headsign).toBe("Owl Express");
+    },
+    SLOW,
+  );
+});
+
+describe("embedded PGlite", () => {
+  let env: GtfsEnv;
+  beforeAll(async () => {
+    env = await gtfsEnv({ embedded: true });
+    await env.import(EDGE);
+  }, SLOW);
+  afterAll(async () => {
+    await env?.close();
+  }, SLOW);
+
+  it(
+    "imports with the same importer and gives the same exact boards",
+    async () => {
+      expect(await board(env, "central", "2024-06-15T00:20:00-04:00")).toEqual([
+        { trip: "n1", stop: "central", date: "2024-06-14", time: "24:30:00", at: "2024-06-15T00:30:00-04:00" },
+      ]);
+      expect(await board(env, "central-1", "2024-03-09T23:00:00-05:00")).toEqual([
+        { trip: "f2", stop: "central-1", date: "2024-03-09", time: "23:07:00", at: "2024-03-09T23:07:00-05:00" },
+        { trip: "n2", stop: "central-1", date: "2024-03-10", time: "00:30:00", at: "2024-03-09T23:30:00-05:00" },
+      ]);
+      const nearby = await env.get("/v1/stops/nearby?lat=40.75&lon=-73.99&radius=30");
+      expect(nearby.body.data.map((s: { stop_id: string }) => s.stop_id)).toEqual([
+        "central",
+        "central-1",
+        "central-2",
+      ]);
+    },
+    SLOW,
+  );
+
+  it(
+    "a broken feed changes nothing there either",
+    async () => {
+      const before = (await env.get("/v1/feeds")).body;
+      const broken = mutatedFeed(SAMPLE_ZIP.replace("gtfs.zip", "gtfs"), {
+        "stop_times.txt": (t) => t.replace("airport-1,3", "nowhere,3"),
+      });
+      try {
+        await expect(env.import(broken.dir)).rejects.toThrow(/stop_times.txt:2 \[stop_id\]: unknown stop_id/);
+      } finally {
+        broken.remove();
+      }
+      expect((await env.get("/v1/feeds")).body).toEqual(before);
+      expect(await board(env, "central", "2024-06-15T00:20:00-04:00")).toHaveLength(1);
+    },
+    SLOW,
+  );
+});
