@@ -315,7 +315,7 @@ withKubectl("the checks catch broken manifests", () => {
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("configuration and secrets", () => {
