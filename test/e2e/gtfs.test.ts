@@ -162,6 +162,7 @@ suite("a GTFS feed imported and served by the image", () => {
   it("answers every /v1 endpoint 401 without the key and the same with X-API-Key or Bearer", async () => {
     const station = feed.stops!.find((s) => s.location_type === "1")!;
     const trip = feed.trips![0]!;
+    const date = serviceDate(feed, trip.service_id!);
     const paths = [
       "/v1/feeds",
       "/v1/agencies",
@@ -170,8 +171,9 @@ suite("a GTFS feed imported and served by the image", () => {
       "/v1/stops?q=a",
       `/v1/stops/nearby?lat=${station.stop_lat}&lon=${station.stop_lon}`,
       `/v1/stops/${station.stop_id}`,
-      `/v1/stops/${station.stop_id}/departures?window=60`,
-      `/v1/trips/${trip.trip_id}?date=${serviceDate(feed, trip.service_id!)}`,
+      // A fixed `at`: the default (now) would differ between the two requests compared below.
+      `/v1/stops/${station.stop_id}/departures?at=${date}T00:00:00&window=1440`,
+      `/v1/trips/${trip.trip_id}?date=${date}`,
     ];
     for (const path of paths) {
       const anonymous = await get(`${api.url}${path}`);
