@@ -16,7 +16,7 @@ const jobs = (wf: Json) => wf.jobs as Record<string, Json>;
 const workflowFiles = readdirSync(wfDir).filter((f) => f.endsWith(".yml"));
 const actionFiles = readdirSync(join(repoRoot, ".github/actions")).map((d) => `.github/actions/${d}/action.yml`);
 const LINT_TIMEOUT = 120_000;
-const EXPR = "${{"; // biome-ignore-line lint/suspicious/noTemplateCurlyInString: GitHub expression syntax
+const EXPR = "${{"; // the opening of a GitHub expression
 const ENV_EXPRESSION = `${EXPR} inputs.environment }}`;
 
 /** Every step of every job (workflows) or of the composite action. */
