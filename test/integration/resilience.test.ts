@@ -47,6 +47,13 @@ describe("readiness follows PostgreSQL and Redis", () => {
     expect(body.status).toBe("not ready");
     expect(body.checks.database).toMatch(/^error: /);
     expect(body.checks.redis).toBe("ok");
+    // Data requests fail fast with the JSON error instead of hanging on the dead pool.
+    const started = Date.now();
+    const data = await fetch(`${app.url}/v1/feeds`);
+    const tookMs = Date.now() - started;
+    expect(data.status).toBe(503);
+    expect((await data.json()).error.code).toBe("DATABASE_UNAVAILABLE");
+    console.log(`postgres down: /v1/feeds answered 503 in ${tookMs} ms`);
     await postgres.start();
     const up = await eventually(() => ready(app), 15_000, "/ready 200 after PostgreSQL restarted");
     console.log(`postgres: /ready 503 after ${down} ms, back to 200 ${up} ms after restart`);
@@ -58,6 +65,9 @@ describe("readiness follows PostgreSQL and Redis", () => {
     const body = await (await fetch(`${app.url}/ready`)).json();
     expect(body.checks.redis).toMatch(/^error: /);
     expect(body.checks.database).toBe("ok");
+    const data = await fetch(`${app.url}/v1/feeds`);
+    expect(data.status).toBe(200); // the cache is optional: reads go to the database
+    expect(Array.isArray((await data.json()).data)).toBe(true);
     await redis.start();
     const up = await eventually(() => ready(app), 15_000, "/ready 200 after Redis restarted");
     console.log(`redis: /ready 503 after ${down} ms, back to 200 ${up} ms after restart`);
@@ -73,7 +83,11 @@ describe("readiness follows PostgreSQL and Redis", () => {
     const id = `log-check-${Date.now()}`;
     await fetch(`${app.url}/version`, { headers: { "x-request-id": id } });
     const file = join(logDir, "api.log");
-    await eventually(async () => existsSync(file) && readFileSync(file, "utf8").includes(id), 5000, "access line in LOG_FILE");
+    await eventually(
+      async () => existsSync(file) && readFileSync(file, "utf8").includes(id),
+      5000,
+      "access line in LOG_FILE",
+    );
     const line = readFileSync(file, "utf8")
       .split("\n")
       .filter(Boolean)
@@ -87,7 +101,10 @@ describe("readiness follows PostgreSQL and Redis", () => {
 describe("a cache outage never fails a read", () => {
   it("reads through to the loader while Redis is down, and caches again when it is back", async () => {
     const redis = await startRedis();
-    const cache = resilient(createRedisCache({ url: redis.url, commandTimeoutMs: 300 }, pino({ level: "silent" })), pino({ level: "silent" }));
+    const cache = resilient(
+      createRedisCache({ url: redis.url, commandTimeoutMs: 300 }, pino({ level: "silent" })),
+      pino({ level: "silent" }),
+    );
     try {
       await eventually(async () => cache.ping(500).then(() => true), 10_000, "redis connect");
       let loads = 0;
@@ -168,7 +185,9 @@ describe("command line", () => {
       stderr = e.stderr.toString();
     }
     expect(status).toBe(2);
-    expect(stderr.trim().split("\n")).toEqual(["error: invalid configuration: API_KEY: is required when NODE_ENV=production"]);
+    expect(stderr.trim().split("\n")).toEqual([
+      "error: invalid configuration: API_KEY: is required when NODE_ENV=production",
+    ]);
   });
 });
 
