@@ -49,7 +49,7 @@ suite("docker-compose.yml", () => {
     const missing = await compose({});
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain("API_KEY");
-  });
+  }, 120_000);
 
   it("renders the design's stack: API, PostgreSQL 15, Redis 7, volumes, logs and one network", async () => {
     const rendered = await compose({ API_KEY: "compose-test-key-123" });
@@ -85,7 +85,7 @@ suite("docker-compose.yml", () => {
 
     expect(Object.keys(doc.volumes).sort()).toEqual(["postgres_data", "redis_data"]);
     expect(Object.keys(doc.networks)).toEqual(["transportation-network"]);
-  });
+  }, 120_000);
 
   it("starts the API only once PostgreSQL and Redis are healthy and `migrate` has succeeded", async () => {
     const doc = parse((await compose({ API_KEY: "compose-test-key-123" })).stdout);
@@ -105,9 +105,10 @@ suite("docker-compose.yml", () => {
     const migrate = doc.services.migrate;
     expect(migrate.image).toBe("transportation-api:latest");
     expect(migrate.command).toEqual(["migrate"]);
+    expect(migrate.init).toBe(true);
     expect(migrate.depends_on).toMatchObject({ postgres: { condition: "service_healthy" } });
     expect(migrate.environment.DATABASE_URL).toBe(doc.services["transportation-api"].environment.DATABASE_URL);
-  });
+  }, 120_000);
 
   it("takes credentials from the environment / .env", async () => {
     const doc = parse(
@@ -117,7 +118,7 @@ suite("docker-compose.yml", () => {
     expect(doc.services["transportation-api"].environment.DATABASE_URL).toBe(
       "postgresql://alice:s3cret@postgres:5432/transportation_db",
     );
-  });
+  }, 120_000);
 });
 
 describe(".env handling", () => {
@@ -129,5 +130,5 @@ describe(".env handling", () => {
     expect([...used].filter((k) => !keys.has(k))).toEqual([]);
     const ignored = await command("git", ["check-ignore", "--quiet", ".env"], { cwd: REPO_ROOT });
     expect(ignored.code).toBe(0);
-  });
+  }, 60_000);
 });

@@ -84,7 +84,7 @@ suite("a GTFS feed imported and served by the image", () => {
   afterAll(async () => {
     await api?.remove();
     await Promise.allSettled([postgres?.destroy(), redis?.destroy()]);
-  });
+  }, 120_000);
 
   const v1 = async (path: string) => {
     const response = await get(`${api.url}${path}`, { "x-api-key": API_KEY });

@@ -82,7 +82,7 @@ suite("the built image", () => {
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^usage: transportation-api/);
     expect(help.stdout).toMatch(/^\s+migrate\b/m);
-  });
+  }, 120_000);
 
   it("holds production dependencies only, at the versions package-lock.json pins", async () => {
     const lock = JSON.parse(readFileSync(join(REPO_ROOT, "package-lock.json"), "utf8")) as {
@@ -110,7 +110,7 @@ suite("the built image", () => {
     }
     expect([...installed].map(([name, v]) => `${name}@${v}`).filter((p) => !production.has(p))).toEqual([]);
     expect(installed.has("typescript")).toBe(false); // pruned: a peer dependency production never loads
-  });
+  }, 120_000);
 
   it(`keeps its own layers (code + production node_modules) within ${APP_LAYERS_BUDGET / 1e6} MB`, async () => {
     const own = await historySizes(image.image);
@@ -123,5 +123,5 @@ suite("the built image", () => {
     );
     expect(appLayers).toBeGreaterThan(0);
     expect(appLayers).toBeLessThanOrEqual(APP_LAYERS_BUDGET);
-  });
+  }, 120_000);
 });

@@ -45,7 +45,7 @@ suite("the image running the service", () => {
     await api?.remove();
     await Promise.allSettled([postgres?.destroy(), redis?.destroy()]);
     if (logDir) rmSync(logDir, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it("migrates the database through the container's CLI, and again as a no-op", async () => {
     const first = await runOnce(image.image, { args: ["migrate"], env: { ...env(), API_KEY } });

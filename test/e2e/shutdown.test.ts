@@ -49,7 +49,7 @@ suite("graceful shutdown of the container under load", () => {
   afterAll(async () => {
     await api?.remove();
     await Promise.allSettled([postgres?.destroy(), redis?.destroy()]);
-  });
+  }, 120_000);
 
   it("drops no in-flight request on SIGTERM and exits 0", async () => {
     const service = await startService(image.image, await freePort(), {
