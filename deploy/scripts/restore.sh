@@ -119,8 +119,9 @@ sql() { psql --no-psqlrc --no-align --tuples-only --no-password --quiet "${conn_
 
 dbname=$(sql 'select current_database()' 2>"$errfile") ||
   die "cannot connect to the target database: $(explain "$errfile")"
-others=$(sql "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()")
-if ((others > 0)); then log "warning: $others other session(s) use $dbname; rows they write are lost"; fi
+others=$(sql "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()" \
+  2>/dev/null) || others=0
+if ((${others:-0} > 0)); then log "warning: $others other session(s) use $dbname; rows they write are lost"; fi
 
 # The archive's own preamble sets lock_timeout = 0, so a session holding a lock on a table would make
 # the restore wait forever. Watch instead: cancel (which rolls back) once it waited RESTORE_LOCK_TIMEOUT.

@@ -92,6 +92,24 @@ describe("backup.sh and restore.sh", () => {
     }
   }, 60_000);
 
+  it("works with libpq's PG* variables instead of DATABASE_URL", async () => {
+    const dir = newDir("pgenv");
+    const u = new URL(db.url);
+    const pgEnv = {
+      PGHOST: u.hostname,
+      PGPORT: u.port,
+      PGUSER: decodeURIComponent(u.username),
+      PGDATABASE: u.pathname.slice(1),
+      BACKUP_DIR: dir,
+    };
+    const before = await fingerprint(db.url);
+    expect((await script("backup.sh", [], pgEnv)).code).toBe(0);
+    await query(db.url, "delete from routes");
+    const result = await script("restore.sh", ["latest"], pgEnv);
+    expect(result.code).toBe(0);
+    expect(await fingerprint(db.url)).toEqual(before);
+  }, 60_000);
+
   it("refuses a truncated backup before touching the database", async () => {
     const dir = newDir("trunc");
     expect((await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir })).code).toBe(0);
