@@ -126,11 +126,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
   const nodeEnv = env.NODE_ENV === "production" || env.NODE_ENV === "test" ? env.NODE_ENV : "development";
   const rawLevel = String(env.LOG_LEVEL ?? file.app.log_level ?? DEFAULTS.app.log_level).toLowerCase();
-  const merged: Record<string, any> & {
-    database: Record<string, unknown>;
-    api: Record<string, unknown>;
-    redis: Record<string, unknown>;
-  } = {
+  const merged = {
     env: nodeEnv,
     app: {
       ...DEFAULTS.app,
@@ -157,7 +153,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     redis: { ...DEFAULTS.redis, ...defined(file.redis), url: env.REDIS_URL || null },
     gtfs: { ...DEFAULTS.gtfs, ...defined(file.gtfs) },
   };
-  if (env.MIGRATE_ON_START !== undefined) merged.database.migrate_on_start = env.MIGRATE_ON_START === "true";
+  if (env.MIGRATE_ON_START !== undefined)
+    (merged.database as { migrate_on_start: boolean }).migrate_on_start = env.MIGRATE_ON_START === "true";
 
   const firstError = Value.Errors(ConfigSchema, merged).First();
   if (firstError) {

@@ -124,7 +124,14 @@ describe("request deadline", () => {
 
 describe("rate limit", () => {
   it("answers 429 with Retry-After once a client's /v1 budget is spent", async () => {
-    const t = await createTestApp({ API_KEY: KEY }, { configure: (c) => void (c.api.rate_limit = 12) });
+    const t = await createTestApp(
+      { API_KEY: KEY },
+      {
+        configure: (c) => {
+          c.api.rate_limit = 12;
+        },
+      },
+    );
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 2; i++) statuses.push((await t.fetch("/v1/x", { headers: { "x-api-key": KEY } })).status);
