@@ -27,9 +27,16 @@ try {
 
 const bun = join(process.cwd(), "node_modules", ".bin", "bun");
 
-async function start(name: string, args: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+async function start(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(bun, args, { env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" }, stdio: "ignore" });
+  const child = spawn(bun, args, {
+    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
+    stdio: "ignore",
+  });
   await waitForPort(port, 30_000);
   // warm-up so JIT and first-request costs are not measured
   for (let i = 0; i < 200; i++) await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.arrayBuffer());
