@@ -1,13 +1,14 @@
 // deploy/scripts/restore-k8s.sh: the command sequence against a fake kubectl (no cluster here), with a
 // real PostgreSQL behind --local so the restore in the middle is real too.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubectlMissingReason, parseManifests, renderOverlay } from "../../scripts/k8s/manifests";
 import { policyFindings } from "../../scripts/k8s/policy";
 import { schemaErrors } from "../../scripts/k8s/schema";
 import { createTestDatabase, stopPrivateServers, type TestDatabase } from "../support/services";
-import { dumpsIn, fakeKubectlBin, fingerprint, loadSampleData, query, script, tempDir } from "./helpers";
+import { dumpsIn, fakeKubectlBin, fingerprint, loadSampleData, query, SCRIPTS, script, tempDir } from "./helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests poke at untyped manifests.
 type Any = any;
@@ -151,6 +152,34 @@ describe("restore-k8s.sh", () => {
     },
     60_000,
   );
+
+  it("scales back when interrupted while waiting for the pods to stop", async () => {
+    const c = cluster(5);
+    const child = spawn("bash", [join(SCRIPTS, "restore-k8s.sh"), "latest"], {
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        FAKE_KUBECTL_DIR: c.dir,
+        FAKE_POD_POLLS: "1000000", // the pods never go away
+        POLL_INTERVAL: "0.05",
+      },
+      stdio: "ignore",
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(join(c.dir, "calls")) || !c.calls().some((l) => l.includes("get pods"))) {
+      if (Date.now() > deadline) throw new Error("restore-k8s.sh never started polling the pods");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill("SIGTERM");
+    expect(await exited).toBe(130);
+    expect(steps(c).slice(-2)).toEqual([
+      "scale deployment/transportation-api --replicas=5",
+      "rollout status deployment/transportation-api --timeout=600s",
+    ]);
+    expect(steps(c).some((l) => l.startsWith("apply"))).toBe(false); // never got to the restore
+    expect(c.replicas()).toBe("5");
+  }, 60_000);
 
   it("fails when the restore Job fails, after scaling back", async () => {
     const c = cluster(2);
