@@ -71,14 +71,14 @@ suite("a GTFS feed imported and served by the image", () => {
   beforeAll(async () => {
     [image, postgres, redis] = await Promise.all([imageUnderTest(), startPostgres(), startRedis()]);
     const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, API_KEY };
-    const migrate = await runOnce(image.image, { args: ["migrate"], env });
+    const migrate = await runOnce(image.ref, { args: ["migrate"], env });
     if (migrate.code !== 0) throw new Error(`migrate failed: ${migrate.stderr}`);
-    imported = await runOnce(image.image, {
+    imported = await runOnce(image.ref, {
       args: ["import", "/feeds/gtfs.zip"],
       env,
       mounts: { [FEED_ZIP]: "/feeds/gtfs.zip" },
     });
-    api = await startService(image.image, await freePort(), { env });
+    api = await startService(image.ref, await freePort(), { env });
   }, 1_800_000);
 
   afterAll(async () => {

@@ -45,8 +45,13 @@ suite("the built image", () => {
 
   beforeAll(async () => {
     image = await imageUnderTest();
-    config = JSON.parse(await dockerOk(["image", "inspect", "--format", "{{json .Config}}", image.image]));
+    config = JSON.parse(await dockerOk(["image", "inspect", "--format", "{{json .Config}}", image.ref]));
   }, 1_800_000);
+
+  it("is tagged transportation-api:<version>", async () => {
+    expect(image.image).toBe(`transportation-api:${image.version}`);
+    expect((await docker(["image", "inspect", "--format", "{{.Id}}", image.image])).code).toBe(0);
+  });
 
   it("carries version, commit and build time in its environment and OCI labels", () => {
     expect(config.Env).toEqual(
@@ -78,7 +83,7 @@ suite("the built image", () => {
   });
 
   it("answers the CLI's --help through the entrypoint", async () => {
-    const help = await docker(["run", "--rm", "--network", "none", "--read-only", image.image, "--help"]);
+    const help = await docker(["run", "--rm", "--network", "none", "--read-only", image.ref, "--help"]);
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^usage: transportation-api/);
     expect(help.stdout).toMatch(/^\s+migrate\b/m);
@@ -101,7 +106,7 @@ suite("the built image", () => {
           out.push([d, JSON.parse(fs.readFileSync("node_modules/" + d + "/package.json", "utf8")).version]);
       }
       console.log(JSON.stringify(out));`;
-    const r = await docker(["run", "--rm", "--network", "none", "--entrypoint", "bun", image.image, "-e", list]);
+    const r = await docker(["run", "--rm", "--network", "none", "--entrypoint", "bun", image.ref, "-e", list]);
     expect(r.code, r.stderr).toBe(0);
     const installed = new Map<string, string>(JSON.parse(r.stdout));
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8"));
@@ -113,10 +118,10 @@ suite("the built image", () => {
   }, 120_000);
 
   it(`keeps its own layers (code + production node_modules) within ${APP_LAYERS_BUDGET / 1e6} MB`, async () => {
-    const own = await historySizes(image.image);
+    const own = await historySizes(image.ref);
     const inherited = await historySizes(image.base);
     const appLayers = own.slice(0, own.length - inherited.length).reduce((a, b) => a + b, 0);
-    const total = Number(await dockerOk(["image", "inspect", "--format", "{{.Size}}", image.image]));
+    const total = Number(await dockerOk(["image", "inspect", "--format", "{{.Size}}", image.ref]));
     console.log(
       `[e2e] image ${image.image}: ${(total / 1e6).toFixed(1)} MB in all, app layers ${(appLayers / 1e6).toFixed(1)} MB ` +
         `on ${image.base}`,

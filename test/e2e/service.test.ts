@@ -48,19 +48,19 @@ suite("the image running the service", () => {
   }, 120_000);
 
   it("migrates the database through the container's CLI, and again as a no-op", async () => {
-    const first = await runOnce(image.image, { args: ["migrate"], env: { ...env(), API_KEY } });
+    const first = await runOnce(image.ref, { args: ["migrate"], env: { ...env(), API_KEY } });
     expect(first.code, first.stderr + first.stdout).toBe(0);
     const client = new pg.Client({ connectionString: postgres.url });
     await client.connect();
     const { rows } = await client.query("select count(*)::int as n from kysely_migration");
     await client.end();
     expect(rows[0].n).toBeGreaterThan(0);
-    const again = await runOnce(image.image, { args: ["migrate"], env: { ...env(), API_KEY } });
+    const again = await runOnce(image.ref, { args: ["migrate"], env: { ...env(), API_KEY } });
     expect(again.code, again.stderr + again.stdout).toBe(0);
   }, 300_000);
 
   it("serves /health, /ready and /version with the version stamped at build time", async () => {
-    api = await startService(image.image, await freePort(), {
+    api = await startService(image.ref, await freePort(), {
       env: { ...env(), LOG_FILE: "/var/log/transportation/transportation-api.log" },
       mounts: { [logDir]: "/var/log/transportation:rw" },
       // The image's HEALTHCHECK command, polled faster than in production so the test need not wait.

@@ -39,7 +39,7 @@ suite("graceful shutdown of the container under load", () => {
 
   beforeAll(async () => {
     [image, postgres, redis] = await Promise.all([imageUnderTest(), startPostgres(), startRedis()]);
-    const migrate = await runOnce(image.image, {
+    const migrate = await runOnce(image.ref, {
       args: ["migrate"],
       env: { DATABASE_URL: postgres.url, REDIS_URL: redis.url, API_KEY },
     });
@@ -52,7 +52,7 @@ suite("graceful shutdown of the container under load", () => {
   }, 120_000);
 
   it("drops no in-flight request on SIGTERM and exits 0", async () => {
-    const service = await startService(image.image, await freePort(), {
+    const service = await startService(image.ref, await freePort(), {
       env: { DATABASE_URL: postgres.url, REDIS_URL: redis.url },
     });
     api = service;

@@ -62,7 +62,11 @@ export async function dockerOk(args: string[], timeoutMs?: number): Promise<stri
 
 /** What `npm run image:build --metadata-file` wrote: the image under test and what was stamped into it. */
 export interface ImageUnderTest {
+  /** The image ID: tests run this, so a concurrent build that moves the tag cannot swap it underneath. */
+  ref: string;
+  /** The tag it was built as, transportation-api:<version>. */
   image: string;
+  id: string;
   version: string;
   commit: string;
   buildTime: string;
@@ -81,7 +85,7 @@ let built: Promise<ImageUnderTest> | undefined;
 export function imageUnderTest(): Promise<ImageUnderTest> {
   built ??= (async () => {
     const given = process.env.E2E_IMAGE_METADATA;
-    if (given && existsSync(given)) return JSON.parse(readFileSync(given, "utf8")) as ImageUnderTest;
+    if (given && existsSync(given)) return withRef(JSON.parse(readFileSync(given, "utf8")));
     const dir = mkdtempSync(join(tmpdir(), "tapi-e2e-build-"));
     const file = join(dir, "image.json");
     const bun = join(REPO_ROOT, "node_modules", ".bin", "bun");
@@ -90,11 +94,15 @@ export function imageUnderTest(): Promise<ImageUnderTest> {
       timeoutMs: 1_500_000,
     });
     if (r.code !== 0) throw new Error(`image build failed:\n${(r.stderr || r.stdout).slice(-3000)}`);
-    const meta = JSON.parse(readFileSync(file, "utf8")) as ImageUnderTest;
+    const meta = withRef(JSON.parse(readFileSync(file, "utf8")));
     rmSync(dir, { recursive: true, force: true });
     return meta;
   })();
   return built;
+}
+
+function withRef(meta: Omit<ImageUnderTest, "ref">): ImageUnderTest {
+  return { ...meta, ref: meta.id };
 }
 
 export const uniqueName = (prefix: string) => `tapi-e2e-${prefix}-${randomBytes(4).toString("hex")}`;
