@@ -4,11 +4,11 @@
 // (stop, date) on stop_times (stop_idx, departure_secs), keeps trips whose service runs that date, and
 // expands frequency-based trips arithmetically. Absolute instants are base(date) + seconds, where
 // base is "noon minus 12h" in the feed's time zone.
-import { sql } from "kysely";
 import { ApiError } from "../../../http/errors";
+import { frequencyDeparturesBetween } from "../frequencies";
 import { addDays, formatGtfsTime } from "../time";
 import { formatInZone, localDate, serviceDayBase } from "../timezone";
-import { type ActiveFeed, type AnyDb, table } from "./active-feed";
+import type { ActiveFeed, HotQuery } from "./active-feed";
 
 export interface ServiceDayRange {
   date: string;
@@ -64,49 +64,126 @@ export interface Board {
   departures: Departure[];
 }
 
-interface BoardRow {
+/** A candidate departure before enrichment: trip and route names are added for the rows kept. */
+interface Candidate {
+  trip_idx: number;
+  stop_idx: number;
+  stop_sequence: number;
+  stop_headsign: string | null;
   trip_id: string;
   route_id: string;
-  route_short_name: string | null;
-  route_long_name: string | null;
   trip_headsign: string | null;
-  stop_headsign: string | null;
-  stop_id: string;
-  stop_sequence: number;
-  service_date: string | Date;
-  base: string | number;
+  day: number;
   dep: number;
-  frequency_based: boolean;
   exact_times: number | null;
 }
 
+interface FrequencyTemplate {
+  trip_idx: number;
+  stop_idx: number;
+  stop_sequence: number;
+  stop_headsign: string | null;
+  trip_id: string;
+  route_id: string;
+  trip_headsign: string | null;
+  service_id: string;
+  offset_secs: number;
+  start_secs: number;
+  end_secs: number;
+  headway_secs: number;
+  exact_times: number;
+}
+
+interface RouteNames {
+  route_short_name: string | null;
+  route_long_name: string | null;
+}
+
+// Route names per feed version, loaded once: routes are few and immutable within a version.
+const routeNames = new Map<number, Promise<Map<string, RouteNames>>>();
+
+function routesOf(query: HotQuery, feed: ActiveFeed): Promise<Map<string, RouteNames>> {
+  let hit = routeNames.get(feed.id);
+  if (!hit) {
+    hit = query<RouteNames & { route_id: string }>(
+      `board_routes_${feed.schema}`,
+      `select route_id, route_short_name, route_long_name from "${feed.schema}".routes`,
+      [],
+    ).then((rows) => new Map(rows.map((r) => [r.route_id, r])));
+    hit.catch(() => routeNames.delete(feed.id));
+    if (routeNames.size > 4) routeNames.clear();
+    routeNames.set(feed.id, hit);
+  }
+  return hit;
+}
+
+/**
+ * Builds the board with small, individually planned statements (planning one big UNION query cost
+ * more than running it): the stop family, the scheduled candidates for all candidate service days in
+ * one bounded index scan, and — only if a frequency-based trip serves these stops — the frequency
+ * templates, expanded here with the same arithmetic the unit tests pin down.
+ */
 export async function departureBoard(
-  db: AnyDb,
+  query: HotQuery,
   feed: ActiveFeed,
   stopId: string,
   atMs: number,
   windowMinutes: number,
   limit: number,
 ): Promise<Board> {
-  const stops = table(feed, "stops");
-  const { rows: stopRows } = await sql<BoardStop & { idxs: number[]; ids: string[] }>`
-    with recursive s as (select * from ${stops} where stop_id = ${stopId}),
+  const S = `"${feed.schema}"`;
+  // The stop, and for a station its platforms (and their boarding areas), as integer keys.
+  const stopRows = await query<BoardStop & { idxs: number[]; ids: string[]; has_frequencies: boolean }>(
+    `board_stop_${feed.schema}`,
+    `with recursive s as (select * from ${S}.stops where stop_id = $1),
     family as (
       select stop_idx, stop_id, 0 as depth from s
       union all
-      select c.stop_idx, c.stop_id, f.depth + 1 from ${stops} c join family f on c.parent_station = f.stop_id
+      select c.stop_idx, c.stop_id, f.depth + 1 from ${S}.stops c join family f on c.parent_station = f.stop_id
       where f.depth < 2 and (select location_type from s) = 1
     )
     select s.stop_id, s.stop_name, s.location_type, s.parent_station,
       (select array_agg(stop_idx order by stop_idx) from family) as idxs,
-      (select array_agg(stop_id order by stop_id) from family) as ids
-    from s`.execute(db);
+      (select array_agg(stop_id order by stop_idx) from family) as ids,
+      exists (select 1 from ${S}.frequencies f join ${S}.stop_times st on st.trip_idx = f.trip_idx
+              where st.stop_idx in (select stop_idx from family)) as has_frequencies
+    from s`,
+    [stopId],
+  );
   const stop = stopRows[0];
   if (!stop) throw new ApiError(404, "NOT_FOUND", `stop ${stopId} not found`);
+  const stopIds = new Map(stop.idxs.map((idx, i) => [idx, stop.ids[i]!]));
 
   const toMs = atMs + windowMinutes * 60_000;
   const days = serviceDayRanges(feed.timezone, atMs, toMs, feed.maxDepartureSecs);
-  const departures = days.length === 0 ? [] : await boardRows(db, feed, stop.idxs, days, limit);
+  let candidates: Candidate[] = [];
+  if (days.length) {
+    const idxs = pgArray(stop.idxs);
+    candidates = await query<Candidate>(
+      `board_${feed.schema}`,
+      `select st.trip_idx, st.stop_idx, st.stop_sequence, st.stop_headsign, t.trip_id, t.route_id, t.trip_headsign,
+              d.day::int as day, st.departure_secs as dep, null::int as exact_times
+       from unnest($2::date[], $3::bigint[], $4::int[], $5::int[]) with ordinality as d(service_date, base, lo, hi, day)
+       join ${S}.stop_times st on st.stop_idx = any($1::int[]) and st.departure_secs between d.lo and d.hi
+       join ${S}.trips t on t.trip_idx = st.trip_idx
+       where not t.frequency_based and st.pickup_type is distinct from 1
+         and exists (select 1 from ${S}.service_dates x where x.service_id = t.service_id and x.date = d.service_date)
+       order by d.base + st.departure_secs, st.trip_idx, st.stop_idx
+       limit $6`,
+      [
+        idxs,
+        pgArray(days.map((d) => d.date)),
+        pgArray(days.map((d) => d.base)),
+        pgArray(days.map((d) => d.lo)),
+        pgArray(days.map((d) => d.hi)),
+        limit,
+      ],
+    );
+    if (stop.has_frequencies) candidates.push(...(await frequencyCandidates(query, feed, idxs, days)));
+  }
+  const routes = await routesOf(query, feed);
+  const instant = (c: Candidate) => days[c.day - 1]!.base + c.dep;
+  candidates.sort((a, b) => instant(a) - instant(b) || a.trip_idx - b.trip_idx || a.stop_idx - b.stop_idx);
   return {
     stop: {
       stop_id: stop.stop_id,
@@ -114,90 +191,77 @@ export async function departureBoard(
       location_type: stop.location_type,
       parent_station: stop.parent_station,
     },
-    stop_ids: stop.ids,
+    stop_ids: [...stop.ids].sort(),
     at: formatInZone(feed.timezone, atMs),
     window_minutes: windowMinutes,
     timezone: feed.timezone,
-    departures: departures.map((r) => toDeparture(feed, r)),
+    departures: candidates.slice(0, limit).map((c) => {
+      const route = routes.get(c.route_id);
+      return {
+        trip_id: c.trip_id,
+        route_id: c.route_id,
+        route_short_name: route?.route_short_name ?? null,
+        route_long_name: route?.route_long_name ?? null,
+        headsign: c.stop_headsign ?? c.trip_headsign,
+        stop_id: stopIds.get(c.stop_idx)!,
+        stop_sequence: c.stop_sequence,
+        service_date: days[c.day - 1]!.date,
+        departure_time: formatGtfsTime(c.dep),
+        departure: formatInZone(feed.timezone, instant(c) * 1000),
+        frequency_based: c.exact_times !== null,
+        exact_times: c.exact_times === null ? null : c.exact_times === 1,
+      };
+    }),
   };
 }
 
-async function boardRows(
-  db: AnyDb,
+/** Frequency-based trips at these stops: templates from the database, instances computed here. */
+async function frequencyCandidates(
+  query: HotQuery,
   feed: ActiveFeed,
-  stopIdxs: number[],
+  idxs: string,
   days: ServiceDayRange[],
-  limit: number,
-): Promise<BoardRow[]> {
-  const st = table(feed, "stop_times");
-  const trips = table(feed, "trips");
-  const sd = table(feed, "service_dates");
-  const freq = table(feed, "frequencies");
-  const idxs = `{${stopIdxs.join(",")}}`;
-  const dates = `{${days.map((d) => d.date).join(",")}}`;
-  const bases = `{${days.map((d) => d.base).join(",")}}`;
-  const los = `{${days.map((d) => d.lo).join(",")}}`;
-  const his = `{${days.map((d) => d.hi).join(",")}}`;
-  const { rows } = await sql<BoardRow>`
-    with days as (
-      select * from unnest(${dates}::date[], ${bases}::bigint[], ${los}::int[], ${his}::int[]) as d(service_date, base, lo, hi)
-    ),
-    cand as (
-      select st.trip_idx, st.stop_idx, st.stop_sequence, st.stop_headsign, st.departure_secs as dep,
-             d.service_date, d.base, null::smallint as exact_times
-      from days d
-      join ${st} st on st.stop_idx = any(${idxs}::int[]) and st.departure_secs between d.lo and d.hi
-      join ${trips} t on t.trip_idx = st.trip_idx
-      where not t.frequency_based and st.pickup_type is distinct from 1
-        and exists (select 1 from ${sd} x where x.service_id = t.service_id and x.date = d.service_date)
-      union all
-      select st.trip_idx, st.stop_idx, st.stop_sequence, st.stop_headsign,
-             f.start_secs + k * f.headway_secs + (st.departure_secs - first.dep) as dep,
-             d.service_date, d.base, f.exact_times
-      from days d
-      cross join ${freq} f
-      join ${trips} t on t.trip_idx = f.trip_idx
-      join ${st} st on st.trip_idx = f.trip_idx and st.stop_idx = any(${idxs}::int[]) and st.pickup_type is distinct from 1
-      cross join lateral (
-        select x.departure_secs as dep from ${st} x where x.trip_idx = f.trip_idx order by x.stop_sequence limit 1
-      ) first
-      cross join lateral generate_series(
-        greatest(0, ceil((d.lo - (st.departure_secs - first.dep) - f.start_secs)::numeric / f.headway_secs)::int),
-        least(
-          ceil((f.end_secs - f.start_secs)::numeric / f.headway_secs)::int - 1,
-          floor((d.hi - (st.departure_secs - first.dep) - f.start_secs)::numeric / f.headway_secs)::int
-        )
-      ) as k
-      where exists (select 1 from ${sd} x where x.service_id = t.service_id and x.date = d.service_date)
-    ),
-    top as (
-      select * from cand order by base + dep, trip_idx, stop_idx limit ${limit}
-    )
-    select t.trip_id, t.route_id, r.route_short_name, r.route_long_name, t.trip_headsign, c.stop_headsign,
-           s.stop_id, c.stop_sequence, to_char(c.service_date, 'YYYY-MM-DD') as service_date, c.base, c.dep,
-           t.frequency_based, c.exact_times
-    from top c
-    join ${trips} t on t.trip_idx = c.trip_idx
-    join ${table(feed, "routes")} r on r.route_id = t.route_id
-    join ${table(feed, "stops")} s on s.stop_idx = c.stop_idx
-    order by c.base + c.dep, t.trip_id, s.stop_id`.execute(db);
-  return rows;
+): Promise<Candidate[]> {
+  const S = `"${feed.schema}"`;
+  const templates = await query<FrequencyTemplate>(
+    `board_freq_${feed.schema}`,
+    `select st.trip_idx, st.stop_idx, st.stop_sequence, st.stop_headsign, t.trip_id, t.route_id, t.trip_headsign,
+            t.service_id, st.departure_secs - first.dep as offset_secs, f.start_secs, f.end_secs, f.headway_secs,
+            f.exact_times
+     from ${S}.stop_times st
+     join ${S}.frequencies f on f.trip_idx = st.trip_idx
+     join ${S}.trips t on t.trip_idx = st.trip_idx
+     cross join lateral (
+       select x.departure_secs as dep from ${S}.stop_times x where x.trip_idx = st.trip_idx order by x.stop_sequence limit 1
+     ) first
+     where st.stop_idx = any($1::int[]) and st.pickup_type is distinct from 1 and st.departure_secs is not null`,
+    [idxs],
+  );
+  if (!templates.length) return [];
+  const running = await query<{ service_id: string; date: string }>(
+    `board_freq_days_${feed.schema}`,
+    `select service_id, to_char(date, 'YYYY-MM-DD') as date from ${S}.service_dates
+     where service_id = any($1::text[]) and date = any($2::date[])`,
+    [pgTextArray([...new Set(templates.map((t) => t.service_id))]), pgArray(days.map((d) => d.date))],
+  );
+  const runs = new Set(running.map((r) => `${r.service_id}|${r.date}`));
+  const out: Candidate[] = [];
+  days.forEach((day, i) => {
+    for (const t of templates) {
+      if (!runs.has(`${t.service_id}|${day.date}`)) continue;
+      const window = {
+        startSecs: t.start_secs,
+        endSecs: t.end_secs,
+        headwaySecs: t.headway_secs,
+        exactTimes: t.exact_times === 1,
+      };
+      for (const dep of frequencyDeparturesBetween(window, t.offset_secs, day.lo, day.hi))
+        out.push({ ...t, day: i + 1, dep, exact_times: t.exact_times });
+    }
+  });
+  return out;
 }
 
-function toDeparture(feed: ActiveFeed, r: BoardRow): Departure {
-  const instantMs = (Number(r.base) + r.dep) * 1000;
-  return {
-    trip_id: r.trip_id,
-    route_id: r.route_id,
-    route_short_name: r.route_short_name,
-    route_long_name: r.route_long_name,
-    headsign: r.stop_headsign ?? r.trip_headsign,
-    stop_id: r.stop_id,
-    stop_sequence: r.stop_sequence,
-    service_date: typeof r.service_date === "string" ? r.service_date : r.service_date.toISOString().slice(0, 10),
-    departure_time: formatGtfsTime(r.dep),
-    departure: formatInZone(feed.timezone, instantMs),
-    frequency_based: r.frequency_based,
-    exact_times: r.exact_times === null ? null : r.exact_times === 1,
-  };
-}
+const pgArray = (values: (string | number)[]) => `{${values.join(",")}}`;
+/** Text array literal with every element quoted (ids may contain commas, quotes, braces). */
+const pgTextArray = (values: string[]) => `{${values.map((v) => `"${v.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;

@@ -1,0 +1,222 @@
+// GTFS benchmark: import throughput against `psql \copy` of the same stop_times.txt (the floor, measured
+// in the same run on the same server), and departure-board latency over HTTP, uncached and cached.
+//
+//   bun scripts/gtfs/bench.ts [--size large|small] [--requests 2000] [--json out.json]
+//
+// Starts a throwaway PostgreSQL and Redis (test/support/processes.ts) and the real service
+// (`bun src/main.ts serve`) unless DATABASE_URL / REDIS_URL are given. The feed comes from
+// scripts/gtfs/generate.ts (deterministic) and is cached under data/.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import pg from "pg";
+import pino from "pino";
+import { loadConfig } from "../../src/config/load";
+import { openDatabase } from "../../src/db/database";
+import { migrateToLatest } from "../../src/db/migrate";
+import { importFeed } from "../../src/modules/gtfs/import/importer";
+import { startAppServer } from "../../test/support/app-server";
+import { postgresBinDir, type ServerProcess, startPostgres, startRedis } from "../../test/support/processes";
+import { generateFeed, SIZES } from "./generate";
+
+const argv = process.argv.slice(2);
+const arg = (flag: string, fallback: string) => {
+  const i = argv.indexOf(flag);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
+};
+const size = arg("--size", "large");
+const requests = Number(arg("--requests", size === "large" ? "2000" : "300"));
+const jsonOut = arg("--json", "");
+const options = SIZES[size];
+if (!options) throw new Error(`unknown --size ${size}`);
+
+const fmt = (n: number, digits = 0) => n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+// 1. Feed (generated once per size; the generator is deterministic).
+const feedDir = resolve(`data/gtfs-synthetic-${size}`);
+const marker = join(feedDir, ".complete");
+if (!existsSync(marker) || readFileSync(marker, "utf8") !== JSON.stringify(options)) {
+  log(`generating ${size} feed in ${feedDir} …`);
+  await generateFeed(feedDir, options);
+  writeFileSync(marker, JSON.stringify(options));
+}
+const stopTimesFile = join(feedDir, "stop_times.txt");
+
+// 2. Servers.
+const started: ServerProcess[] = [];
+let databaseUrl = process.env.DATABASE_URL;
+let redisUrl = process.env.REDIS_URL;
+if (!databaseUrl) {
+  log("starting a throwaway PostgreSQL …");
+  const server = await startPostgres();
+  started.push(server);
+  databaseUrl = server.url;
+}
+if (!redisUrl) {
+  log("starting a throwaway Redis …");
+  const server = await startRedis();
+  started.push(server);
+  redisUrl = server.url;
+}
+
+interface Results {
+  feed: { size: string; stop_times: number; rows: number };
+  copy_floor: { rows: number; seconds: number; rows_per_s: number };
+  import_stop_times: { rows: number; seconds: number; rows_per_s: number; ratio: number };
+  import_total: { rows: number; seconds: number; rows_per_s: number; ratio: number };
+  phases: Record<string, number>;
+  departures_uncached_ms: { p50: number; p99: number; n: number };
+  departures_cached_ms: { p50: number; p99: number; n: number };
+}
+
+try {
+  // 3. Floor: psql \copy of the same CSV into an unindexed table of the file's columns.
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  const header = readFileSync(stopTimesFile, "utf8").slice(0, 500).split("\n")[0]!.trim().split(",");
+  await admin.query("drop table if exists bench_copy_floor");
+  await admin.query(`create table bench_copy_floor (${header.map((h) => `"${h}" text`).join(", ")})`);
+  log("psql \\copy stop_times.txt (floor) …");
+  const psql = [join(postgresBinDir(), "psql"), "/usr/bin/psql"].find((p) => existsSync(p)) ?? "psql";
+  let t = performance.now();
+  execFileSync(psql, [databaseUrl, "-v", "ON_ERROR_STOP=1", "-qc", `\\copy bench_copy_floor from '${stopTimesFile}' csv header`], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const floorSeconds = (performance.now() - t) / 1000;
+  const floorRows = Number((await admin.query("select count(*) as n from bench_copy_floor")).rows[0].n);
+  await admin.query("drop table bench_copy_floor");
+  await admin.end();
+
+  // 4. Import (in-process, the same function the CLI runs).
+  log("importing …");
+  const config = loadConfig({ env: { DATABASE_URL: databaseUrl, NODE_ENV: "test" }, file: "config.yaml" });
+  const database = await openDatabase(config, pino({ level: "warn" }));
+  await migrateToLatest(database.db);
+  t = performance.now();
+  const summary = await importFeed({ location: feedDir, database, connectionString: databaseUrl, keepVersions: 2 });
+  const importSeconds = (performance.now() - t) / 1000;
+  await database.close();
+  const st = summary.files.find((f) => f.file === "stop_times.txt")!;
+
+  // 5. HTTP latency against the real service.
+  log("starting the service …");
+  const apiKey = "bench-key-0123456789";
+  const server = await startAppServer({
+    env: { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, API_KEY: apiKey, LOG_LEVEL: "warn", NODE_ENV: "production" },
+  });
+  try {
+    const stopIds = pickStops(feedDir, 400);
+    const headers = { "x-api-key": apiKey };
+    const get = async (path: string) => {
+      const t0 = performance.now();
+      const res = await fetch(`${server.url}${path}`, { headers });
+      const body = await res.text();
+      const ms = performance.now() - t0;
+      if (res.status !== 200) throw new Error(`${path}: ${res.status} ${body.slice(0, 200)}`);
+      return { ms, cache: res.headers.get("x-cache"), body };
+    };
+    // Weekday boards between 06:00 and 22:00 local; every (stop, at) distinct → all misses.
+    const boardPath = (i: number) => {
+      const stop = stopIds[i % stopIds.length]!;
+      const minutes = 360 + ((i * 7919) % 960);
+      const at = `2024-06-12T${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}`;
+      return `/v1/stops/${encodeURIComponent(stop)}/departures?at=${at}&window=60&limit=50`;
+    };
+    for (let i = 0; i < 50; i++) await get(boardPath(1_000_000 + i)); // warm-up: connections, JIT, plans
+    log(`departures uncached × ${requests} …`);
+    const uncached: number[] = [];
+    let departures = 0;
+    for (let i = 0; i < requests; i++) {
+      const r = await get(boardPath(i));
+      if (r.cache !== "miss") throw new Error(`expected a cache miss for ${boardPath(i)}`);
+      departures += (JSON.parse(r.body) as { data: { departures: unknown[] } }).data.departures.length;
+      uncached.push(r.ms);
+    }
+    log(`  ${fmt(departures / requests, 1)} departures per board on average`);
+    log(`departures cached × ${requests} …`);
+    const cached: number[] = [];
+    for (let i = 0; i < requests; i++) {
+      const r = await get(boardPath(i % 200));
+      if (r.cache !== "hit") throw new Error(`expected a cache hit for ${boardPath(i % 200)}`);
+      cached.push(r.ms);
+    }
+
+    const results: Results = {
+      feed: { size, stop_times: st.rows, rows: summary.totalRows },
+      copy_floor: { rows: floorRows, seconds: floorSeconds, rows_per_s: floorRows / floorSeconds },
+      import_stop_times: {
+        rows: st.rows,
+        seconds: st.seconds,
+        rows_per_s: st.rows / st.seconds,
+        ratio: st.rows / st.seconds / (floorRows / floorSeconds),
+      },
+      import_total: {
+        rows: summary.totalRows,
+        seconds: importSeconds,
+        rows_per_s: summary.totalRows / importSeconds,
+        ratio: summary.totalRows / importSeconds / (floorRows / floorSeconds),
+      },
+      phases: Object.fromEntries(summary.phases.map((p) => [p.name, p.seconds])),
+      departures_uncached_ms: { p50: percentile(uncached, 50), p99: percentile(uncached, 99), n: uncached.length },
+      departures_cached_ms: { p50: percentile(cached, 50), p99: percentile(cached, 99), n: cached.length },
+    };
+    printTable(results);
+    if (jsonOut) {
+      mkdirSync(resolve(jsonOut, ".."), { recursive: true });
+      writeFileSync(jsonOut, JSON.stringify(results, null, 2));
+    }
+  } finally {
+    await server.stop();
+  }
+} finally {
+  for (const s of started) await s.destroy();
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Deterministic sample of boarding stops and stations from stops.txt. */
+function pickStops(dir: string, n: number): string[] {
+  const lines = readFileSync(join(dir, "stops.txt"), "utf8").trim().split("\n").slice(1);
+  const ids = lines.map((l) => l.split(",")[0]!);
+  const step = Math.max(1, Math.floor(ids.length / n));
+  return ids.filter((_, i) => i % step === 0).slice(0, n);
+}
+
+function printTable(r: Results): void {
+  const row = (label: string, rows: number, secs: number, rate: number, ratio: string) =>
+    `${label.padEnd(34)} ${fmt(rows).padStart(11)} ${fmt(secs, 2).padStart(9)} ${fmt(rate).padStart(11)} ${ratio.padStart(8)}`;
+  const lines = [
+    "",
+    `GTFS benchmark — synthetic feed "${r.feed.size}": ${fmt(r.feed.stop_times)} stop_times, ${fmt(r.feed.rows)} rows in all`,
+    "",
+    `${"".padEnd(34)} ${"rows".padStart(11)} ${"seconds".padStart(9)} ${"rows/s".padStart(11)} ${"× floor".padStart(8)}`,
+    row("psql \\copy stop_times.txt (floor)", r.copy_floor.rows, r.copy_floor.seconds, r.copy_floor.rows_per_s, "1.00"),
+    row(
+      "import: stop_times.txt",
+      r.import_stop_times.rows,
+      r.import_stop_times.seconds,
+      r.import_stop_times.rows_per_s,
+      r.import_stop_times.ratio.toFixed(2),
+    ),
+    row(
+      "import: whole feed, end-to-end",
+      r.import_total.rows,
+      r.import_total.seconds,
+      r.import_total.rows_per_s,
+      r.import_total.ratio.toFixed(2),
+    ),
+    `  (end-to-end includes ${Object.entries(r.phases)
+      .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+      .join(", ")}; target ≥ 0.60× floor)`,
+    "",
+    `${"departure board over HTTP".padEnd(34)} ${"p50 ms".padStart(11)} ${"p99 ms".padStart(9)} ${"requests".padStart(11)} ${"target".padStart(8)}`,
+    `${"uncached (PostgreSQL)".padEnd(34)} ${r.departures_uncached_ms.p50.toFixed(2).padStart(11)} ${r.departures_uncached_ms.p99.toFixed(2).padStart(9)} ${fmt(r.departures_uncached_ms.n).padStart(11)} ${"≤ 15".padStart(8)}`,
+    `${"cached (Redis)".padEnd(34)} ${r.departures_cached_ms.p50.toFixed(2).padStart(11)} ${r.departures_cached_ms.p99.toFixed(2).padStart(9)} ${fmt(r.departures_cached_ms.n).padStart(11)} ${"≤ 3".padStart(8)}`,
+    "",
+  ];
+  process.stdout.write(lines.join("\n"));
+}
