@@ -110,13 +110,8 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
       await fn();
       phases.push({ name, seconds: (performance.now() - t) / 1000 });
     };
-    await phase("indexes", () => buildIndexes(session, schema!, loader.issues));
-    await phase("analyze", async () => {
-      await session.query(`analyze "${schema}".stop_times`);
-      await session.query(`analyze "${schema}".trips`);
-      await session.query(`analyze "${schema}".stops`);
-      await session.query(`analyze "${schema}".service_dates`);
-    });
+    // Index builds and ANALYZE share two connections (ANALYZE needs no index, so it overlaps the builds).
+    await phase("indexes + analyze", () => buildIndexes(session, schema!, loader.issues));
     await session.query(
       `update gtfs_feed set publisher_name = $2, publisher_url = $3, feed_version = $4, feed_lang = $5,
          start_date = $6, end_date = $7, timezone = $8, max_departure_secs = $9, row_counts = $10,
@@ -259,6 +254,10 @@ function checkRequiredFiles(source: FeedSource): void {
 
 async function buildIndexes(session: LoadSession, schema: string, issues: IssueCollector): Promise<void> {
   const groups = createIndexesSql(schema);
+  groups[0]!.push(`analyze "${schema}".stop_times (stop_idx, departure_secs, trip_idx, pickup_type)`);
+  groups[groups.length - 1]!.push(
+    ...["trips", "stops", "routes", "service_dates", "frequencies"].map((t) => `analyze "${schema}".${t}`),
+  );
   const run = async (s: LoadSession, stmts: string[]) => {
     for (const stmt of stmts) {
       try {
