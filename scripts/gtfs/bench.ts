@@ -30,7 +30,8 @@ const jsonOut = arg("--json", "");
 const options = SIZES[size];
 if (!options) throw new Error(`unknown --size ${size}`);
 
-const fmt = (n: number, digits = 0) => n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 // 1. Feed (generated once per size; the generator is deterministic).
@@ -80,9 +81,13 @@ try {
   log("psql \\copy stop_times.txt (floor) …");
   const psql = [join(postgresBinDir(), "psql"), "/usr/bin/psql"].find((p) => existsSync(p)) ?? "psql";
   let t = performance.now();
-  execFileSync(psql, [databaseUrl, "-v", "ON_ERROR_STOP=1", "-qc", `\\copy bench_copy_floor from '${stopTimesFile}' csv header`], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  execFileSync(
+    psql,
+    [databaseUrl, "-v", "ON_ERROR_STOP=1", "-qc", `\\copy bench_copy_floor from '${stopTimesFile}' csv header`],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   const floorSeconds = (performance.now() - t) / 1000;
   const floorRows = Number((await admin.query("select count(*) as n from bench_copy_floor")).rows[0].n);
   await admin.query("drop table bench_copy_floor");
