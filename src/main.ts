@@ -55,6 +55,14 @@ async function serve(config: Config, flags: Set<string>): Promise<void> {
 
 async function runOnce(config: Config, job: (runtime: Runtime) => Promise<void>): Promise<void> {
   const runtime = await openRuntime(config);
+  // One-shot jobs (a Kubernetes Job, `docker stop`) must stop on SIGTERM rather than wait to be killed.
+  // Exiting drops the database connection, so an open migration or import transaction rolls back.
+  for (const signal of ["SIGTERM", "SIGINT"] as const)
+    process.once(signal, () => {
+      runtime.logger.warn({ signal }, "interrupted: the open transaction rolls back, nothing is changed");
+      flushLogger(runtime.logger);
+      process.exit(signal === "SIGTERM" ? 143 : 130);
+    });
   try {
     await job(runtime);
   } finally {
@@ -68,7 +76,7 @@ async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(usage());
     return 0;
   }
-  const config = loadRuntimeConfig();
+  const config = loadRuntimeConfig(process.env, args.command === "serve");
   switch (args.command) {
     case "serve":
       await serve(config, args.flags);

@@ -16,8 +16,8 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return loadConfig({ env, packageVersion: packageJson.version });
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, serving = true): Config {
+  return loadConfig({ env, packageVersion: packageJson.version, serving });
 }
 
 export async function openRuntime(config: Config, logger: Logger = createLogger(config)): Promise<Runtime> {

@@ -23,6 +23,8 @@ export interface LoadConfigOptions {
   file?: string;
   /** Defaults for app.version when neither APP_VERSION nor the file sets one. */
   packageVersion?: string;
+  /** The HTTP API will be served (the API key is required in production); false for one-shot jobs. */
+  serving?: boolean;
 }
 
 const DEFAULTS = {
@@ -172,7 +174,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   checkUrl("DATABASE_URL", merged.database.url, ["postgres:", "postgresql:"]);
   checkUrl("REDIS_URL", merged.redis.url, ["redis:", "rediss:"]);
-  if (merged.env === "production" && !merged.api.api_key)
+  if (merged.env === "production" && !merged.api.api_key && options.serving !== false)
     throw new ConfigError("API_KEY", "is required when NODE_ENV=production");
   return merged as Config;
 }

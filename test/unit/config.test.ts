@@ -111,5 +111,7 @@ describe("configuration", () => {
     expect(loadConfig({ env: { NODE_ENV: "production", API_KEY: "k".repeat(20) }, file: empty }).env).toBe(
       "production",
     );
+    // One-shot jobs (migrate, import) serve nothing, so they do not need the key.
+    expect(loadConfig({ env: { NODE_ENV: "production" }, file: empty, serving: false }).api.api_key).toBeNull();
   });
 });
