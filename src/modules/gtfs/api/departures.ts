@@ -99,20 +99,27 @@ interface RouteNames {
   route_long_name: string | null;
 }
 
-// Route names per feed version, loaded once: routes are few and immutable within a version.
-const routeNames = new Map<number, Promise<Map<string, RouteNames>>>();
+// Route names per feed version, loaded once: routes are few and immutable within a version. Kept per
+// database connection (one HotQuery per app), since version ids are only unique within one database.
+const routeNames = new WeakMap<HotQuery, Map<number, Promise<Map<string, RouteNames>>>>();
 
 function routesOf(query: HotQuery, feed: ActiveFeed): Promise<Map<string, RouteNames>> {
-  let hit = routeNames.get(feed.id);
+  let perFeed = routeNames.get(query);
+  if (!perFeed) {
+    perFeed = new Map();
+    routeNames.set(query, perFeed);
+  }
+  let hit = perFeed.get(feed.id);
   if (!hit) {
-    hit = query<RouteNames & { route_id: string }>(
+    const loading = query<RouteNames & { route_id: string }>(
       `board_routes_${feed.schema}`,
       `select route_id, route_short_name, route_long_name from "${feed.schema}".routes`,
       [],
     ).then((rows) => new Map(rows.map((r) => [r.route_id, r])));
-    hit.catch(() => routeNames.delete(feed.id));
-    if (routeNames.size > 4) routeNames.clear();
-    routeNames.set(feed.id, hit);
+    loading.catch(() => perFeed.delete(feed.id));
+    if (perFeed.size > 4) perFeed.clear();
+    perFeed.set(feed.id, loading);
+    hit = loading;
   }
   return hit;
 }
