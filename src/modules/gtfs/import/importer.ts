@@ -111,7 +111,9 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
       phases.push({ name, seconds: (performance.now() - t) / 1000 });
     };
     // Index builds and ANALYZE share two connections (ANALYZE needs no index, so it overlaps the builds).
-    await phase("indexes + analyze", () => buildIndexes(session, schema!, loader.issues));
+    await phase("indexes + analyze", () =>
+      buildIndexes(session, schema!, loader.issues, { stopTimesInTripOrder: loader.stopTimesInTripOrder }),
+    );
     await session.query(
       `update gtfs_feed set publisher_name = $2, publisher_url = $3, feed_version = $4, feed_lang = $5,
          start_date = $6, end_date = $7, timezone = $8, max_departure_secs = $9, row_counts = $10,
@@ -252,8 +254,13 @@ function checkRequiredFiles(source: FeedSource): void {
   issues.throwIfFailed();
 }
 
-async function buildIndexes(session: LoadSession, schema: string, issues: IssueCollector): Promise<void> {
-  const groups = createIndexesSql(schema);
+async function buildIndexes(
+  session: LoadSession,
+  schema: string,
+  issues: IssueCollector,
+  options: { stopTimesInTripOrder: boolean },
+): Promise<void> {
+  const groups = createIndexesSql(schema, options);
   groups[0]!.push(`analyze "${schema}".stop_times (stop_idx, departure_secs, trip_idx, pickup_type)`);
   groups[groups.length - 1]!.push(
     ...["trips", "stops", "routes", "service_dates", "frequencies"].map((t) => `analyze "${schema}".${t}`),
@@ -383,6 +390,10 @@ class FeedLoader {
   private calendar: CalendarEntry[] = [];
   private exceptions: CalendarException[] = [];
   private missingTimes = 0;
+  /** stop_times came grouped by trip, trips in trips.txt order, sequences strictly increasing. */
+  stopTimesInTripOrder = true;
+  private lastTripIdx = 0;
+  private lastSequence = -1;
 
   constructor(
     private readonly session: LoadSession,
@@ -745,6 +756,13 @@ class FeedLoader {
       issues.error({ file, line, field: "stop_id", value: stop, message: "unknown stop_id (not in stops.txt)" });
       return false;
     }
+    if (tripIdx !== this.lastTripIdx) {
+      if (tripIdx < this.lastTripIdx) this.stopTimesInTripOrder = false;
+      this.lastTripIdx = tripIdx;
+      this.lastSequence = -1;
+    }
+    if (sequence <= this.lastSequence) this.stopTimesInTripOrder = false;
+    this.lastSequence = sequence;
     const type = this.stopTypes[stopIdx]!;
     if (type !== 0)
       issues.warn({
