@@ -88,7 +88,11 @@ try {
     try {
       const report = JSON.parse(readFileSync(jsonFile, "utf8"));
       vPass = report.numPassedTests;
-      vFail = report.numFailedTests + (report.numFailedTestSuites ?? 0);
+      // A file that fails to load has no test results of its own: count it once.
+      const brokenFiles = (report.testResults ?? []).filter(
+        (r: { status: string; assertionResults?: unknown[] }) => r.status === "failed" && !r.assertionResults?.length,
+      ).length;
+      vFail = report.numFailedTests + brokenFiles;
     } catch {
       vFail = 1;
     }

@@ -56,10 +56,12 @@ class BatchingStream implements pino.DestinationStream {
 }
 
 export function createLogger(config: Pick<Config, "app">, options: LoggerOptions = {}): Logger {
-  const targets: SyncFlushable[] = [options.stream ?? pino.destination({ dest: 1, sync: false })];
+  // Synchronous writes: BatchingStream already makes them one per event-loop turn, and nothing is
+  // left in flight when the process exits.
+  const targets: SyncFlushable[] = [options.stream ?? pino.destination({ dest: 1, sync: true })];
   if (config.app.log_file) {
     mkdirSync(dirname(config.app.log_file), { recursive: true });
-    targets.push(pino.destination({ dest: config.app.log_file, sync: false, mkdir: true }));
+    targets.push(pino.destination({ dest: config.app.log_file, sync: true, mkdir: true }));
   }
   return pino(
     {
