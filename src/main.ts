@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<number | undefined> {
       await runOnce(config, async (runtime) => {
         // The embedded database may be brand new: give it the schema first (servers use `migrate`).
         if (runtime.database.kind === "embedded") await runMigrate(runtime);
-        await runImport(runtime, args.rest);
+        await runImport(runtime, args.rest, args.flags);
       });
       return 0;
     default:

@@ -8,7 +8,11 @@ export interface Command {
 export const COMMANDS: Command[] = [
   { name: "serve", summary: "run the HTTP API (default)", usage: "serve [--migrate]" },
   { name: "migrate", summary: "apply database migrations and exit", usage: "migrate" },
-  { name: "import", summary: "import a GTFS feed as a new version and serve it", usage: "import <feed|url>" },
+  {
+    name: "import",
+    summary: "import a GTFS feed as a new version and serve it; --rollback serves the previous version",
+    usage: "import <feed|url> | --rollback [version]",
+  },
 ];
 
 export function usage(): string {

@@ -144,16 +144,16 @@ export async function departureBoard(
     `board_stop_${feed.schema}`,
     `with recursive s as (select * from ${S}.stops where stop_id = $1),
     family as (
-      select stop_idx, stop_id, 0 as depth from s
+      select stop_idx, stop_id, has_frequencies, 0 as depth from s
       union all
-      select c.stop_idx, c.stop_id, f.depth + 1 from ${S}.stops c join family f on c.parent_station = f.stop_id
+      select c.stop_idx, c.stop_id, c.has_frequencies, f.depth + 1 from ${S}.stops c
+      join family f on c.parent_station = f.stop_id
       where f.depth < 2 and (select location_type from s) = 1
     )
     select s.stop_id, s.stop_name, s.location_type, s.parent_station,
       (select array_agg(stop_idx order by stop_idx) from family) as idxs,
       (select array_agg(stop_id order by stop_idx) from family) as ids,
-      exists (select 1 from ${S}.frequencies f join ${S}.stop_times st on st.trip_idx = f.trip_idx
-              where st.stop_idx in (select stop_idx from family)) as has_frequencies
+      (select bool_or(has_frequencies) from family) as has_frequencies
     from s`,
     [stopId],
   );

@@ -3,18 +3,31 @@
 import { databaseTarget } from "../../../config/load";
 import type { Runtime } from "../../../runtime";
 import { formatIssue } from "../errors";
-import { type ImportProgress, type ImportSummary, importFeed } from "./importer";
+import { type ImportProgress, type ImportSummary, importFeed, rollbackFeed } from "./importer";
 
-export const IMPORT_USAGE = "import <feed.zip|folder|http(s)://url>";
+export const IMPORT_USAGE = "import <feed.zip|folder|http(s)://url> | import --rollback [version]";
 
-export async function runImport(runtime: Runtime, args: string[], out: NodeJS.WriteStream = process.stderr) {
+export async function runImport(
+  runtime: Runtime,
+  args: string[],
+  flags: ReadonlySet<string> = new Set(),
+  out: NodeJS.WriteStream = process.stderr,
+) {
+  const target = databaseTarget(runtime.config);
+  const connectionString = target.kind === "postgres" ? target.url : undefined;
+  if (flags.has("--rollback")) {
+    const version = args[0] === undefined ? undefined : Number(args[0]);
+    if (version !== undefined && !Number.isInteger(version)) throw new Error(`not a feed version: ${args[0]}`);
+    const served = await rollbackFeed({ database: runtime.database, connectionString }, version);
+    process.stdout.write(`now serving feed version ${served}\n`);
+    return undefined;
+  }
   const location = args[0];
   if (!location) throw new Error(`missing feed location\nusage: ${IMPORT_USAGE}`);
-  const target = databaseTarget(runtime.config);
   const summary = await importFeed({
     location,
     database: runtime.database,
-    connectionString: target.kind === "postgres" ? target.url : undefined,
+    connectionString,
     keepVersions: runtime.config.gtfs.keep_versions,
     progress: out.isTTY ? ttyProgress(out) : lineProgress(out),
     sourceOptions: {

@@ -205,6 +205,33 @@ async function cleanUpInterrupted(session: LoadSession): Promise<void> {
   }
 }
 
+/**
+ * Rollback: serves the most recently active retained version again (or `feedId`), in one transaction.
+ * Returns the version now served.
+ */
+export async function rollbackFeed(
+  options: Pick<ImportOptions, "database" | "connectionString">,
+  feedId?: number,
+): Promise<number> {
+  const session = await openSession(options as ImportOptions);
+  try {
+    const [target] = await session.query<{ id: number }>(
+      feedId === undefined
+        ? "select id from gtfs_feed where status = 'retired' order by activated_at desc nulls last, id desc limit 1"
+        : "select id from gtfs_feed where status in ('retired', 'active') and id = $1",
+      feedId === undefined ? [] : [feedId],
+    );
+    if (!target)
+      throw new Error(
+        feedId === undefined ? "no retained feed version to roll back to" : `no retained feed version ${feedId}`,
+      );
+    await activateFeed(session, target.id);
+    return target.id;
+  } finally {
+    await session.close();
+  }
+}
+
 /** Serves `feedId` from now on: the previous active version is retired in the same transaction. */
 export async function activateFeed(session: Pick<LoadSession, "query">, feedId: number): Promise<void> {
   await session.query("begin");
@@ -390,6 +417,9 @@ class FeedLoader {
   private calendar: CalendarEntry[] = [];
   private exceptions: CalendarException[] = [];
   private missingTimes = 0;
+  private frequencyTripIdxs = new Set<number>();
+  /** Stops served by frequency-based trips: only their boards look at frequencies.txt. */
+  private frequencyStops = new Set<number>();
   /** stop_times came grouped by trip, trips in trips.txt order, sequences strictly increasing. */
   stopTimesInTripOrder = true;
   private lastTripIdx = 0;
@@ -425,6 +455,10 @@ class FeedLoader {
            where trip_idx in (select trip_idx from ${s}.frequencies) group by trip_idx) t using (trip_idx)`,
       );
       if (m?.secs != null && m.secs > this.maxDepartureSecs) this.maxDepartureSecs = m.secs;
+      if (this.frequencyStops.size)
+        await this.session.query(`update ${s}.stops set has_frequencies = true where stop_idx = any($1::int[])`, [
+          `{${[...this.frequencyStops].join(",")}}`,
+        ]);
     }
     if (this.missingTimes) await this.interpolateTimes();
     this.phases.push({ name: "derived data", seconds: (performance.now() - t) / 1000 });
@@ -669,6 +703,7 @@ class FeedLoader {
             return err(line, "end_time", row[c.end_time] ?? null, "end_time must be after start_time");
           if (row[c.exact_times] === null) row[c.exact_times] = 0;
           this.frequencyTrips.add(trip);
+          this.frequencyTripIdxs.add(idx);
           row[c.trip_id] = idx;
           return copyLine(row);
         };
@@ -763,6 +798,7 @@ class FeedLoader {
     }
     if (sequence <= this.lastSequence) this.stopTimesInTripOrder = false;
     this.lastSequence = sequence;
+    if (this.frequencyTripIdxs.has(tripIdx)) this.frequencyStops.add(stopIdx);
     const type = this.stopTypes[stopIdx]!;
     if (type !== 0)
       issues.warn({
