@@ -778,15 +778,17 @@ class FeedLoader {
     dist: number | null,
     timepoint: number | null,
     line: number,
+    knownTripIdx?: number,
+    knownStopIdx?: number,
   ): boolean {
     const file = "stop_times.txt";
     const issues = this.issues;
-    const tripIdx = this.trips.get(trip);
+    const tripIdx = knownTripIdx ?? this.trips.get(trip);
     if (tripIdx === undefined) {
       issues.error({ file, line, field: "trip_id", value: trip, message: "unknown trip_id (not in trips.txt)" });
       return false;
     }
-    const stopIdx = this.stops.get(stop);
+    const stopIdx = knownStopIdx ?? this.stops.get(stop);
     if (stopIdx === undefined) {
       issues.error({ file, line, field: "stop_id", value: stop, message: "unknown stop_id (not in stops.txt)" });
       return false;
@@ -873,10 +875,20 @@ class FeedLoader {
       const row = parseRecord(spec, index, f, line, issues);
       return row ? typed(row, line) : false;
     };
+    // Consecutive rows usually belong to the same trip: remember the last lookup.
+    let lastTrip = "";
+    let lastTripIdx: number | undefined;
     return (f, line) => {
       const trip = f[iTrip];
       const stop = f[iStop];
-      if (!trip || !stop || !this.trips.has(trip) || !this.stops.has(stop)) return slow(f, line);
+      if (!trip || !stop) return slow(f, line);
+      if (trip !== lastTrip) {
+        lastTrip = trip;
+        lastTripIdx = this.trips.get(trip);
+      }
+      const tripIdx = lastTripIdx;
+      const stopIdx = this.stops.get(stop);
+      if (tripIdx === undefined || stopIdx === undefined) return slow(f, line);
       const arr = iArr < 0 ? null : fastTime(f[iArr]);
       const dep = iDep < 0 ? null : fastTime(f[iDep]);
       const seq = fastUint(f[iSeq]);
@@ -899,7 +911,7 @@ class FeedLoader {
           if (!Number.isFinite(dist)) return slow(f, line);
         }
       }
-      return this.emitStopTime(trip, stop, arr, dep, seq, headsign, pickup, dropOff, dist, tp, line);
+      return this.emitStopTime(trip, stop, arr, dep, seq, headsign, pickup, dropOff, dist, tp, line, tripIdx, stopIdx);
     };
   }
 
