@@ -7,7 +7,7 @@ import type { Config } from "./config/schema";
 import type { Database } from "./db/database";
 import { createKeyVerifier, presentedKey } from "./http/auth";
 import { ApiError, classifyError, errorResponse } from "./http/errors";
-import { pathOf } from "./http/fetch-handler";
+import { pathOf, type RequestRegistry } from "./http/fetch-handler";
 import { createRateLimiter } from "./http/rate-limit";
 import type { Lifecycle } from "./lifecycle";
 import type { Logger } from "./logging/logger";
@@ -21,8 +21,8 @@ export interface AppDeps {
   database: Database;
   cache: Cache;
   lifecycle: Lifecycle;
-  /** Receives each matched request's route template (used by the access log). */
-  requestRoutes?: WeakMap<Request, string>;
+  /** Per-request id and route, shared with the fetch handler (access log, error logs). */
+  requests?: RequestRegistry;
 }
 
 export function createApp(deps: AppDeps) {
@@ -30,7 +30,7 @@ export function createApp(deps: AppDeps) {
   const verifyKey = config.api.api_key ? createKeyVerifier(config.api.api_key) : undefined;
   if (!verifyKey) logger.warn("API_KEY is not set: /v1 is open to everyone (development only)");
   const limiter = config.api.rate_limit > 0 ? createRateLimiter(config.api.rate_limit) : undefined;
-  const requestRoutes = deps.requestRoutes ?? new WeakMap<Request, string>();
+  const requests: RequestRegistry = deps.requests ?? new WeakMap();
   let allowedMethods: ((path: string) => string[]) | undefined;
 
   const app = new Elysia({ name: "transportation-api" })
@@ -72,10 +72,11 @@ export function createApp(deps: AppDeps) {
         });
     })
     .onBeforeHandle({ as: "global" }, ({ request, route }) => {
-      requestRoutes.set(request, route);
+      const info = requests.get(request);
+      if (info) info.route = route;
     })
     .onError({ as: "global" }, ({ code, error, request }) => {
-      const requestId = request.headers.get("x-request-id") ?? undefined;
+      const requestId = requests.get(request)?.id ?? request.headers.get("x-request-id") ?? undefined;
       switch (code) {
         case "NOT_FOUND": {
           const path = pathOf(request.url);

@@ -7,76 +7,73 @@ import { createAccessLog } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import { errorResponse } from "./errors";
 
+/** What the handler and the app know about a request in flight (shared through a WeakMap). */
+export interface RequestInfo {
+  id: string;
+  /** Route template, filled by the app once matched (keeps access logs low-cardinality). */
+  route?: string;
+}
+export type RequestRegistry = WeakMap<Request, RequestInfo>;
+
 export interface FetchHandlerDeps {
   config: Config;
   logger: Logger;
   lifecycle: Lifecycle;
-  /** Filled by the app with each request's route template (low-cardinality access logs). */
-  requestRoutes: WeakMap<Request, string>;
+  requests: RequestRegistry;
 }
 
 const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
-
-export function requestIdOf(request: Request): string {
-  return request.headers.get("x-request-id") ?? "";
-}
 
 export function createFetchHandler(
   app: { fetch(request: Request): Response | Promise<Response> },
   deps: FetchHandlerDeps,
 ): (request: Request) => Promise<Response> {
-  const { config, logger, lifecycle, requestRoutes } = deps;
+  const { config, logger, lifecycle, requests } = deps;
   const timeoutMs = Math.round(config.api.timeout * 1000);
   const bodyLimit = config.api.body_limit;
   const accessLog = createAccessLog(logger);
   const withDeadline = createDeadlines(timeoutMs);
 
-  return async (incoming) => {
-    const started = performance.now();
-    lifecycle.requestStarted();
-    let request = incoming;
-    let requestId = incoming.headers.get("x-request-id");
-    if (!requestId || !VALID_REQUEST_ID.test(requestId)) {
-      requestId = randomUUID();
-      request = withHeader(incoming, "x-request-id", requestId);
-    }
-    let response: Response;
-    try {
-      const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > bodyLimit) {
-        response = errorResponse(413, "PAYLOAD_TOO_LARGE", `request body exceeds ${bodyLimit} bytes`);
-      } else {
-        response = await withDeadline(app.fetch(request));
-      }
-    } catch (err) {
-      logger.error({ req_id: requestId, err: { message: (err as Error).message } }, "unhandled request failure");
-      response = errorResponse(500, "INTERNAL", "internal server error");
-    } finally {
-      lifecycle.requestFinished();
-    }
-    response.headers.set("x-request-id", requestId);
+  const finish = (request: Request, info: RequestInfo, started: number, response: Response): Response => {
+    lifecycle.requestFinished();
+    response.headers.set("x-request-id", info.id);
     if (lifecycle.shuttingDown) response.headers.set("connection", "close");
     accessLog({
-      requestId,
+      requestId: info.id,
       method: request.method,
-      route: requestRoutes.get(request) ?? pathOf(request.url),
+      route: info.route ?? pathOf(request.url),
       status: response.status,
       durationMs: performance.now() - started,
     });
     return response;
   };
-}
+  const failed = (info: RequestInfo, err: unknown): Response => {
+    logger.error({ req_id: info.id, err: { message: (err as Error)?.message } }, "unhandled request failure");
+    return errorResponse(500, "INTERNAL", "internal server error");
+  };
 
-function withHeader(request: Request, name: string, value: string): Request {
-  try {
-    request.headers.set(name, value);
-    return request;
-  } catch {
-    // Immutable headers (some runtimes): copy the request instead.
-    const headers = new Headers(request.headers);
-    headers.set(name, value);
-    return new Request(request, { headers });
-  }
+  return async (request) => {
+    const started = performance.now();
+    lifecycle.requestStarted();
+    const given = request.headers.get("x-request-id");
+    const info: RequestInfo = { id: given !== null && VALID_REQUEST_ID.test(given) ? given : randomUUID() };
+    requests.set(request, info);
+    const length = request.headers.get("content-length");
+    if (length !== null && Number(length) > bodyLimit)
+      return finish(
+        request,
+        info,
+        started,
+        errorResponse(413, "PAYLOAD_TOO_LARGE", `request body exceeds ${bodyLimit} bytes`),
+      );
+    let response: Response;
+    try {
+      response = await withDeadline(app.fetch(request));
+    } catch (err) {
+      response = failed(info, err);
+    }
+    return finish(request, info, started, response);
+  };
 }
 
 /**
@@ -102,13 +99,21 @@ function createDeadlines(ms: number) {
   const tick = Math.max(5, Math.min(250, ms / 4));
   return (work: Response | Promise<Response>): Response | Promise<Response> => {
     if (work instanceof Response) return work;
-    const entry = { at: performance.now() + ms, resolve: (_: Response) => {} };
-    const late = new Promise<Response>((resolve) => {
-      entry.resolve = resolve;
+    return new Promise<Response>((resolve, reject) => {
+      const entry = { at: performance.now() + ms, resolve };
+      pending.add(entry);
+      sweeper ??= setInterval(sweep, tick);
+      work.then(
+        (response) => {
+          pending.delete(entry);
+          resolve(response);
+        },
+        (err) => {
+          pending.delete(entry);
+          reject(err);
+        },
+      );
     });
-    pending.add(entry);
-    sweeper ??= setInterval(sweep, tick);
-    return Promise.race([work, late]).finally(() => pending.delete(entry));
   };
 }
 

@@ -23,10 +23,24 @@ export function createAccessLog(logger: Logger): AccessLog {
         { req_id: e.requestId, method: e.method, route: e.route, status: e.status, duration_ms: e.durationMs },
         "request",
       );
+  // Many requests share a millisecond under load: format the timestamp once per millisecond.
+  let lastMs = 0;
+  let lastIso = "";
   return (e) => {
     if (!logger.isLevelEnabled("info")) return;
+    const now = Date.now();
+    if (now !== lastMs) {
+      lastMs = now;
+      lastIso = new Date(now).toISOString();
+    }
     stream.write(
-      `{"level":"info","time":"${new Date().toISOString()}"${base},"req_id":${JSON.stringify(e.requestId)},"method":"${e.method}","route":${JSON.stringify(e.route)},"status":${e.status},"duration_ms":${Math.round(e.durationMs * 100) / 100},"msg":"request"}\n`,
+      `{"level":"info","time":"${lastIso}"${base},"req_id":${quote(e.requestId)},"method":${quote(e.method)},"route":${quote(e.route)},"status":${e.status},"duration_ms":${Math.round(e.durationMs * 100) / 100},"msg":"request"}\n`,
     );
   };
+}
+
+const PLAIN = /^[\w.:/@+-]*$/;
+/** JSON string literal; the common case (ids, methods, route templates) needs no escaping. */
+function quote(value: string): string {
+  return PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
 }

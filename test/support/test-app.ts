@@ -8,7 +8,7 @@ import { loadConfig } from "../../src/config/load";
 import type { Config } from "../../src/config/schema";
 import { type Database, openDatabase } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
-import { createFetchHandler } from "../../src/http/fetch-handler";
+import { createFetchHandler, type RequestRegistry } from "../../src/http/fetch-handler";
 import { Lifecycle } from "../../src/lifecycle";
 
 export interface TestApp {
@@ -40,9 +40,9 @@ export async function createTestApp(
   if (overrides.migrate !== false) await migrateToLatest(database.db);
   const cache = overrides.cache ?? createMemoryCache(1000);
   const lifecycle = new Lifecycle();
-  const requestRoutes = new WeakMap<Request, string>();
-  const app = createApp({ config, logger, database, cache, lifecycle, requestRoutes });
-  const handler = createFetchHandler(app, { config, logger, lifecycle, requestRoutes });
+  const requests: RequestRegistry = new WeakMap();
+  const app = createApp({ config, logger, database, cache, lifecycle, requests });
+  const handler = createFetchHandler(app, { config, logger, lifecycle, requests });
   return {
     config,
     database,

@@ -113,7 +113,7 @@ describe("request deadline", () => {
     });
     const handler = createFetchHandler(
       { fetch: () => never },
-      { config, logger: pino({ level: "silent" }), lifecycle, requestRoutes: new WeakMap() },
+      { config, logger: pino({ level: "silent" }), lifecycle, requests: new WeakMap() },
     );
     const res = await handler(new Request("http://localhost/slow"));
     expect(res.status).toBe(504);
