@@ -1,9 +1,11 @@
-// Which feed version answers a request. Read on every request (one indexed row) so an import in
-// another process takes effect at once; cache keys include the version id, so switching versions
-// is the cache invalidation.
+// Which feed version answers a request. An import in another process must take effect at once:
+// activation NOTIFYs, and servers either memoise the version until that notification or read the
+// row per request. Cache keys include the version id, so switching versions is the invalidation.
 import { CompiledQuery, type Kysely, sql } from "kysely";
+import pg from "pg";
 import type { Database } from "../../../db/database";
 import { ApiError } from "../../../http/errors";
+import { FEED_CHANGED_CHANNEL } from "../db/feed-tables";
 
 export interface ActiveFeed {
   id: number;
@@ -52,4 +54,59 @@ export async function activeFeed(query: HotQuery): Promise<ActiveFeed> {
 /** `"gtfs_f7".stops` — the schema name is validated above, so raw interpolation is safe. */
 export function table(feed: ActiveFeed, name: string) {
   return sql.raw(`"${feed.schema}".${name}`);
+}
+
+/** Upper bound on how long a memoised active version is trusted, should a notification be lost. */
+const MEMO_MAX_AGE_MS = 10_000;
+
+/**
+ * The active version for each request without a database round trip: memoised while a LISTEN
+ * connection is up, and forgotten on the NOTIFY that activation sends inside its switching
+ * transaction. Without the listener (embedded database, or reconnecting) every request reads the row.
+ */
+export function activeFeedResolver(database: Database, query: HotQuery): () => Promise<ActiveFeed> {
+  const pool = database.pool;
+  if (!pool) return () => activeFeed(query);
+  let memo: { feed: ActiveFeed; at: number } | undefined;
+  let generation = 0;
+  let listening = false;
+  let retryMs = 500;
+
+  const forget = () => {
+    generation++;
+    memo = undefined;
+  };
+  const listen = () => {
+    const client = new pg.Client({ ...pool.options, application_name: "gtfs-feed-listener" });
+    const retry = (err?: { code?: string }) => {
+      listening = false;
+      forget();
+      client.end().catch(() => {});
+      if (err?.code === "3D000") return; // the database is gone for good (dropped)
+      setTimeout(listen, retryMs).unref?.();
+      retryMs = Math.min(retryMs * 2, MEMO_MAX_AGE_MS);
+    };
+    client.on("notification", forget);
+    client.on("error", retry);
+    client
+      .connect()
+      .then(() => client.query(`listen ${FEED_CHANGED_CHANNEL}`))
+      .then(() => {
+        // Never keep the process alive just for this connection.
+        (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
+        forget();
+        listening = true;
+        retryMs = 500;
+      })
+      .catch(retry);
+  };
+  listen();
+
+  return async () => {
+    if (listening && memo && Date.now() - memo.at < MEMO_MAX_AGE_MS) return memo.feed;
+    const seen = generation;
+    const feed = await activeFeed(query);
+    if (listening && seen === generation) memo = { feed, at: Date.now() };
+    return feed;
+  };
 }

@@ -6,7 +6,7 @@ import type { Database } from "../../../db/database";
 import { badRequest } from "../../../http/errors";
 import { isIsoDate } from "../time";
 import { localDate, zonedTimeToEpoch } from "../timezone";
-import { type ActiveFeed, type AnyDb, activeFeed, hotQuery } from "./active-feed";
+import { type ActiveFeed, type AnyDb, activeFeedResolver, hotQuery } from "./active-feed";
 import { departureBoard } from "./departures";
 import { getRoute, getStop, getTrip, listAgencies, listFeeds, listRoutes, nearbyStops, searchStops } from "./queries";
 
@@ -49,6 +49,7 @@ export function parseAt(at: string | undefined, timeZone: string): number {
 export function gtfsRoutes(deps: GtfsRouteDeps) {
   const db = deps.database.db as unknown as AnyDb;
   const hot = hotQuery(deps.database);
+  const activeFeed = activeFeedResolver(deps.database, hot);
   const cache = deps.cache;
 
   /** Serves `key` from the cache or computes, stores and serves it. */
@@ -70,7 +71,7 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
     .get(
       "/agencies",
       async ({ query }) => {
-        const feed = await activeFeed(hot);
+        const feed = await activeFeed();
         const limit = query.limit ?? 100;
         return cached(feedKey(feed, "agencies", limit, query.cursor), LOOKUP_TTL_SECONDS, () =>
           listAgencies(db, feed, limit, query.cursor),
@@ -84,7 +85,7 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
     .get(
       "/routes",
       async ({ query }) => {
-        const feed = await activeFeed(hot);
+        const feed = await activeFeed();
         const limit = query.limit ?? 100;
         return cached(
           feedKey(feed, "routes", limit, query.cursor, query.agency_id, query.route_type),
@@ -105,7 +106,7 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
     .get(
       "/routes/:routeId",
       async ({ params }) => {
-        const feed = await activeFeed(hot);
+        const feed = await activeFeed();
         return cached(feedKey(feed, "route", params.routeId), LOOKUP_TTL_SECONDS, () =>
           getRoute(db, feed, params.routeId),
         );
@@ -115,7 +116,7 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
     .get(
       "/stops",
       async ({ query }) => {
-        const feed = await activeFeed(hot);
+        const feed = await activeFeed();
         const limit = query.limit ?? 20;
         return cached(feedKey(feed, "stops", query.q, limit, query.cursor), LOOKUP_TTL_SECONDS, () =>
           searchStops(db, feed, query.q, limit, query.cursor),
@@ -132,7 +133,7 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
     .get(
       "/stops/nearby",
       async ({ query }) => {
-        const feed = await activeFeed(hot);
+        const feed = await activeFeed();
         const radius = query.radius ?? 500;
         const limit = query.limit ?? 10;
         return cached(
@@ -157,7 +158,7 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
     .get(
       "/stops/:stopId",
       async ({ params }) => {
-        const feed = await activeFeed(hot);
+        const feed = await activeFeed();
         return cached(feedKey(feed, "stop", params.stopId), LOOKUP_TTL_SECONDS, () => getStop(db, feed, params.stopId));
       },
       {
@@ -168,7 +169,7 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
     .get(
       "/stops/:stopId/departures",
       async ({ params, query }) => {
-        const feed = await activeFeed(hot);
+        const feed = await activeFeed();
         const at = parseAt(query.at, feed.timezone);
         const window = query.window ?? 60;
         const limit = query.limit ?? 50;
@@ -193,7 +194,7 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
     .get(
       "/trips/:tripId",
       async ({ params, query }) => {
-        const feed = await activeFeed(hot);
+        const feed = await activeFeed();
         const date = query.date ?? localDate(feed.timezone, Date.now());
         if (!isIsoDate(date))
           throw badRequest("invalid query parameter 'date': expected YYYY-MM-DD", { field: "date" });

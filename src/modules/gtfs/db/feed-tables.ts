@@ -5,6 +5,9 @@
 // LAYOUT is stored with each feed; bump it when these tables change so old versions are re-imported.
 export const LAYOUT = 1;
 
+/** NOTIFY channel: a feed version was activated (payload: its id). */
+export const FEED_CHANGED_CHANNEL = "gtfs_feed_changed";
+
 export function feedSchemaName(feedId: number): string {
   return `gtfs_f${feedId}`;
 }

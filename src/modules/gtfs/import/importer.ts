@@ -6,7 +6,14 @@
 // half-loaded schema is dropped now, or by the next import if the process died.
 import type { Database } from "../../../db/database";
 import { type CalendarEntry, type CalendarException, resolveServiceDates } from "../calendar";
-import { createIndexesSql, createTablesSql, feedSchemaName, LAYOUT, TABLE_COLUMNS } from "../db/feed-tables";
+import {
+  createIndexesSql,
+  createTablesSql,
+  FEED_CHANGED_CHANNEL,
+  feedSchemaName,
+  LAYOUT,
+  TABLE_COLUMNS,
+} from "../db/feed-tables";
 import { type FeedIssue, FeedValidationError, IssueCollector } from "../errors";
 import { isBlank, readRecords, readTable } from "../reader";
 import { columnIndex, FILES, type GtfsTable, parseRecord, type Value } from "../schema";
@@ -245,6 +252,8 @@ export async function activateFeed(session: Pick<LoadSession, "query">, feedId: 
     if (target.layout !== LAYOUT) throw new Error(`feed version ${feedId} has an old table layout; re-import it`);
     await session.query("update gtfs_feed set status = 'retired' where status = 'active' and id <> $1", [feedId]);
     await session.query("update gtfs_feed set status = 'active', activated_at = now() where id = $1", [feedId]);
+    // Delivered at commit, together with the switch: servers drop their memoised active version.
+    await session.query("select pg_notify($1, $2)", [FEED_CHANGED_CHANNEL, String(feedId)]);
     await session.query("commit");
   } catch (err) {
     await session.query("rollback").catch(() => {});
