@@ -78,7 +78,7 @@ export function activeFeedResolver(database: Database, query: HotQuery): () => P
   };
   const listen = () => {
     const client = new pg.Client({ ...pool.options, application_name: "gtfs-feed-listener" });
-    const retry = (err?: { code?: string }) => {
+    const retry = (err?: Error & { code?: string }) => {
       listening = false;
       forget();
       client.end().catch(() => {});
