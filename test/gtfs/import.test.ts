@@ -2,9 +2,12 @@
 // served, a killed import leaves the served version intact, versions are kept/pruned, and the CLI
 // exits non-zero on a bad feed.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { zipSync } from "fflate";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateFeed } from "../../scripts/gtfs/generate";
@@ -242,6 +245,32 @@ describe("GTFS import", () => {
         [previous!.id, "active"],
         [active!.id, "retired"],
       ]);
+    },
+    SLOW,
+  );
+
+  it(
+    "imports from an http URL (a zip streamed from a local server)",
+    async () => {
+      const files: Record<string, Uint8Array> = {};
+      for (const name of readdirSync(EDGE)) files[name] = readFileSync(join(EDGE, name));
+      const zip = zipSync(files);
+      const server = createServer((_req, res) => {
+        res.writeHead(200, { "content-type": "application/zip", "content-length": String(zip.length) });
+        res.end(zip);
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/edge.zip`;
+        const summary = await env.import(url);
+        expect(summary.source).toBe(url);
+        expect(summary.files.find((f) => f.file === "stop_times.txt")?.rows).toBe(20);
+        expect((await env.get("/v1/feeds")).body.data[0].id).toBe(summary.feedId);
+        expect(await board(env, "central", servedAt)).toEqual(servedBoard);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
     },
     SLOW,
   );
