@@ -150,7 +150,8 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
       source: source.description,
       files: loader.files,
       phases,
-      totalRows: loader.files.reduce((n, f) => n + f.rows, 0),
+      // Rows read from the feed's files (derived service dates are listed but not counted).
+      totalRows: loader.files.reduce((n, f) => (f.file.endsWith(".txt") ? n + f.rows : n), 0),
       seconds: (performance.now() - started) / 1000,
       warnings: loader.issues.warningSummary(),
       pruned,
