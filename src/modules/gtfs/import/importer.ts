@@ -429,6 +429,9 @@ class FeedLoader {
   private exceptions: CalendarException[] = [];
   private missingTimes = 0;
   private frequencyTripIdxs = new Set<number>();
+  /** Per frequency trip: the latest end_time, and the [first, last] template times. */
+  private frequencyEnds = new Map<number, number>();
+  private frequencySpans = new Map<number, [number, number]>();
   /** Stops served by frequency-based trips: only their boards look at frequencies.txt. */
   private frequencyStops = new Set<number>();
   /** stop_times came grouped by trip, trips in trips.txt order, sequences strictly increasing. */
@@ -460,12 +463,10 @@ class FeedLoader {
         `update ${s}.trips t set frequency_based = true where exists (select 1 from ${s}.frequencies f where f.trip_idx = t.trip_idx)`,
       );
       // Frequency trips depart until end_time plus the template's duration: part of the board's day range.
-      const [m] = await this.session.query<{ secs: number | null }>(
-        `select max(f.end_secs + t.span) as secs from ${s}.frequencies f join (
-           select trip_idx, max(departure_secs) - min(departure_secs) as span from ${s}.stop_times
-           where trip_idx in (select trip_idx from ${s}.frequencies) group by trip_idx) t using (trip_idx)`,
-      );
-      if (m?.secs != null && m.secs > this.maxDepartureSecs) this.maxDepartureSecs = m.secs;
+      for (const [tripIdx, end] of this.frequencyEnds) {
+        const span = this.frequencySpans.get(tripIdx);
+        if (span && end + span[1] - span[0] > this.maxDepartureSecs) this.maxDepartureSecs = end + span[1] - span[0];
+      }
       if (this.frequencyStops.size)
         await this.session.query(`update ${s}.stops set has_frequencies = true where stop_idx = any($1::int[])`, [
           `{${[...this.frequencyStops].join(",")}}`,
@@ -715,6 +716,7 @@ class FeedLoader {
           if (row[c.exact_times] === null) row[c.exact_times] = 0;
           this.frequencyTrips.add(trip);
           this.frequencyTripIdxs.add(idx);
+          this.frequencyEnds.set(idx, Math.max(this.frequencyEnds.get(idx) ?? 0, row[c.end_time] as number));
           row[c.trip_id] = idx;
           return copyLine(row);
         };
@@ -811,7 +813,18 @@ class FeedLoader {
     }
     if (sequence <= this.lastSequence) this.stopTimesInTripOrder = false;
     this.lastSequence = sequence;
-    if (this.frequencyTripIdxs.has(tripIdx)) this.frequencyStops.add(stopIdx);
+    if (this.frequencyTripIdxs.has(tripIdx)) {
+      this.frequencyStops.add(stopIdx);
+      const t = departure ?? arrival;
+      if (t !== null) {
+        const span = this.frequencySpans.get(tripIdx);
+        if (!span) this.frequencySpans.set(tripIdx, [t, t]);
+        else {
+          if (t < span[0]) span[0] = t;
+          if (t > span[1]) span[1] = t;
+        }
+      }
+    }
     const type = this.stopTypes[stopIdx]!;
     if (type !== 0)
       issues.warn({
