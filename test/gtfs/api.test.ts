@@ -6,6 +6,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisCache } from "../../src/cache/redis-cache";
 import { stopPrivateServers, testRedisUrl } from "../support/services";
+import { createTestApp } from "../support/test-app";
 import { board, EDGE, type GtfsEnv, gtfsEnv, mutatedFeed, SAMPLE_ZIP, SLOW } from "./helpers";
 
 afterAll(() => stopPrivateServers());
@@ -126,11 +127,15 @@ describe("cache (Redis), keyed by feed version", () => {
   let env: GtfsEnv;
   let redis: Redis;
   const prefix = `tapi-gtfs-test-${randomBytes(4).toString("hex")}:`;
+  let redisUrl: string;
 
   beforeAll(async () => {
-    const url = await testRedisUrl();
-    const cache = createRedisCache({ url, commandTimeoutMs: 2000, keyPrefix: prefix }, pino({ level: "silent" }));
-    redis = new Redis(url);
+    redisUrl = await testRedisUrl();
+    const cache = createRedisCache(
+      { url: redisUrl, commandTimeoutMs: 2000, keyPrefix: prefix },
+      pino({ level: "silent" }),
+    );
+    redis = new Redis(redisUrl);
     // ioredis connects in the background; the first commands must not race it.
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
@@ -161,6 +166,23 @@ describe("cache (Redis), keyed by feed version", () => {
       const hit = await env.app.fetch(path);
       expect(hit.headers.get("x-cache")).toBe("hit");
       expect(await hit.text()).toBe(body);
+      // Another replica (its own in-process layer, the same Redis) is served from Redis.
+      const replica = await createTestApp(
+        { DATABASE_URL: env.db!.url },
+        {
+          cache: createRedisCache(
+            { url: redisUrl, commandTimeoutMs: 2000, keyPrefix: prefix },
+            pino({ level: "silent" }),
+          ),
+        },
+      );
+      try {
+        const shared = await replica.fetch(path);
+        expect(shared.headers.get("x-cache")).toBe("hit");
+        expect(await shared.text()).toBe(body);
+      } finally {
+        await replica.close();
+      }
       const keys = await redis.keys(`${prefix}gtfs:*:board:*`);
       expect(keys).toHaveLength(1);
       const ttl = await redis.pttl(keys[0]!);

@@ -1,6 +1,7 @@
 // /v1 transit endpoints as one Elysia plugin (mounted by createApp). Responses are JSON strings built
 // once: the same string is cached and served, so a cache hit never re-serialises.
 import { Elysia, t } from "elysia";
+import { LRUCache } from "lru-cache";
 import type { Cache } from "../../../cache/cache";
 import type { Database } from "../../../db/database";
 import { badRequest } from "../../../http/errors";
@@ -14,6 +15,9 @@ export interface GtfsRouteDeps {
   database: Database;
   cache: Cache;
 }
+
+/** Bytes of answers kept in process (in front of Redis). */
+const LOCAL_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** Lookups are immutable within a feed version (the key carries it); the TTL only bounds memory. */
 const LOOKUP_TTL_SECONDS = 3600;
@@ -52,12 +56,27 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
   const activeFeed = activeFeedResolver(deps.database, hot);
   const cache = deps.cache;
 
-  /** Serves `key` from the cache or computes, stores and serves it. */
+  // A small in-process layer in front of the shared cache: keys carry the feed version and values
+  // never change within one, so a local copy is never stale; it only saves the Redis round trip for
+  // the hottest answers. Bounded by total size, and by the same TTL as the shared entry.
+  const local = new LRUCache<string, string>({
+    maxSize: LOCAL_CACHE_BYTES,
+    sizeCalculation: (v, k) => v.length + k.length,
+    ttlAutopurge: false,
+  });
+
+  /** Serves `key` from the caches or computes, stores and serves it. */
   async function cached(key: string, ttl: number, load: () => Promise<unknown>): Promise<Response> {
+    const near = local.get(key);
+    if (near !== undefined) return json(near, true);
     const hit = await cache.get(key);
-    if (hit !== undefined) return json(hit, true);
+    if (hit !== undefined) {
+      local.set(key, hit, { ttl: ttl * 1000 });
+      return json(hit, true);
+    }
     const body = JSON.stringify(await load());
     await cache.set(key, body, ttl);
+    local.set(key, body, { ttl: ttl * 1000 });
     return json(body, false);
   }
 
