@@ -4,6 +4,7 @@
 // (stop, date) on stop_times (stop_idx, departure_secs), keeps trips whose service runs that date, and
 // expands frequency-based trips arithmetically. Absolute instants are base(date) + seconds, where
 // base is "noon minus 12h" in the feed's time zone.
+import { LRUCache } from "lru-cache";
 import { ApiError } from "../../../http/errors";
 import { frequencyDeparturesBetween } from "../frequencies";
 import { addDays, formatGtfsTime } from "../time";
@@ -124,6 +125,45 @@ function routesOf(query: HotQuery, feed: ActiveFeed): Promise<Map<string, RouteN
   return hit;
 }
 
+type StopFamily = BoardStop & { idxs: number[]; ids: string[]; has_frequencies: boolean };
+
+// A stop's family (itself, or a station with its platforms) never changes within a version: kept per
+// database connection and version, so an uncached board costs one statement less.
+const families = new WeakMap<HotQuery, LRUCache<string, StopFamily>>();
+
+/** The stop, and for a station its platforms (and their boarding areas), as integer keys. */
+async function stopFamily(query: HotQuery, feed: ActiveFeed, stopId: string): Promise<StopFamily | undefined> {
+  let known = families.get(query);
+  if (!known) {
+    known = new LRUCache<string, StopFamily>({ max: 50_000 });
+    families.set(query, known);
+  }
+  const key = `${feed.id}|${stopId}`;
+  const hit = known.get(key);
+  if (hit) return hit;
+  const S = `"${feed.schema}"`;
+  const rows = await query<BoardStop & { idxs: number[]; ids: string[]; has_frequencies: boolean }>(
+    `board_stop_${feed.schema}`,
+    `with recursive s as (select * from ${S}.stops where stop_id = $1),
+      family as (
+        select stop_idx, stop_id, has_frequencies, 0 as depth from s
+        union all
+        select c.stop_idx, c.stop_id, c.has_frequencies, f.depth + 1 from ${S}.stops c
+        join family f on c.parent_station = f.stop_id
+        where f.depth < 2 and (select location_type from s) = 1
+      )
+      select s.stop_id, s.stop_name, s.location_type, s.parent_station,
+        (select array_agg(stop_idx order by stop_idx) from family) as idxs,
+        (select array_agg(stop_id order by stop_idx) from family) as ids,
+        (select bool_or(has_frequencies) from family) as has_frequencies
+      from s`,
+    [stopId],
+  );
+  const family = rows[0];
+  if (family) known.set(key, family);
+  return family;
+}
+
 /**
  * Builds the board with small, individually planned statements (planning one big UNION query cost
  * more than running it): the stop family, the scheduled candidates for all candidate service days in
@@ -139,25 +179,7 @@ export async function departureBoard(
   limit: number,
 ): Promise<Board> {
   const S = `"${feed.schema}"`;
-  // The stop, and for a station its platforms (and their boarding areas), as integer keys.
-  const stopRows = await query<BoardStop & { idxs: number[]; ids: string[]; has_frequencies: boolean }>(
-    `board_stop_${feed.schema}`,
-    `with recursive s as (select * from ${S}.stops where stop_id = $1),
-    family as (
-      select stop_idx, stop_id, has_frequencies, 0 as depth from s
-      union all
-      select c.stop_idx, c.stop_id, c.has_frequencies, f.depth + 1 from ${S}.stops c
-      join family f on c.parent_station = f.stop_id
-      where f.depth < 2 and (select location_type from s) = 1
-    )
-    select s.stop_id, s.stop_name, s.location_type, s.parent_station,
-      (select array_agg(stop_idx order by stop_idx) from family) as idxs,
-      (select array_agg(stop_id order by stop_idx) from family) as ids,
-      (select bool_or(has_frequencies) from family) as has_frequencies
-    from s`,
-    [stopId],
-  );
-  const stop = stopRows[0];
+  const stop = await stopFamily(query, feed, stopId);
   if (!stop) throw new ApiError(404, "NOT_FOUND", `stop ${stopId} not found`);
   const stopIds = new Map(stop.idxs.map((idx, i) => [idx, stop.ids[i]!]));
 
