@@ -55,11 +55,14 @@ function openPostgres(url: string, config: Config, logger: Logger): Database {
       "idle database connection failed",
     ),
   );
-  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  return wrap("postgres", new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), { pool });
+}
+
+function wrap(kind: Database["kind"], db: Kysely<Tables>, handles: Pick<Database, "pool" | "pglite">): Database {
   return {
-    kind: "postgres",
+    kind,
     db,
-    pool,
+    ...handles,
     ping: (timeoutMs) =>
       withTimeout(
         sql`select 1`.execute(db).then(() => undefined),
@@ -78,17 +81,5 @@ async function openEmbedded(dir: string, logger: Logger): Promise<Database> {
   ]);
   const pglite = await PGlite.create(dir === ":memory:" ? undefined : dir, { extensions: { unaccent, pg_trgm } });
   logger.info({ dir }, "using the embedded database (PGlite); set DATABASE_URL for a PostgreSQL server");
-  const db = new Kysely<Tables>({ dialect: new PGliteDialect(pglite) });
-  return {
-    kind: "embedded",
-    db,
-    pglite,
-    ping: (timeoutMs) =>
-      withTimeout(
-        sql`select 1`.execute(db).then(() => undefined),
-        timeoutMs,
-        "database ping",
-      ),
-    close: () => db.destroy(),
-  };
+  return wrap("embedded", new Kysely<Tables>({ dialect: new PGliteDialect(pglite) }), { pglite });
 }
