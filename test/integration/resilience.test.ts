@@ -203,7 +203,11 @@ describe("graceful shutdown", () => {
     // A "database" that accepts connections and never answers: /ready stays in flight for its check timeout.
     blackhole = createServer((socket) => {
       sockets.push(socket);
-      connected();
+      // Only the request pool's connection counts (the feed listener also connects, at start-up);
+      // the startup packet names the client's application_name.
+      socket.on("data", (data) => {
+        if (data.includes("application_name\0transportation-api\0")) connected();
+      });
     });
     await new Promise<void>((r) => blackhole.listen(0, "127.0.0.1", r));
   });
