@@ -10,7 +10,7 @@ export class Lifecycle {
 
   requestFinished(): void {
     this.inFlight--;
-    if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (this.inFlight === 0 && this.idleWaiters.length > 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   /** Resolves when no request is in flight, or after `timeoutMs` (then returns false). */
