@@ -77,6 +77,8 @@ export function createApp(deps: AppDeps) {
     })
     .onError({ as: "global" }, ({ code, error, request }) => {
       const requestId = requests.get(request)?.id ?? request.headers.get("x-request-id") ?? undefined;
+      // ApiError carries its own code (e.g. NOT_FOUND), which Elysia reports as `code`: handle it first.
+      if (error instanceof ApiError) return errorResponse(error.status, error.code, error.message, error.details);
       switch (code) {
         case "NOT_FOUND": {
           const path = pathOf(request.url);
@@ -134,16 +136,20 @@ function methodsByPath(routes: RouteList): (path: string) => string[] {
 }
 
 function validationMessage(error: unknown): string {
-  const e = error as { type?: string; valueError?: { path?: string; message?: string } };
-  const where = e.type ? `${e.type}` : "request";
+  const e = error as { type?: string; value?: unknown; valueError?: { path?: string; message?: string } };
   const field = e.valueError?.path ? e.valueError.path.replace(/^\//, "").replaceAll("/", ".") : undefined;
-  return field ? `invalid ${where} parameter '${field}': ${e.valueError?.message}` : `invalid ${where}`;
+  const problem = e.valueError?.message ?? "invalid value";
+  if (field) return `invalid ${e.type ?? "request"} parameter '${field}': ${problem}`;
+  // A single decoded parameter (e.g. t.Numeric with bounds) is checked without its name; say what was sent.
+  if (e.type === "property") return `invalid parameter value ${JSON.stringify(e.value)}: ${problem}`;
+  return `invalid ${e.type ?? "request"}: ${problem}`;
 }
 
 function validationDetails(error: unknown): unknown {
   const all = (error as { all?: { path?: string; message?: string }[] }).all;
   if (!Array.isArray(all)) return undefined;
-  return all
-    .slice(0, 10)
-    .map((v) => ({ field: (v.path ?? "").replace(/^\//, "").replaceAll("/", "."), message: v.message }));
+  return all.slice(0, 10).map((v) => {
+    const field = (v.path ?? "").replace(/^\//, "").replaceAll("/", ".");
+    return field ? { field, message: v.message } : { message: v.message };
+  });
 }
