@@ -36,6 +36,7 @@ function exec(cmd: string, argv: string[], input?: string): Promise<{ code: numb
     });
     child.on("error", (err) => resolve({ code: 127, out: err.message }));
     child.on("close", (code) => resolve({ code: code ?? 1, out }));
+    child.stdin.on("error", () => {}); // a child may exit before reading its input
     child.stdin.end(input ?? "");
   });
 }

@@ -55,6 +55,7 @@ export function run(
     });
     child.on("error", reject);
     child.on("close", (code, signal) => resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    child.stdin.on("error", () => {}); // a child may exit before reading its input
     child.stdin.end(input ?? "");
   });
 }

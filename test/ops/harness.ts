@@ -213,6 +213,7 @@ export function runProcess(
     });
     child.on("error", (err) => resolve({ code: 127, stdout, stderr: stderr + err.message }));
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.on("error", () => {}); // a child may exit before reading its input
     child.stdin.end(opts.input ?? "");
   });
 }
