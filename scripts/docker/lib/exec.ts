@@ -41,7 +41,10 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
       stderr += chunk.toString();
       if (options.echo) process.stderr.write(chunk);
     });
-    if (options.input !== undefined) child.stdin?.end(options.input);
+    if (options.input !== undefined) {
+      child.stdin?.on("error", () => {}); // a child may exit before reading its input
+      child.stdin?.end(options.input);
+    }
     child.on("error", (err) => {
       clearTimeout(timer);
       resolve({ code: 127, stdout, stderr: `${stderr}${err.message}\n` });
