@@ -30,6 +30,8 @@ async function serve(config: Config, flags: Set<string>): Promise<void> {
     // Declared bodies over the limit get a JSON 413 from the handler; this stops undeclared (chunked) ones.
     maxRequestBodySize: config.api.body_limit * 2,
     idleTimeout: Math.min(255, Math.ceil(config.api.timeout) + 5),
+    // Bun's development mode (its default outside NODE_ENV=production) serves error pages; we never want them.
+    development: false,
   });
   logger.info({ host: config.api.host, port: server.port, version: config.app.version }, "listening");
 
