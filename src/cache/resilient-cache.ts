@@ -39,12 +39,3 @@ export function resilient(cache: Cache, logger: Logger, logEveryMs = 10_000): Ca
     close: () => cache.close(),
   };
 }
-
-/** Reads through the cache: returns the cached JSON value or loads, stores and returns it. */
-export async function cachedJson<T>(cache: Cache, key: string, ttlSeconds: number, load: () => Promise<T>): Promise<T> {
-  const hit = await cache.get(key);
-  if (hit !== undefined) return JSON.parse(hit) as T;
-  const value = await load();
-  await cache.set(key, JSON.stringify(value), ttlSeconds);
-  return value;
-}

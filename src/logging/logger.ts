@@ -108,14 +108,3 @@ export function flushLogger(logger: Logger): void {
     // a destination that is not open yet has nothing to flush
   }
 }
-
-/** A URL safe to log: the password is masked. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "[unparseable url]";
-  }
-}

@@ -7,8 +7,9 @@ import { join } from "node:path";
 import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Cache } from "../../src/cache/cache";
 import { createRedisCache } from "../../src/cache/redis-cache";
-import { cachedJson, resilient } from "../../src/cache/resilient-cache";
+import { resilient } from "../../src/cache/resilient-cache";
 import { type AppServer, BUN, childEnv, eventually, MAIN, REPO_ROOT, startAppServer } from "../support/app-server";
 import { freePort, type ServerProcess, startPostgres, startRedis } from "../support/processes";
 
@@ -98,6 +99,15 @@ describe("readiness follows PostgreSQL and Redis", () => {
   });
 });
 
+/** Read-through as the modules use it: the cached value, or load and store. */
+async function readThrough<T>(cache: Cache, key: string, load: () => Promise<T>): Promise<T> {
+  const hit = await cache.get(key);
+  if (hit !== undefined) return JSON.parse(hit) as T;
+  const value = await load();
+  await cache.set(key, JSON.stringify(value), 60);
+  return value;
+}
+
 describe("a cache outage never fails a read", () => {
   it("reads through to the loader while Redis is down, and caches again when it is back", async () => {
     const redis = await startRedis();
@@ -109,15 +119,15 @@ describe("a cache outage never fails a read", () => {
       await eventually(async () => cache.ping(500).then(() => true), 10_000, "redis connect");
       let loads = 0;
       const load = async () => ({ n: ++loads });
-      expect(await cachedJson(cache, "k", 60, load)).toEqual({ n: 1 });
-      expect(await cachedJson(cache, "k", 60, load)).toEqual({ n: 1 }); // cached
+      expect(await readThrough(cache, "k", load)).toEqual({ n: 1 });
+      expect(await readThrough(cache, "k", load)).toEqual({ n: 1 }); // cached
       await redis.stop();
-      expect(await cachedJson(cache, "k", 60, load)).toEqual({ n: 2 }); // miss: goes to the loader
-      expect(await cachedJson(cache, "k", 60, load)).toEqual({ n: 3 });
+      expect(await readThrough(cache, "k", load)).toEqual({ n: 2 }); // miss: goes to the loader
+      expect(await readThrough(cache, "k", load)).toEqual({ n: 3 });
       await redis.start();
       await eventually(async () => cache.ping(500).then(() => true), 10_000, "redis reconnect");
-      expect(await cachedJson(cache, "k2", 60, load)).toEqual({ n: 4 });
-      expect(await cachedJson(cache, "k2", 60, load)).toEqual({ n: 4 });
+      expect(await readThrough(cache, "k2", load)).toEqual({ n: 4 });
+      expect(await readThrough(cache, "k2", load)).toEqual({ n: 4 });
     } finally {
       await cache.close();
       await redis.destroy();

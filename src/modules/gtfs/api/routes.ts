@@ -66,17 +66,20 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
   });
 
   /** Serves `key` from the caches or computes, stores and serves it. */
+  // With no Redis the shared cache is already in-process: a second copy would only double the memory.
+  const layered = cache.kind !== "memory";
+
   async function cached(key: string, ttl: number, load: () => Promise<unknown>): Promise<Response> {
-    const near = local.get(key);
+    const near = layered ? local.get(key) : undefined;
     if (near !== undefined) return json(near, true);
     const hit = await cache.get(key);
     if (hit !== undefined) {
-      local.set(key, hit, { ttl: ttl * 1000 });
+      if (layered) local.set(key, hit, { ttl: ttl * 1000 });
       return json(hit, true);
     }
     const body = JSON.stringify(await load());
     await cache.set(key, body, ttl);
-    local.set(key, body, { ttl: ttl * 1000 });
+    if (layered) local.set(key, body, { ttl: ttl * 1000 });
     return json(body, false);
   }
 
