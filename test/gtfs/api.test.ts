@@ -96,7 +96,10 @@ describe("lookups", () => {
       const route = (await env.get("/v1/routes/N")).body.data;
       expect(route).toMatchObject({ route_id: "N", trip_count: 2, agency: { agency_name: "Edge Case Transit" } });
       expect(route.headsigns.sort()).toEqual(["DST Special", "Night Owl"]);
-      expect((await env.get("/v1/routes/nope")).body.error).toEqual({ code: "NOT_FOUND", message: "route nope not found" });
+      expect((await env.get("/v1/routes/nope")).body.error).toEqual({
+        code: "NOT_FOUND",
+        message: "route nope not found",
+      });
     },
     SLOW,
   );
