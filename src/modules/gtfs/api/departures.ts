@@ -65,8 +65,8 @@ export interface Board {
   departures: Departure[];
 }
 
-/** A candidate departure before enrichment: trip and route names are added for the rows kept. */
-interface Candidate {
+/** Which trip calls at which stop: shared by scheduled candidates and frequency templates. */
+interface StopCall {
   trip_idx: number;
   stop_idx: number;
   stop_sequence: number;
@@ -74,19 +74,16 @@ interface Candidate {
   trip_id: string;
   route_id: string;
   trip_headsign: string | null;
+}
+
+/** A candidate departure before enrichment: trip and route names are added for the rows kept. */
+interface Candidate extends StopCall {
   day: number;
   dep: number;
   exact_times: number | null;
 }
 
-interface FrequencyTemplate {
-  trip_idx: number;
-  stop_idx: number;
-  stop_sequence: number;
-  stop_headsign: string | null;
-  trip_id: string;
-  route_id: string;
-  trip_headsign: string | null;
+interface FrequencyTemplate extends StopCall {
   service_id: string;
   offset_secs: number;
   start_secs: number;
