@@ -7,8 +7,9 @@ import type { Config } from "./config/schema";
 import type { Database } from "./db/database";
 import { createKeyVerifier, presentedKey } from "./http/auth";
 import { ApiError, classifyError, errorResponse } from "./http/errors";
-import { pathOf, type RequestRegistry } from "./http/fetch-handler";
+import { pathOf } from "./http/fetch-handler";
 import { createRateLimiter } from "./http/rate-limit";
+import { requestInfo } from "./http/request-info";
 import type { Lifecycle } from "./lifecycle";
 import type { Logger } from "./logging/logger";
 import { gtfsRoutes } from "./modules/gtfs/api/routes";
@@ -21,8 +22,6 @@ export interface AppDeps {
   database: Database;
   cache: Cache;
   lifecycle: Lifecycle;
-  /** Per-request id and route, shared with the fetch handler (access log, error logs). */
-  requests?: RequestRegistry;
 }
 
 export function createApp(deps: AppDeps) {
@@ -30,8 +29,31 @@ export function createApp(deps: AppDeps) {
   const verifyKey = config.api.api_key ? createKeyVerifier(config.api.api_key) : undefined;
   if (!verifyKey) logger.warn("API_KEY is not set: /v1 is open to everyone (development only)");
   const limiter = config.api.rate_limit > 0 ? createRateLimiter(config.api.rate_limit) : undefined;
-  const requests: RequestRegistry = deps.requests ?? new WeakMap();
   let allowedMethods: ((path: string) => string[]) | undefined;
+
+  /** The API key and rate limit for /v1 paths: a response when the request is turned away. */
+  const guardV1 = (request: Request): Response | undefined => {
+    if (!verifyKey && !limiter) return undefined;
+    const path = pathOf(request.url);
+    if (!(path === "/v1" || path.startsWith("/v1/"))) return undefined;
+    const key = presentedKey(request.headers);
+    if (verifyKey && !verifyKey(key))
+      return errorResponse(
+        401,
+        "UNAUTHORIZED",
+        "a valid API key is required (X-API-Key or Authorization: Bearer)",
+        undefined,
+        {
+          "www-authenticate": 'Bearer realm="transportation-api"',
+        },
+      );
+    const wait = limiter?.take(key ?? "anonymous") ?? 0;
+    if (wait > 0)
+      return errorResponse(429, "RATE_LIMITED", `too many requests, retry in ${wait} s`, undefined, {
+        "retry-after": String(wait),
+      });
+    return undefined;
+  };
 
   const app = new Elysia({ name: "transportation-api" })
     .use(
@@ -50,33 +72,19 @@ export function createApp(deps: AppDeps) {
       }),
     )
     // /v1 needs the API key; /health, /ready, /version and /swagger stay public.
+    // Elysia decides from a hook's source text whether it may be async (any `return f(` counts) and
+    // then answers every route with a Promise, which costs Bun's server its synchronous fast path:
+    // keep this hook's body free of that pattern (test/unit/sync-fast-path.test.ts guards it).
     .onRequest(({ request }) => {
-      if (!verifyKey && !limiter) return;
-      const path = pathOf(request.url);
-      if (!(path === "/v1" || path.startsWith("/v1/"))) return;
-      const key = presentedKey(request.headers);
-      if (verifyKey && !verifyKey(key))
-        return errorResponse(
-          401,
-          "UNAUTHORIZED",
-          "a valid API key is required (X-API-Key or Authorization: Bearer)",
-          undefined,
-          {
-            "www-authenticate": 'Bearer realm="transportation-api"',
-          },
-        );
-      const wait = limiter?.take(key ?? "anonymous") ?? 0;
-      if (wait > 0)
-        return errorResponse(429, "RATE_LIMITED", `too many requests, retry in ${wait} s`, undefined, {
-          "retry-after": String(wait),
-        });
+      const denied = guardV1(request);
+      if (denied) return denied;
     })
     .onBeforeHandle({ as: "global" }, ({ request, route }) => {
-      const info = requests.get(request);
+      const info = requestInfo(request);
       if (info) info.route = route;
     })
     .onError({ as: "global" }, ({ code, error, request }) => {
-      const requestId = requests.get(request)?.id ?? request.headers.get("x-request-id") ?? undefined;
+      const requestId = requestInfo(request)?.id ?? request.headers.get("x-request-id") ?? undefined;
       // ApiError carries its own code (e.g. NOT_FOUND), which Elysia reports as `code`: handle it first.
       if (error instanceof ApiError) return errorResponse(error.status, error.code, error.message, error.details);
       switch (code) {

@@ -6,7 +6,7 @@ import { parseArgs, usage } from "./cli/args";
 import { runMigrate } from "./cli/migrate-command";
 import { ConfigError } from "./config/load";
 import type { Config } from "./config/schema";
-import { createFetchHandler, type RequestRegistry } from "./http/fetch-handler";
+import { createFetchHandler } from "./http/fetch-handler";
 import { Lifecycle } from "./lifecycle";
 import { flushLogger } from "./logging/logger";
 import { runImport } from "./modules/gtfs/import/cli";
@@ -20,9 +20,8 @@ async function serve(config: Config, flags: Set<string>): Promise<void> {
     await runMigrate(runtime);
 
   const lifecycle = new Lifecycle();
-  const requests: RequestRegistry = new WeakMap();
-  const app = createApp({ ...runtime, lifecycle, requests });
-  const fetch = createFetchHandler(app, { config, logger, lifecycle, requests });
+  const app = createApp({ ...runtime, lifecycle });
+  const fetch = createFetchHandler(app, { config, logger, lifecycle });
   const server = Bun.serve({
     hostname: config.api.host,
     port: config.api.port,

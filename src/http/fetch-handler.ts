@@ -1,25 +1,16 @@
 // Wraps the Elysia app in a web-standard fetch handler: request ids, body limit (413), per-request
 // timeout (504), in-flight tracking for graceful shutdown, and one access log line per request.
-import { randomUUID } from "node:crypto";
 import type { Config } from "../config/schema";
 import type { Lifecycle } from "../lifecycle";
 import { createAccessLog } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import { errorResponse } from "./errors";
-
-/** What the handler and the app know about a request in flight (shared through a WeakMap). */
-export interface RequestInfo {
-  id: string;
-  /** Route template, filled by the app once matched (keeps access logs low-cardinality). */
-  route?: string;
-}
-export type RequestRegistry = WeakMap<Request, RequestInfo>;
+import { attachRequestInfo, createRequestIds, type RequestInfo } from "./request-info";
 
 export interface FetchHandlerDeps {
   config: Config;
   logger: Logger;
   lifecycle: Lifecycle;
-  requests: RequestRegistry;
 }
 
 const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -27,8 +18,9 @@ const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
 export function createFetchHandler(
   app: { fetch(request: Request): Response | Promise<Response> },
   deps: FetchHandlerDeps,
-): (request: Request) => Promise<Response> {
-  const { config, logger, lifecycle, requests } = deps;
+): (request: Request) => Response | Promise<Response> {
+  const { config, logger, lifecycle } = deps;
+  const nextRequestId = createRequestIds();
   const timeoutMs = Math.round(config.api.timeout * 1000);
   const bodyLimit = config.api.body_limit;
   const accessLog = createAccessLog(logger);
@@ -52,13 +44,17 @@ export function createFetchHandler(
     return errorResponse(500, "INTERNAL", "internal server error");
   };
 
-  return async (request) => {
+  // Not an async function: a Response returned synchronously (e.g. /health) lets Bun's server write it
+  // at once; a Promise, even one already settled, sends every request down its slower async path.
+  return (request) => {
     const started = performance.now();
     lifecycle.requestStarted();
-    const given = request.headers.get("x-request-id");
-    const info: RequestInfo = { id: given !== null && VALID_REQUEST_ID.test(given) ? given : randomUUID() };
-    requests.set(request, info);
-    const length = request.headers.get("content-length");
+    const headers = request.headers;
+    const given = headers.get("x-request-id");
+    const info: RequestInfo = { id: given !== null && VALID_REQUEST_ID.test(given) ? given : nextRequestId() };
+    attachRequestInfo(request, info);
+    // Every route is GET; other methods may declare a body, and one over the limit is refused unread.
+    const length = request.method === "GET" ? null : headers.get("content-length");
     if (length !== null && Number(length) > bodyLimit)
       return finish(
         request,
@@ -66,13 +62,17 @@ export function createFetchHandler(
         started,
         errorResponse(413, "PAYLOAD_TOO_LARGE", `request body exceeds ${bodyLimit} bytes`),
       );
-    let response: Response;
+    let result: Response | Promise<Response>;
     try {
-      response = await withDeadline(app.fetch(request));
+      result = app.fetch(request);
     } catch (err) {
-      response = failed(info, err);
+      return finish(request, info, started, failed(info, err));
     }
-    return finish(request, info, started, response);
+    if (result instanceof Response) return finish(request, info, started, result);
+    return withDeadline(result).then(
+      (response) => finish(request, info, started, response),
+      (err: unknown) => finish(request, info, started, failed(info, err)),
+    );
   };
 }
 
@@ -97,9 +97,8 @@ function createDeadlines(ms: number) {
     }
   };
   const tick = Math.max(5, Math.min(250, ms / 4));
-  return (work: Response | Promise<Response>): Response | Promise<Response> => {
-    if (work instanceof Response) return work;
-    return new Promise<Response>((resolve, reject) => {
+  return (work: Promise<Response>): Promise<Response> =>
+    new Promise<Response>((resolve, reject) => {
       const entry = { at: performance.now() + ms, resolve };
       pending.add(entry);
       sweeper ??= setInterval(sweep, tick);
@@ -114,7 +113,6 @@ function createDeadlines(ms: number) {
         },
       );
     });
-  };
 }
 
 export function pathOf(url: string): string {

@@ -1,6 +1,7 @@
 // The per-request access line, formatted by hand: it is written for every request, and pino's
 // generic serialisation costs several microseconds a line. Same JSON shape and destination as the logger.
 import pino from "pino";
+import { createIsoClock } from "../lib/iso-clock";
 import type { Logger } from "./logger";
 
 export interface AccessEntry {
@@ -23,18 +24,11 @@ export function createAccessLog(logger: Logger): AccessLog {
         { req_id: e.requestId, method: e.method, route: e.route, status: e.status, duration_ms: e.durationMs },
         "request",
       );
-  // Many requests share a millisecond under load: format the timestamp once per millisecond.
-  let lastMs = 0;
-  let lastIso = "";
+  const isoNow = createIsoClock();
   return (e) => {
     if (!logger.isLevelEnabled("info")) return;
-    const now = Date.now();
-    if (now !== lastMs) {
-      lastMs = now;
-      lastIso = new Date(now).toISOString();
-    }
     stream.write(
-      `{"level":"info","time":"${lastIso}"${base},"req_id":${quote(e.requestId)},"method":${quote(e.method)},"route":${quote(e.route)},"status":${e.status},"duration_ms":${Math.round(e.durationMs * 100) / 100},"msg":"request"}\n`,
+      `{"level":"info","time":"${isoNow()}"${base},"req_id":${quote(e.requestId)},"method":${quote(e.method)},"route":${quote(e.route)},"status":${e.status},"duration_ms":${Math.round(e.durationMs * 100) / 100},"msg":"request"}\n`,
     );
   };
 }

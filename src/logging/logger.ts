@@ -12,15 +12,15 @@ export interface LoggerOptions {
 }
 
 const FLUSH_MS = 20;
-const BUFFER_BYTES = 64 * 1024;
+/** Characters buffered before an early flush (lines are ASCII JSON, so about as many bytes). */
+const BUFFER_CHARS = 64 * 1024;
 
-type Sink = (bytes: Uint8Array) => void;
+type Sink = (text: string) => void;
 
-/** Writes all bytes to a file descriptor; waits out EAGAIN on a non-blocking pipe, drops on EPIPE. */
+/** Writes all of a text to a file descriptor; waits out EAGAIN on a non-blocking pipe, drops on EPIPE. */
 function fdSink(fd: number): Sink {
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  return (bytes) => {
-    let offset = 0;
+  const writeAll = (bytes: Buffer, offset: number) => {
     while (offset < bytes.length) {
       try {
         offset += writeSync(fd, bytes, offset, bytes.length - offset);
@@ -30,23 +30,27 @@ function fdSink(fd: number): Sink {
       }
     }
   };
-}
-
-/** For tests and other in-process readers that want strings. */
-function streamSink(stream: pino.DestinationStream): Sink {
-  const decoder = new TextDecoder();
-  return (bytes) => void stream.write(decoder.decode(bytes));
+  return (text) => {
+    // Usually one write takes it all; only a short write needs the bytes to find where to go on.
+    let written: number;
+    try {
+      written = writeSync(fd, text);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EAGAIN") writeAll(Buffer.from(text), 0);
+      return;
+    }
+    if (written < Buffer.byteLength(text)) writeAll(Buffer.from(text), written);
+  };
 }
 
 /**
- * Encodes lines into one buffer and writes it out every FLUSH_MS (or when full): a write per line
- * (a syscall and a string-to-bytes copy) costs more than serving /health does. Lines are at most
- * FLUSH_MS late; flushSync() before exit writes out the rest.
+ * Collects lines and writes them out every FLUSH_MS (or when BUFFER_CHARS are waiting): a write per
+ * line (a syscall and a string-to-bytes copy) costs more than serving /health does. Appending to a
+ * string is the cheapest way to collect (the engine keeps it as a rope until the one write flattens
+ * it). Lines are at most FLUSH_MS late; flushSync() before exit writes out the rest.
  */
 class BatchingStream implements pino.DestinationStream {
-  private readonly buffer = new Uint8Array(BUFFER_BYTES);
-  private readonly encoder = new TextEncoder();
-  private used = 0;
+  private pending = "";
   private scheduled = false;
   private readonly flushSoon = () => {
     this.scheduled = false;
@@ -56,18 +60,9 @@ class BatchingStream implements pino.DestinationStream {
   constructor(private readonly sinks: Sink[]) {}
 
   write(line: string): void {
-    let result = this.encoder.encodeInto(line, this.buffer.subarray(this.used));
-    if (result.read < line.length) {
-      // Full (or a line longer than the buffer): write out what is there, then encode again.
-      this.flushSync();
-      result = this.encoder.encodeInto(line, this.buffer);
-      if (result.read < line.length) {
-        for (const sink of this.sinks) sink(this.encoder.encode(line));
-        return;
-      }
-    }
-    this.used += result.written;
-    if (!this.scheduled) {
+    this.pending += line;
+    if (this.pending.length >= BUFFER_CHARS) this.flushSync();
+    else if (!this.scheduled) {
       this.scheduled = true;
       setTimeout(this.flushSoon, FLUSH_MS).unref();
     }
@@ -75,15 +70,16 @@ class BatchingStream implements pino.DestinationStream {
 
   /** Everything written so far reaches the destinations before this returns (used at exit). */
   flushSync(): void {
-    if (this.used === 0) return;
-    const bytes = this.buffer.subarray(0, this.used);
-    for (const sink of this.sinks) sink(bytes);
-    this.used = 0;
+    if (this.pending === "") return;
+    const text = this.pending;
+    this.pending = "";
+    for (const sink of this.sinks) sink(text);
   }
 }
 
 export function createLogger(config: Pick<Config, "app">, options: LoggerOptions = {}): Logger {
-  const sinks: Sink[] = [options.stream ? streamSink(options.stream) : fdSink(1)];
+  const stdout = options.stream;
+  const sinks: Sink[] = [stdout ? (text) => void stdout.write(text) : fdSink(1)];
   if (config.app.log_file) {
     mkdirSync(dirname(config.app.log_file), { recursive: true });
     sinks.push(fdSink(openSync(config.app.log_file, "a")));

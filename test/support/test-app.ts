@@ -8,7 +8,7 @@ import { loadConfig } from "../../src/config/load";
 import type { Config } from "../../src/config/schema";
 import { type Database, openDatabase } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
-import { createFetchHandler, type RequestRegistry } from "../../src/http/fetch-handler";
+import { createFetchHandler } from "../../src/http/fetch-handler";
 import { Lifecycle } from "../../src/lifecycle";
 
 export interface TestApp {
@@ -40,15 +40,14 @@ export async function createTestApp(
   if (overrides.migrate !== false) await migrateToLatest(database.db);
   const cache = overrides.cache ?? createMemoryCache(1000);
   const lifecycle = new Lifecycle();
-  const requests: RequestRegistry = new WeakMap();
-  const app = createApp({ config, logger, database, cache, lifecycle, requests });
-  const handler = createFetchHandler(app, { config, logger, lifecycle, requests });
+  const app = createApp({ config, logger, database, cache, lifecycle });
+  const handler = createFetchHandler(app, { config, logger, lifecycle });
   return {
     config,
     database,
     cache,
     lifecycle,
-    fetch: (path, init) => handler(new Request(`http://localhost${path}`, init)),
+    fetch: async (path, init) => handler(new Request(`http://localhost${path}`, init)),
     logLines: () => lines.map((l) => JSON.parse(l)),
     async close() {
       if (!overrides.database) await database.close();

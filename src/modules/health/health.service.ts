@@ -3,6 +3,7 @@ import type { Cache } from "../../cache/cache";
 import type { Config } from "../../config/schema";
 import type { Database } from "../../db/database";
 import { pendingMigrations } from "../../db/migrate";
+import { createIsoClock } from "../../lib/iso-clock";
 import type { Lifecycle } from "../../lifecycle";
 
 export type CheckResult = "ok" | "embedded" | "disabled" | string;
@@ -16,6 +17,7 @@ const CHECK_TIMEOUT_MS = 1000;
 
 export function createHealthService(deps: { config: Config; database: Database; cache: Cache; lifecycle: Lifecycle }) {
   const { config, database, cache, lifecycle } = deps;
+  const isoNow = createIsoClock();
   let schemaCurrent = false; // once current it stays current: migrations are never un-applied at run time
 
   async function checkDatabase(): Promise<CheckResult> {
@@ -43,7 +45,7 @@ export function createHealthService(deps: { config: Config; database: Database; 
   }
 
   return {
-    health: () => ({ status: "healthy" as const, timestamp: new Date().toISOString(), version: config.app.version }),
+    health: () => ({ status: "healthy" as const, timestamp: isoNow(), version: config.app.version }),
     version: () => ({ version: config.app.version, commit: config.app.commit, build_time: config.app.build_time }),
     async readiness(): Promise<Readiness> {
       const [db, redis] = await Promise.all([checkDatabase(), checkRedis()]);
