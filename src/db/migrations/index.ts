@@ -2,8 +2,10 @@
 import type { Migration } from "kysely";
 import * as m0001 from "./0001_app_metadata";
 import * as m0100 from "./0100_gtfs_feeds";
+import * as m0101 from "./0101_gtfs_stop_departures";
 
 export const migrations: Record<string, Migration> = {
   "0001_app_metadata": m0001,
   "0100_gtfs_feeds": m0100,
+  "0101_gtfs_stop_departures": m0101,
 };

@@ -1,11 +1,12 @@
 // Departure boards. For the window [at, at + window) we work out, in JS, every service date whose
 // departures can fall inside it (the day before for times past 24:00, more for feeds with 48h+ trips)
-// and the seconds range to scan on each; Postgres then does one bounded index range scan per
-// (stop, date) on stop_times (stop_idx, departure_secs), keeps trips whose service runs that date, and
-// expands frequency-based trips arithmetically. Absolute instants are base(date) + seconds, where
+// and the seconds range to scan on each; Postgres then reads, per (stop, date), the few hour buckets
+// of stop_departures that overlap the range (one index range scan), unnests their sorted arrays, keeps
+// trips whose service runs that date, and frequency-based trips are expanded arithmetically. Absolute instants are base(date) + seconds, where
 // base is "noon minus 12h" in the feed's time zone.
 import { LRUCache } from "lru-cache";
 import { ApiError } from "../../../http/errors";
+import { BOARD_BUCKET_SECS, FREQUENCY_HOUR } from "../db/feed-tables";
 import { frequencyDeparturesBetween } from "../frequencies";
 import { addDays, formatGtfsTime } from "../time";
 import { formatInZone, localDate, serviceDayBase } from "../timezone";
@@ -187,14 +188,16 @@ export async function departureBoard(
     const idxs = pgArray(stop.idxs);
     candidates = await query<Candidate>(
       `board_${feed.schema}`,
-      `select st.trip_idx, st.stop_idx, st.stop_sequence, st.stop_headsign, t.trip_id, t.route_id, t.trip_headsign,
-              d.day::int as day, st.departure_secs as dep, null::int as exact_times
+      `select x.trip_idx, b.stop_idx, x.stop_sequence, x.stop_headsign, t.trip_id, t.route_id, t.trip_headsign,
+              d.day::int as day, x.dep, null::int as exact_times
        from unnest($2::date[], $3::bigint[], $4::int[], $5::int[]) with ordinality as d(service_date, base, lo, hi, day)
-       join ${S}.stop_times st on st.stop_idx = any($1::int[]) and st.departure_secs between d.lo and d.hi
-       join ${S}.trips t on t.trip_idx = st.trip_idx
-       where not t.frequency_based and st.pickup_type is distinct from 1
-         and exists (select 1 from ${S}.service_dates x where x.service_id = t.service_id and x.date = d.service_date)
-       order by d.base + st.departure_secs, st.trip_idx, st.stop_idx
+       join ${S}.stop_departures b on b.stop_idx = any($1::int[]) and b.hour between d.lo / ${BOARD_BUCKET_SECS} and d.hi / ${BOARD_BUCKET_SECS}
+       cross join lateral unnest(b.departure_secs, b.trip_idx, b.stop_sequence, b.stop_headsign)
+         as x(dep, trip_idx, stop_sequence, stop_headsign)
+       join ${S}.trips t on t.trip_idx = x.trip_idx
+       where x.dep between d.lo and d.hi
+         and exists (select 1 from ${S}.service_dates y where y.service_id = t.service_id and y.date = d.service_date)
+       order by d.base + x.dep, x.trip_idx, b.stop_idx
        limit $6`,
       [
         idxs,
@@ -251,16 +254,15 @@ async function frequencyCandidates(
   const S = `"${feed.schema}"`;
   const templates = await query<FrequencyTemplate>(
     `board_freq_${feed.schema}`,
-    `select st.trip_idx, st.stop_idx, st.stop_sequence, st.stop_headsign, t.trip_id, t.route_id, t.trip_headsign,
-            t.service_id, st.departure_secs - first.dep as offset_secs, f.start_secs, f.end_secs, f.headway_secs,
-            f.exact_times
-     from ${S}.stop_times st
-     join ${S}.frequencies f on f.trip_idx = st.trip_idx
-     join ${S}.trips t on t.trip_idx = st.trip_idx
-     cross join lateral (
-       select x.departure_secs as dep from ${S}.stop_times x where x.trip_idx = st.trip_idx order by x.stop_sequence limit 1
-     ) first
-     where st.stop_idx = any($1::int[]) and st.pickup_type is distinct from 1 and st.departure_secs is not null`,
+    // The stop's row of frequency-based trips in the board table: offsets from each trip's first departure.
+    `select x.trip_idx, b.stop_idx, x.stop_sequence, x.stop_headsign, t.trip_id, t.route_id, t.trip_headsign,
+            t.service_id, x.offset_secs, f.start_secs, f.end_secs, f.headway_secs, f.exact_times
+     from ${S}.stop_departures b
+     cross join lateral unnest(b.departure_secs, b.trip_idx, b.stop_sequence, b.stop_headsign)
+       as x(offset_secs, trip_idx, stop_sequence, stop_headsign)
+     join ${S}.frequencies f on f.trip_idx = x.trip_idx
+     join ${S}.trips t on t.trip_idx = x.trip_idx
+     where b.stop_idx = any($1::int[]) and b.hour = ${FREQUENCY_HOUR}`,
     [idxs],
   );
   if (!templates.length) return [];

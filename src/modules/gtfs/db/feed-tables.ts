@@ -3,7 +3,13 @@
 // unindexed tables, indexes are built once after the load without touching the served version,
 // retiring a version is DROP SCHEMA (no bulk DELETE, no bloat), and queries never filter by version.
 // LAYOUT is stored with each feed; bump it when these tables change so old versions are re-imported.
-export const LAYOUT = 1;
+export const LAYOUT = 2; // 2: departure boards read stop_departures (no stop_times (stop_idx, departure_secs) index)
+
+/** stop_departures groups a stop's departures by this many seconds of the service day (its `hour`). */
+export const BOARD_BUCKET_SECS = 3600;
+
+/** stop_departures.hour of a stop's row of frequency-based trips' stop times (offsets, not times). */
+export const FREQUENCY_HOUR = -1;
 
 /** NOTIFY channel: a feed version was activated (payload: its id). */
 export const FEED_CHANGED_CHANNEL = "gtfs_feed_changed";
@@ -105,6 +111,7 @@ export const TABLE_COLUMNS = {
     "transfer_type",
     "min_transfer_time",
   ],
+  stop_departures: ["stop_idx", "hour", "departure_secs", "trip_idx", "stop_sequence", "stop_headsign"],
   shapes: ["shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence", "shape_dist_traveled"],
   feed_info: [
     "feed_publisher_name",
@@ -150,8 +157,8 @@ export function createTablesSql(schema: string): string[] {
       stop_idx integer not null, stop_sequence integer not null, stop_headsign text, pickup_type smallint,
       drop_off_type smallint, shape_dist_traveled double precision, timepoint smallint)`,
     // The planner needs only coarse statistics here; a small target keeps ANALYZE of millions of rows quick.
-    `alter table ${s}.stop_times alter column trip_idx set statistics 20, alter column stop_idx set statistics 20,
-      alter column departure_secs set statistics 20, alter column pickup_type set statistics 20`,
+    `alter table ${s}.stop_times alter column trip_idx set statistics 20, alter column stop_idx set statistics 20`,
+    stopDeparturesTableSql(schema),
     `create table ${s}.calendar (service_id ${id} not null, monday smallint not null, tuesday smallint not null,
       wednesday smallint not null, thursday smallint not null, friday smallint not null, saturday smallint not null,
       sunday smallint not null, start_date date not null, end_date date not null)`,
@@ -169,27 +176,70 @@ export function createTablesSql(schema: string): string[] {
 }
 
 /**
- * Indexes, built after the bulk load. Grouped so that groups can run on separate connections: each
- * inner list runs in order on one connection.
+ * Departure boards: per stop and hour of the service day, the departures (pickup possible, not
+ * frequency-based) as parallel arrays sorted by time. Built by the importer (import/board-buckets.ts).
  */
-export function createIndexesSql(schema: string, options: { stopTimesInTripOrder: boolean }): string[][] {
+export function stopDeparturesTableSql(schema: string): string {
+  return `create table ${q(schema)}.stop_departures (stop_idx integer not null, hour smallint not null,
+    departure_secs integer[] not null, trip_idx integer[] not null, stop_sequence integer[] not null,
+    stop_headsign text[])`;
+}
+
+export function stopDeparturesIndexSql(schema: string): string {
+  return `create unique index stop_departures_pk on ${q(schema)}.stop_departures (stop_idx, hour) with (fillfactor = 100)`;
+}
+
+/**
+ * stop_departures from stop_times in SQL: for feeds whose times the importer interpolated in the
+ * database (the in-memory build only sees times given in the file) and for feeds imported before
+ * LAYOUT 2. Same content as BoardCollector's.
+ */
+export function buildStopDeparturesSql(schema: string): string {
   const s = q(schema);
-  return [
-    [
-      // The departure board: a stop's departures in a seconds range. The longest build: let it use
-      // parallel workers once the other group is done.
-      `alter table ${s}.stop_times set (parallel_workers = 2)`,
-      // A version never changes after its load, so its btrees are packed full.
-      `create index stop_times_board on ${s}.stop_times (stop_idx, departure_secs) with (fillfactor = 100)`,
-    ],
-    [
-      // A trip's stop times. When the file listed each trip's stops together, trips in trips.txt order
-      // and sequences increasing (checked while loading, so no duplicates), rows are physically in trip
-      // order and a tiny BRIN index finds them; otherwise a unique btree, which also rejects duplicate
-      // (trip_id, stop_sequence).
-      options.stopTimesInTripOrder
-        ? `create index stop_times_trip on ${s}.stop_times using brin (trip_idx) with (pages_per_range = 4)`
-        : `create unique index stop_times_trip on ${s}.stop_times (trip_idx, stop_sequence) with (fillfactor = 100)`,
+  const order = "order by departure_secs, trip_idx, stop_sequence";
+  const offsets = "order by trip_idx, stop_sequence";
+  const headsigns = (o: string) =>
+    `case when bool_or(stop_headsign is not null) then array_agg(stop_headsign ${o}) end`;
+  return `insert into ${s}.stop_departures (${TABLE_COLUMNS.stop_departures.join(", ")})
+    with boardable as (
+      select st.*, exists (select 1 from ${s}.frequencies f where f.trip_idx = st.trip_idx) as frequency_based
+      from ${s}.stop_times st
+      where st.departure_secs is not null and st.pickup_type is distinct from 1
+    )
+    select stop_idx, (departure_secs / ${BOARD_BUCKET_SECS})::smallint, array_agg(departure_secs ${order}),
+      array_agg(trip_idx ${order}), array_agg(stop_sequence ${order}), ${headsigns(order)}
+    from boardable where not frequency_based
+    group by stop_idx, departure_secs / ${BOARD_BUCKET_SECS}
+    union all
+    select stop_idx, ${FREQUENCY_HOUR}::smallint, array_agg(offset_secs ${offsets}), array_agg(trip_idx ${offsets}),
+      array_agg(stop_sequence ${offsets}), ${headsigns(offsets)}
+    from (
+      select b.*, b.departure_secs - (
+        select x.departure_secs from ${s}.stop_times x where x.trip_idx = b.trip_idx
+        order by x.stop_sequence limit 1) as offset_secs
+      from boardable b where frequency_based
+    ) f
+    group by stop_idx
+    order by 1, 2`;
+}
+
+export interface FeedIndexes {
+  /** Tables loaded before stop_times: built while stop_times loads. */
+  referenceTables: string[];
+  /** stop_times and the data derived after it. */
+  afterLoad: string[];
+  /** The departure boards table, once loaded. */
+  boards: string[];
+}
+
+/**
+ * Indexes, built after each table's bulk load, on separate connections where there are several.
+ * A version never changes after its load, so its btrees are packed full where they are big.
+ */
+export function createIndexesSql(schema: string, options: { stopTimesInTripOrder: boolean }): FeedIndexes {
+  const s = q(schema);
+  return {
+    referenceTables: [
       `create unique index trips_pk on ${s}.trips (trip_id)`,
       `create unique index trips_idx on ${s}.trips (trip_idx)`,
       `create unique index stops_pk on ${s}.stops (stop_id)`,
@@ -199,10 +249,21 @@ export function createIndexesSql(schema: string, options: { stopTimesInTripOrder
       `create index stops_search on ${s}.stops (search_name)`,
       `create unique index routes_pk on ${s}.routes (route_id)`,
       `create index routes_agency on ${s}.routes (agency_id)`,
-      `create unique index service_dates_pk on ${s}.service_dates (service_id, date)`,
       `create index frequencies_trip on ${s}.frequencies (trip_idx)`,
       `create index shapes_pk on ${s}.shapes (shape_id, shape_pt_sequence)`,
       `create index calendar_dates_service on ${s}.calendar_dates (service_id, date)`,
     ],
-  ];
+    afterLoad: [
+      // A trip's stop times. When the file listed each trip's stops together, trips in trips.txt order
+      // and sequences increasing (checked while loading, so no duplicates), rows are physically in trip
+      // order and a tiny BRIN index finds them; otherwise a unique btree, which also rejects duplicate
+      // (trip_id, stop_sequence).
+      options.stopTimesInTripOrder
+        ? `create index stop_times_trip on ${s}.stop_times using brin (trip_idx) with (pages_per_range = 4)`
+        : `create unique index stop_times_trip on ${s}.stop_times (trip_idx, stop_sequence) with (fillfactor = 100)`,
+      `create unique index service_dates_pk on ${s}.service_dates (service_id, date)`,
+    ],
+    // The departure boards table arrives sorted by its key, so this build is one pass.
+    boards: [stopDeparturesIndexSql(schema)],
+  };
 }

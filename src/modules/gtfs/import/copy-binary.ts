@@ -5,6 +5,8 @@
 
 const SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00]; // "PGCOPY\n\377\r\n\0"
 const CHUNK = 1 << 20;
+const INT4_OID = 23;
+const TEXT_OID = 25;
 
 export class BinaryCopyWriter {
   private buf = new Uint8Array(CHUNK);
@@ -55,6 +57,46 @@ export class BinaryCopyWriter {
     const { written } = this.encoder.encodeInto(s, this.buf.subarray(this.pos + 4));
     this.view.setInt32(this.pos, written);
     this.pos += 4 + written;
+  }
+
+  /** int4[] (one dimension, no NULLs): header (ndim, has-nulls, element OID, length, lower bound), then elements. */
+  int4Array(values: Int32Array): void {
+    this.int4ArrayOf(values, values, false);
+  }
+
+  /** int4[] of values[rows[0]], values[rows[1]], … (or of rows themselves when `indirect` is false). */
+  int4ArrayOf(rows: Int32Array, values: Int32Array, indirect = true): void {
+    const bytes = 20 + rows.length * 8;
+    this.view.setInt32(this.pos, bytes);
+    let p = this.pos + 4;
+    this.view.setInt32(p, 1);
+    this.view.setInt32(p + 4, 0);
+    this.view.setInt32(p + 8, INT4_OID);
+    this.view.setInt32(p + 12, rows.length);
+    this.view.setInt32(p + 16, 1);
+    p += 20;
+    for (let i = 0; i < rows.length; i++, p += 8) {
+      this.view.setInt32(p, 4);
+      this.view.setInt32(p + 4, indirect ? values[rows[i]!]! : rows[i]!);
+    }
+    this.pos = p;
+  }
+
+  /** text[] (one dimension, NULL elements allowed); the caller's maxBytes must allow 3 bytes per UTF-16 unit + 4 each. */
+  textArray(values: readonly (string | null)[]): void {
+    const start = this.pos;
+    const p = this.pos + 4;
+    this.view.setInt32(p, 1);
+    this.view.setInt32(p + 4, values.includes(null) ? 1 : 0);
+    this.view.setInt32(p + 8, TEXT_OID);
+    this.view.setInt32(p + 12, values.length);
+    this.view.setInt32(p + 16, 1);
+    this.pos = p + 20;
+    for (const v of values) {
+      if (v === null) this.null();
+      else this.text(v);
+    }
+    this.view.setInt32(start, this.pos - start - 4);
   }
 
   /** Complete chunks ready to send (taken: the writer forgets them). */

@@ -1,12 +1,14 @@
 // Imports a GTFS feed as a new version beside the served one, then switches to it in one transaction.
 // Order of work: open the source → check required files → create the version's schema → stream each
 // file through validation into COPY (references checked against ids already loaded) → derived data
-// (service dates, frequency flags, interpolated times) → indexes → ANALYZE → activate → prune old
+// (service dates, frequency flags, interpolated times) → departure boards table ‖ indexes + ANALYZE →
+// activate → prune old
 // versions. Any failure (or a kill) before activation leaves the served version untouched; the
 // half-loaded schema is dropped now, or by the next import if the process died.
 import type { Database } from "../../../db/database";
 import { type CalendarEntry, type CalendarException, resolveServiceDates } from "../calendar";
 import {
+  buildStopDeparturesSql,
   createIndexesSql,
   createTablesSql,
   FEED_CHANGED_CHANNEL,
@@ -19,6 +21,7 @@ import { isBlank, readRecords, readTable } from "../reader";
 import { columnIndex, FILES, type GtfsTable, parseRecord, type Value } from "../schema";
 import { type FeedSource, type OpenFeedOptions, openFeed } from "../source";
 import { searchKey } from "../text";
+import { BoardCollector } from "./board-buckets";
 import { BinaryCopyWriter } from "./copy-binary";
 import { copyField, copyLine } from "./copy-text";
 import { type LoadSession, openPgliteSession, openPostgresSession } from "./load-session";
@@ -87,6 +90,7 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
   let feedId: number | undefined;
   let schema: string | undefined;
   let source: FeedSource | undefined;
+  let builder: IndexBuilder | undefined;
   let closed = false;
   try {
     if (session.kind === "postgres") {
@@ -108,7 +112,8 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
     for (const stmt of createTablesSql(schema)) await session.query(stmt);
     await session.query("commit");
 
-    const loader = new FeedLoader(session, source, schema, options.progress);
+    builder = new IndexBuilder(session, schema);
+    const loader = new FeedLoader(session, source, schema, options.progress, () => builder!.startReferenceTables());
     await loader.loadAll();
     const phases = loader.phases;
     const phase = async (name: string, fn: () => Promise<void>) => {
@@ -117,10 +122,15 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
       await fn();
       phases.push({ name, seconds: (performance.now() - t) / 1000 });
     };
-    // Index builds and ANALYZE share two connections (ANALYZE needs no index, so it overlaps the builds).
-    await phase("indexes + analyze", () =>
-      buildIndexes(session, schema!, loader.issues, { stopTimesInTripOrder: loader.stopTimesInTripOrder }),
-    );
+    // The departure boards table loads on this connection while the other builds indexes and runs ANALYZE.
+    await phase("boards + indexes + analyze", async () => {
+      await builder!.finish({
+        stopTimesInTripOrder: loader.stopTimesInTripOrder,
+        loadBoards: () => loader.loadBoards(),
+      });
+      await builder!.close();
+      loader.issues.throwIfFailed();
+    });
     await session.query(
       `update gtfs_feed set publisher_name = $2, publisher_url = $3, feed_version = $4, feed_lang = $5,
          start_date = $6, end_date = $7, timezone = $8, max_departure_secs = $9, row_counts = $10,
@@ -160,6 +170,7 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
     if (feedId !== undefined) {
       // Closing the connection aborts a COPY in flight and releases its locks (and the import lock).
       closed = true;
+      await builder?.close(); // an index build in flight holds locks the cleanup needs
       await session.close();
       await discardFeed(options, feedId, schema, err);
     }
@@ -291,22 +302,69 @@ function checkRequiredFiles(source: FeedSource): void {
   issues.throwIfFailed();
 }
 
-async function buildIndexes(
-  session: LoadSession,
-  schema: string,
-  issues: IssueCollector,
-  options: { stopTimesInTripOrder: boolean },
-): Promise<void> {
-  const groups = createIndexesSql(schema, options);
-  // The board index is the long pole (group 0); ANALYZE needs no index, so it runs beside it.
-  groups[groups.length - 1]!.push(
-    `analyze "${schema}".stop_times (stop_idx, departure_secs, trip_idx, pickup_type)`,
-    ...["trips", "stops", "routes", "service_dates", "frequencies"].map((t) => `analyze "${schema}".${t}`),
-  );
-  const run = async (s: LoadSession, stmts: string[]) => {
+/**
+ * Index builds and ANALYZE for one feed version, on a second connection where there is one (the
+ * embedded database has only one): the reference tables' indexes while stop_times loads, then the
+ * rest beside the departure boards table's load.
+ */
+class IndexBuilder {
+  private extra: LoadSession | undefined;
+  private early: Promise<void> | undefined;
+  private deferred: string[] = [];
+
+  constructor(
+    private readonly session: LoadSession,
+    private readonly schema: string,
+  ) {}
+
+  async startReferenceTables(): Promise<void> {
+    const s = `"${this.schema}"`;
+    const stmts = [
+      ...createIndexesSql(this.schema, { stopTimesInTripOrder: true }).referenceTables,
+      ...["stops", "routes", "frequencies"].map((t) => `analyze ${s}.${t}`),
+    ];
+    this.extra = await this.session.fork();
+    if (!this.extra) {
+      this.deferred = stmts;
+      return;
+    }
+    this.early = this.run(this.extra, stmts);
+    this.early.catch(() => {}); // awaited in finish(); a failed load closes the connection instead
+  }
+
+  async finish(options: { stopTimesInTripOrder: boolean; loadBoards: () => Promise<void> }): Promise<void> {
+    const s = `"${this.schema}"`;
+    const indexes = createIndexesSql(this.schema, options);
+    const rest = [
+      ...this.deferred,
+      ...indexes.afterLoad,
+      // ANALYZE needs no index, so it runs beside the builds. Only the columns queries filter or join on.
+      `analyze ${s}.stop_times (trip_idx, stop_idx)`,
+      `analyze ${s}.trips (trip_idx, trip_id, route_id, service_id, frequency_based)`,
+      `analyze ${s}.service_dates`,
+    ];
+    const boards = async () => {
+      await options.loadBoards();
+      // Not the arrays: element statistics over millions of elements take seconds and no query uses them.
+      await this.run(this.session, [...indexes.boards, `analyze ${s}.stop_departures (stop_idx, hour)`]);
+    };
+    await this.early;
+    if (this.extra) await Promise.all([boards(), this.run(this.extra, rest)]);
+    else {
+      await boards();
+      await this.run(this.session, rest);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.extra?.close();
+    this.extra = undefined;
+  }
+
+  private async run(session: LoadSession, stmts: string[]): Promise<void> {
     for (const stmt of stmts) {
       try {
-        await s.query(stmt);
+        await session.query(stmt);
       } catch (err) {
         const dup = duplicateKeyError(err, stmt);
         if (!dup) throw err;
@@ -315,7 +373,7 @@ async function buildIndexes(
         if (issue.field === "trip_idx, stop_sequence" && issue.value) {
           const [idx, seq] = issue.value.split(", ");
           const [trip] = await session
-            .query<{ trip_id: string }>(`select trip_id from "${schema}".trips where trip_idx = $1`, [Number(idx)])
+            .query<{ trip_id: string }>(`select trip_id from "${this.schema}".trips where trip_idx = $1`, [Number(idx)])
             .catch(() => []);
           throw new FeedValidationError([
             {
@@ -329,15 +387,7 @@ async function buildIndexes(
         throw dup;
       }
     }
-  };
-  const extra = groups.length > 1 ? await session.fork() : undefined;
-  try {
-    if (extra) await Promise.all([run(session, groups[0]!), run(extra, groups.slice(1).flat())]);
-    else await run(session, groups.flat());
-  } finally {
-    await extra?.close();
   }
-  issues.throwIfFailed();
 }
 
 /** A unique index that cannot be built means duplicate ids in the feed: say which. */
@@ -436,6 +486,8 @@ class FeedLoader {
   private frequencyStops = new Set<number>();
   /** stop_times came grouped by trip, trips in trips.txt order, sequences strictly increasing. */
   stopTimesInTripOrder = true;
+  /** Board departures as they stream by; dropped (built in SQL instead) once a time needs interpolating. */
+  private board: BoardCollector | undefined = new BoardCollector();
   private lastTripIdx = 0;
   private lastSequence = -1;
 
@@ -444,10 +496,13 @@ class FeedLoader {
     private readonly source: FeedSource,
     private readonly schema: string,
     private readonly progress: ImportProgress | undefined,
+    /** Called once the tables stop_times references are loaded (their indexes can start). */
+    private readonly beforeStopTimes: () => Promise<void> = async () => {},
   ) {}
 
   async loadAll(): Promise<void> {
     for (const table of ORDER) {
+      if (table === "stop_times") await this.beforeStopTimes();
       if (!this.source.files.has(FILES[table].file)) continue;
       await this.load(table);
       this.issues.throwIfFailed();
@@ -845,10 +900,16 @@ class FeedLoader {
         return false;
       }
       this.missingTimes++;
+      this.board = undefined;
     } else {
       if (dep > this.maxDepartureSecs) this.maxDepartureSecs = dep;
       if (arr! > dep)
         issues.warn({ file, line, field: "departure_time", message: "departure_time is before arrival_time" });
+    }
+    if (this.board && dep !== null) {
+      if (this.frequencyTripIdxs.has(tripIdx))
+        this.board.addFrequency(stopIdx, dep, tripIdx, sequence, headsign, pickup !== 1);
+      else if (pickup !== 1) this.board.add(stopIdx, dep, tripIdx, sequence, headsign);
     }
     const w = this.bin;
     w.row(10, 64 + (headsign === null ? 0 : headsign.length * 3));
@@ -967,6 +1028,29 @@ class FeedLoader {
     if (rows === 0)
       this.issues.warn({ file: "calendar.txt", message: "no service runs on any date (calendar resolves to nothing)" });
     this.files.push({ file: "(service dates)", rows, seconds: 0 });
+  }
+
+  /** stop_departures: from the collected departures, or in SQL when times were interpolated there. */
+  async loadBoards(): Promise<void> {
+    const t = performance.now();
+    let rows: number;
+    if (this.board) {
+      const sink = this.session.copy(`"${this.schema}".stop_departures`, TABLE_COLUMNS.stop_departures, "binary");
+      const w = new BinaryCopyWriter();
+      for (const _ of this.board.writeTo(w))
+        if (w.bufferedChunks) for (const chunk of w.take()) await sink.write(chunk);
+      for (const chunk of w.finish()) await sink.write(chunk);
+      rows = await sink.end();
+      this.board = undefined; // its memory is not needed any more
+    } else {
+      await this.session.query(buildStopDeparturesSql(this.schema));
+      const [count] = await this.session.query<{ n: string }>(
+        `select count(*) as n from "${this.schema}".stop_departures`,
+      );
+      rows = Number(count?.n ?? 0);
+    }
+    // Listed like the service dates: derived, not counted as rows read from the feed.
+    this.files.push({ file: "(departure boards)", rows, seconds: (performance.now() - t) / 1000 });
   }
 
   /**

@@ -1,0 +1,73 @@
+// stop_departures is built two ways: in memory while stop_times streams in (the usual case) and in
+// SQL (feeds whose times are interpolated in the database, and the layout-2 migration). Both must
+// give the same rows, or boards would change with the path a feed happened to take.
+import { type Kysely, sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { up as upgradeToLayout2 } from "../../src/db/migrations/0101_gtfs_stop_departures";
+import { buildStopDeparturesSql, FREQUENCY_HOUR } from "../../src/modules/gtfs/db/feed-tables";
+import { createTestApp } from "../support/test-app";
+import { board, EDGE, type GtfsEnv, gtfsEnv, SAMPLE_DIR, SLOW } from "./helpers";
+
+describe("departure boards table", () => {
+  let env: GtfsEnv;
+  beforeAll(async () => {
+    env = await gtfsEnv();
+  }, SLOW);
+  afterAll(() => env.close(), SLOW);
+
+  it.each([
+    ["sample-gtfs-feed (frequencies, headsigns, DST)", SAMPLE_DIR],
+    ["edge-case feed", EDGE],
+  ])(
+    "the in-memory build equals the SQL build: %s",
+    async (_name, dir) => {
+      const summary = await env.import(dir);
+      expect(summary.files.find((f) => f.file === "(departure boards)")?.rows).toBeGreaterThan(0);
+      const db = env.app.database.db;
+      const s = summary.schema;
+      await sql.raw(`create table "${s}".sql_built (like "${s}".stop_departures)`).execute(db);
+      await sql.raw(buildStopDeparturesSql(s).replace(`"${s}".stop_departures`, `"${s}".sql_built`)).execute(db);
+      const rows = async (table: string) =>
+        (await sql.raw<Record<string, unknown>>(`select * from "${s}".${table} order by stop_idx, hour`).execute(db))
+          .rows;
+      const built = await rows("stop_departures");
+      expect(await rows("sql_built")).toEqual(built);
+      // Something of every kind was compared.
+      expect(built.some((r) => r.hour === FREQUENCY_HOUR) || dir === EDGE).toBe(true);
+    },
+    SLOW,
+  );
+
+  it(
+    "the layout-2 migration gives a feed imported before it the same boards",
+    async () => {
+      const summary = await env.import(SAMPLE_DIR);
+      const db = env.app.database.db;
+      const before = await board(env, "airport", "2019-03-30T23:00:00+01:00", 180);
+      expect(before.length).toBeGreaterThan(0);
+      // What a layout-1 version looks like: no board table.
+      await sql.raw(`drop table "${summary.schema}".stop_departures`).execute(db);
+      await sql`update gtfs_feed set layout = 1 where id = ${summary.feedId}`.execute(db);
+      await upgradeToLayout2(db as unknown as Kysely<unknown>);
+      const [row] = (
+        await sql<{ layout: number }>`select layout from gtfs_feed where id = ${summary.feedId}`.execute(db)
+      ).rows;
+      expect(row?.layout).toBe(2);
+      // A fresh app (empty caches) on the same database reads the migrated table.
+      const fresh = await createTestApp({ DATABASE_URL: env.db!.url });
+      try {
+        const freshEnv = {
+          ...env,
+          async get(path: string) {
+            const res = await fresh.fetch(path);
+            return { status: res.status, body: await res.json(), headers: res.headers };
+          },
+        };
+        expect(await board(freshEnv, "airport", "2019-03-30T23:00:00+01:00", 180)).toEqual(before);
+      } finally {
+        await fresh.close();
+      }
+    },
+    SLOW,
+  );
+});
