@@ -108,10 +108,15 @@ export class BoardCollector {
     }
   }
 
-  /** Writes the buckets as binary COPY tuples of stop_departures, yielding after each so the caller can send. */
-  *writeTo(w: BinaryCopyWriter): Generator<void> {
+  /**
+   * Writes the buckets as binary COPY tuples of stop_departures, yielding after each so the caller can
+   * send. With several writers (one COPY each, on separate connections) a stop's rows go to
+   * writers[stop_idx % writers.length].
+   */
+  *writeTo(writers: readonly BinaryCopyWriter[]): Generator<void> {
     const anyHeadsign = this.headsigns.size > 0;
     for (const { stopIdx, hour, rows } of this.sortedRanges()) {
+      const w = writers[stopIdx % writers.length]!;
       const headsigns = anyHeadsign && rows.some((i) => this.headsigns.has(i));
       let headsignBytes = 0;
       if (headsigns) for (const i of rows) headsignBytes += 4 + (this.headsigns.get(i)?.length ?? 0) * 3;
@@ -126,6 +131,7 @@ export class BoardCollector {
       yield;
     }
     for (const b of this.frequencyBuckets()) {
+      const w = writers[b.stopIdx % writers.length]!;
       const headsignBytes = b.stopHeadsign ? b.stopHeadsign.reduce((n, h) => n + 4 + (h?.length ?? 0) * 3, 0) : 0;
       w.row(6, 128 + b.departureSecs.length * 24 + headsignBytes);
       w.int4(b.stopIdx);

@@ -75,9 +75,18 @@ export class BinaryCopyWriter {
     this.view.setInt32(p + 12, rows.length);
     this.view.setInt32(p + 16, 1);
     p += 20;
+    // Byte stores: each element is length 4 then the value, big-endian.
+    const b = this.buf;
     for (let i = 0; i < rows.length; i++, p += 8) {
-      this.view.setInt32(p, 4);
-      this.view.setInt32(p + 4, indirect ? values[rows[i]!]! : rows[i]!);
+      const v = indirect ? values[rows[i]!]! : rows[i]!;
+      b[p] = 0;
+      b[p + 1] = 0;
+      b[p + 2] = 0;
+      b[p + 3] = 4;
+      b[p + 4] = v >>> 24;
+      b[p + 5] = (v >>> 16) & 0xff;
+      b[p + 6] = (v >>> 8) & 0xff;
+      b[p + 7] = v & 0xff;
     }
     this.pos = p;
   }

@@ -112,8 +112,10 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
     for (const stmt of createTablesSql(schema)) await session.query(stmt);
     await session.query("commit");
 
-    builder = new IndexBuilder(session, schema);
-    const loader = new FeedLoader(session, source, schema, options.progress, () => builder!.startReferenceTables());
+    builder = new IndexBuilder(session, schema, await session.fork());
+    const loader: FeedLoader = new FeedLoader(session, source, schema, options.progress, builder.aux, () =>
+      builder!.startReferenceTables(() => loader.settleCopies()),
+    );
     await loader.loadAll();
     const phases = loader.phases;
     const phase = async (name: string, fn: () => Promise<void>) => {
@@ -308,27 +310,30 @@ function checkRequiredFiles(source: FeedSource): void {
  * rest beside the departure boards table's load.
  */
 class IndexBuilder {
-  private extra: LoadSession | undefined;
   private early: Promise<void> | undefined;
   private deferred: string[] = [];
 
   constructor(
     private readonly session: LoadSession,
     private readonly schema: string,
+    private extra: LoadSession | undefined,
   ) {}
 
-  async startReferenceTables(): Promise<void> {
+  /** `copiesDone`: the reference tables' COPYs on the same connection have finished. */
+  async startReferenceTables(copiesDone: () => Promise<void>): Promise<void> {
     const s = `"${this.schema}"`;
     const stmts = [
       ...createIndexesSql(this.schema, { stopTimesInTripOrder: true }).referenceTables,
       ...["stops", "routes", "frequencies"].map((t) => `analyze ${s}.${t}`),
+      // Not frequency_based (set after stop_times loads): no query filters on it.
+      `analyze ${s}.trips (trip_idx, trip_id, route_id, service_id)`,
     ];
-    this.extra = await this.session.fork();
     if (!this.extra) {
       this.deferred = stmts;
       return;
     }
-    this.early = this.run(this.extra, stmts);
+    const extra = this.extra;
+    this.early = copiesDone().then(() => this.run(extra, stmts));
     this.early.catch(() => {}); // awaited in finish(); a failed load closes the connection instead
   }
 
@@ -340,7 +345,6 @@ class IndexBuilder {
       ...indexes.afterLoad,
       // ANALYZE needs no index, so it runs beside the builds. Only the columns queries filter or join on.
       `analyze ${s}.stop_times (trip_idx, stop_idx)`,
-      `analyze ${s}.trips (trip_idx, trip_id, route_id, service_id, frequency_based)`,
       `analyze ${s}.service_dates`,
     ];
     const boards = async () => {
@@ -354,6 +358,11 @@ class IndexBuilder {
       await boards();
       await this.run(this.session, rest);
     }
+  }
+
+  /** The second connection, shared with the loader for the files other than stop_times. */
+  get aux(): LoadSession | undefined {
+    return this.extra;
   }
 
   async close(): Promise<void> {
@@ -496,19 +505,35 @@ class FeedLoader {
     private readonly source: FeedSource,
     private readonly schema: string,
     private readonly progress: ImportProgress | undefined,
+    /** A second connection for the other files' COPY (and, after them, their indexes), if there is one. */
+    private readonly aux?: LoadSession,
     /** Called once the tables stop_times references are loaded (their indexes can start). */
     private readonly beforeStopTimes: () => Promise<void> = async () => {},
   ) {}
 
+  private pendingCopies: Promise<number>[] = [];
+  private stopTimesStarted = false;
+
+  /** Waits for the COPYs still running on the second connection (their errors surface here). */
+  async settleCopies(): Promise<void> {
+    const pending = this.pendingCopies;
+    this.pendingCopies = [];
+    for (const done of pending) await done;
+  }
+
   async loadAll(): Promise<void> {
     for (const table of ORDER) {
-      if (table === "stop_times") await this.beforeStopTimes();
+      if (table === "stop_times") {
+        this.stopTimesStarted = true;
+        await this.beforeStopTimes();
+      }
       if (!this.source.files.has(FILES[table].file)) continue;
       await this.load(table);
       this.issues.throwIfFailed();
       if (table === "stops") this.checkParents();
     }
     this.issues.throwIfFailed();
+    await this.settleCopies(); // the derived data below updates those tables
     const t = performance.now();
     this.progress?.phase?.("service dates");
     await this.loadServiceDates();
@@ -559,7 +584,12 @@ class FeedLoader {
     chunks: AsyncIterable<Uint8Array>,
     onRows: (rows: number) => void,
   ): Promise<number> {
-    const sink = this.session.copy(`"${this.schema}".${table}`, TABLE_COLUMNS[table]);
+    // On the second connection the server finishes this COPY while we go on to the next file (one
+    // statement at a time per connection: the previous file's COPY is waited for first).
+    // Files after stop_times go on this connection: the other one is building indexes by then.
+    const aux = this.stopTimesStarted ? undefined : this.aux;
+    if (aux) await this.settleCopies();
+    const sink = (aux ?? this.session).copy(`"${this.schema}".${table}`, TABLE_COLUMNS[table]);
     const convert = this.converter(table);
     let rows = 0;
     let parts: string[] = [];
@@ -581,7 +611,11 @@ class FeedLoader {
       onRows(rows);
     }
     if (parts.length && !this.issues.failed) await sink.write(parts.join(""));
-    await sink.end();
+    if (aux) {
+      const done = sink.end();
+      done.catch(() => {}); // awaited in settleCopies()
+      this.pendingCopies.push(done);
+    } else await sink.end();
     return rows;
   }
 
@@ -1035,12 +1069,25 @@ class FeedLoader {
     const t = performance.now();
     let rows: number;
     if (this.board) {
-      const sink = this.session.copy(`"${this.schema}".stop_departures`, TABLE_COLUMNS.stop_departures, "binary");
-      const w = new BinaryCopyWriter();
-      for (const _ of this.board.writeTo(w))
-        if (w.bufferedChunks) for (const chunk of w.take()) await sink.write(chunk);
-      for (const chunk of w.finish()) await sink.write(chunk);
-      rows = await sink.end();
+      // Two COPY streams on two connections where there can be: the server's parsing of the arrays,
+      // not our writing, is the larger half of the work.
+      const second = await this.session.fork();
+      try {
+        const sinks = [this.session, ...(second ? [second] : [])].map((s) =>
+          s.copy(`"${this.schema}".stop_departures`, TABLE_COLUMNS.stop_departures, "binary"),
+        );
+        const writers = sinks.map(() => new BinaryCopyWriter());
+        const send = async (finish = false) => {
+          for (let k = 0; k < sinks.length; k++)
+            for (const chunk of finish ? writers[k]!.finish() : writers[k]!.take()) await sinks[k]!.write(chunk);
+        };
+        for (const _ of this.board.writeTo(writers)) if (writers.some((w) => w.bufferedChunks)) await send();
+        await send(true);
+        rows = 0;
+        for (const sink of sinks) rows += await sink.end();
+      } finally {
+        await second?.close();
+      }
       this.board = undefined; // its memory is not needed any more
     } else {
       await this.session.query(buildStopDeparturesSql(this.schema));
