@@ -22,23 +22,42 @@ export class BinaryCopyWriter {
     this.pos = 19;
   }
 
+  // Byte stores rather than DataView calls in the per-field writers: measurably faster on this hot path.
+
   /** Starts a tuple; `maxBytes` bounds its size so a tuple never straddles two chunks. */
   row(fields: number, maxBytes: number): void {
     if (this.pos + maxBytes + 2 > this.buf.length) this.rotate(maxBytes + 2);
-    this.view.setInt16(this.pos, fields);
-    this.pos += 2;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = fields >>> 8;
+    b[p + 1] = fields & 0xff;
+    this.pos = p + 2;
   }
 
   int4(v: number): void {
-    this.view.setInt32(this.pos, 4);
-    this.view.setInt32(this.pos + 4, v);
-    this.pos += 8;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = 0;
+    b[p + 1] = 0;
+    b[p + 2] = 0;
+    b[p + 3] = 4;
+    b[p + 4] = v >>> 24;
+    b[p + 5] = (v >>> 16) & 0xff;
+    b[p + 6] = (v >>> 8) & 0xff;
+    b[p + 7] = v & 0xff;
+    this.pos = p + 8;
   }
 
   int2(v: number): void {
-    this.view.setInt32(this.pos, 2);
-    this.view.setInt16(this.pos + 4, v);
-    this.pos += 6;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = 0;
+    b[p + 1] = 0;
+    b[p + 2] = 0;
+    b[p + 3] = 2;
+    b[p + 4] = (v >>> 8) & 0xff;
+    b[p + 5] = v & 0xff;
+    this.pos = p + 6;
   }
 
   float8(v: number): void {
@@ -48,8 +67,13 @@ export class BinaryCopyWriter {
   }
 
   null(): void {
-    this.view.setInt32(this.pos, -1);
-    this.pos += 4;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = 0xff;
+    b[p + 1] = 0xff;
+    b[p + 2] = 0xff;
+    b[p + 3] = 0xff;
+    this.pos = p + 4;
   }
 
   /** UTF-8 text; the caller's maxBytes must allow 3 bytes per UTF-16 unit + 4. */

@@ -413,16 +413,15 @@ function duplicateKeyError(err: unknown, stmt: string): FeedValidationError | un
 function fastTime(s: string | undefined): number | null {
   if (s === undefined || s === "") return null;
   if (s.length !== 8 || s.charCodeAt(2) !== 58 || s.charCodeAt(5) !== 58) return -1;
-  const h = (s.charCodeAt(0) - 48) * 10 + s.charCodeAt(1) - 48;
+  const h1 = s.charCodeAt(0) - 48;
+  const h2 = s.charCodeAt(1) - 48;
   const m1 = s.charCodeAt(3) - 48;
   const m2 = s.charCodeAt(4) - 48;
   const s1 = s.charCodeAt(6) - 48;
   const s2 = s.charCodeAt(7) - 48;
-  if (h < 0 || h > 99 || m1 < 0 || m1 > 5 || m2 < 0 || m2 > 9 || s1 < 0 || s1 > 5 || s2 < 0 || s2 > 9) return -1;
-  const h1 = s.charCodeAt(0) - 48;
-  const h2 = s.charCodeAt(1) - 48;
-  if (h1 < 0 || h1 > 9 || h2 < 0 || h2 > 9) return -1;
-  return h * 3600 + (m1 * 10 + m2) * 60 + s1 * 10 + s2;
+  // One unsigned comparison per digit: a character below '0' wraps to a large number.
+  if (h1 >>> 0 > 9 || h2 >>> 0 > 9 || m1 >>> 0 > 5 || m2 >>> 0 > 9 || s1 >>> 0 > 5 || s2 >>> 0 > 9) return -1;
+  return (h1 * 10 + h2) * 3600 + (m1 * 10 + m2) * 60 + s1 * 10 + s2;
 }
 
 /** Non-negative integer of up to 9 digits, or -1. */
@@ -902,7 +901,8 @@ class FeedLoader {
     }
     if (sequence <= this.lastSequence) this.stopTimesInTripOrder = false;
     this.lastSequence = sequence;
-    if (this.frequencyTripIdxs.has(tripIdx)) {
+    const frequencyBased = this.frequencyTripIdxs.size > 0 && this.frequencyTripIdxs.has(tripIdx);
+    if (frequencyBased) {
       this.frequencyStops.add(stopIdx);
       const t = departure ?? arrival;
       if (t !== null) {
@@ -941,8 +941,7 @@ class FeedLoader {
         issues.warn({ file, line, field: "departure_time", message: "departure_time is before arrival_time" });
     }
     if (this.board && dep !== null) {
-      if (this.frequencyTripIdxs.has(tripIdx))
-        this.board.addFrequency(stopIdx, dep, tripIdx, sequence, headsign, pickup !== 1);
+      if (frequencyBased) this.board.addFrequency(stopIdx, dep, tripIdx, sequence, headsign, pickup !== 1);
       else if (pickup !== 1) this.board.add(stopIdx, dep, tripIdx, sequence, headsign);
     }
     const w = this.bin;
