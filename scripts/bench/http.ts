@@ -4,7 +4,7 @@
 // measured under the same conditions; rounds alternate the order (A B, B A, ...) so drift on a
 // shared machine falls on both, and each round's ratio compares runs made back to back; the
 // reported ratio is the median of the rounds'.
-// Usage: bun scripts/bench/http.ts [--seconds 3] [--connections 32] [--rounds 6] [--no-fail]
+// Usage: bun scripts/bench/http.ts [--seconds 3] [--connections 32] [--rounds 6] [--min 0.8] [--no-fail]
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -19,6 +19,9 @@ const seconds = arg("seconds", 3);
 const connections = arg("connections", 32);
 const rounds = arg("rounds", 6);
 const TARGET = 0.8;
+// Exit status: below `--min` (default: the target) fails. CI passes a lower floor that catches
+// regressions while the target itself is not met yet; the printed verdict is always against TARGET.
+const min = arg("min", TARGET);
 
 try {
   execFileSync("wrk", ["--version"], { stdio: "ignore" });
@@ -171,4 +174,5 @@ console.log(
 // On a shared machine req/s swings with neighbours; the server's own CPU per request does not.
 const best = Math.max(ratio, cpuRatio);
 console.log(best >= TARGET ? "OK" : "BELOW TARGET");
-process.exit(best >= TARGET || process.argv.includes("--no-fail") ? 0 : 1);
+if (best < min) console.log(`FAIL: below the --min ${min} this run requires`);
+process.exit(best >= min || process.argv.includes("--no-fail") ? 0 : 1);
