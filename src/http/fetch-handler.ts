@@ -53,8 +53,8 @@ export function createFetchHandler(
     const given = headers.get("x-request-id");
     const info: RequestInfo = { id: given !== null && VALID_REQUEST_ID.test(given) ? given : nextRequestId() };
     attachRequestInfo(request, info);
-    // Every route is GET; other methods may declare a body, and one over the limit is refused unread.
-    const length = request.method === "GET" ? null : headers.get("content-length");
+    // A declared body over the limit is refused unread (undeclared ones are stopped by the server).
+    const length = headers.get("content-length");
     if (length !== null && Number(length) > bodyLimit)
       return finish(
         request,

@@ -10,6 +10,8 @@ import {
 // board table is built here from their stop_times (a few seconds per million stop times). Their old
 // index stays, so a rollback to the previous release still finds it.
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // A batch step over millions of rows: not bounded by the API's statement timeout (this transaction only).
+  await sql`set local statement_timeout = 0`.execute(db);
   const feeds = await sql<{ id: number; schema_name: string }>`
     select id, schema_name from gtfs_feed where layout = 1 and status in ('active', 'retired') order by id`.execute(db);
   for (const feed of feeds.rows) {

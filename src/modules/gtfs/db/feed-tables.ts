@@ -177,7 +177,8 @@ export function createTablesSql(schema: string): string[] {
 
 /**
  * Departure boards: per stop and hour of the service day, the departures (pickup possible, not
- * frequency-based) as parallel arrays sorted by time. Built by the importer (import/board-buckets.ts).
+ * frequency-based) as parallel arrays sorted by time; and per stop one row with hour = FREQUENCY_HOUR
+ * holding frequency-based trips' stop times as offsets. Built by the importer (import/board-buckets.ts).
  */
 export function stopDeparturesTableSql(schema: string): string {
   return `create table ${q(schema)}.stop_departures (stop_idx integer not null, hour smallint not null,
@@ -192,7 +193,7 @@ export function stopDeparturesIndexSql(schema: string): string {
 /**
  * stop_departures from stop_times in SQL: for feeds whose times the importer interpolated in the
  * database (the in-memory build only sees times given in the file) and for feeds imported before
- * LAYOUT 2. Same content as BoardCollector's.
+ * LAYOUT 2. Same rows as BoardCollector's (ties beyond (departure_secs, trip_idx) may be ordered differently).
  */
 export function buildStopDeparturesSql(schema: string): string {
   const s = q(schema);
@@ -200,11 +201,19 @@ export function buildStopDeparturesSql(schema: string): string {
   const offsets = "order by trip_idx, stop_sequence";
   const headsigns = (o: string) =>
     `case when bool_or(stop_headsign is not null) then array_agg(stop_headsign ${o}) end`;
+  // Joins rather than correlated subqueries: this may run before stop_times has any index.
   return `insert into ${s}.stop_departures (${TABLE_COLUMNS.stop_departures.join(", ")})
-    with boardable as (
-      select st.*, exists (select 1 from ${s}.frequencies f where f.trip_idx = st.trip_idx) as frequency_based
-      from ${s}.stop_times st
+    with frequency_trips as (select distinct trip_idx from ${s}.frequencies),
+    boardable as (
+      select st.stop_idx, st.departure_secs, st.trip_idx, st.stop_sequence, st.stop_headsign,
+        ft.trip_idx is not null as frequency_based
+      from ${s}.stop_times st left join frequency_trips ft on ft.trip_idx = st.trip_idx
       where st.departure_secs is not null and st.pickup_type is distinct from 1
+    ),
+    first_departures as (
+      select distinct on (st.trip_idx) st.trip_idx, st.departure_secs as first_secs
+      from ${s}.stop_times st join frequency_trips ft on ft.trip_idx = st.trip_idx
+      order by st.trip_idx, st.stop_sequence
     )
     select stop_idx, (departure_secs / ${BOARD_BUCKET_SECS})::smallint, array_agg(departure_secs ${order}),
       array_agg(trip_idx ${order}), array_agg(stop_sequence ${order}), ${headsigns(order)}
@@ -214,10 +223,9 @@ export function buildStopDeparturesSql(schema: string): string {
     select stop_idx, ${FREQUENCY_HOUR}::smallint, array_agg(offset_secs ${offsets}), array_agg(trip_idx ${offsets}),
       array_agg(stop_sequence ${offsets}), ${headsigns(offsets)}
     from (
-      select b.*, b.departure_secs - (
-        select x.departure_secs from ${s}.stop_times x where x.trip_idx = b.trip_idx
-        order by x.stop_sequence limit 1) as offset_secs
-      from boardable b where frequency_based
+      select b.*, b.departure_secs - f.first_secs as offset_secs
+      from boardable b join first_departures f on f.trip_idx = b.trip_idx
+      where b.frequency_based
     ) f
     group by stop_idx
     order by 1, 2`;
@@ -263,7 +271,7 @@ export function createIndexesSql(schema: string, options: { stopTimesInTripOrder
         : `create unique index stop_times_trip on ${s}.stop_times (trip_idx, stop_sequence) with (fillfactor = 100)`,
       `create unique index service_dates_pk on ${s}.service_dates (service_id, date)`,
     ],
-    // The departure boards table arrives sorted by its key, so this build is one pass.
+    // The departure boards table arrives nearly sorted by its key (two streams, each sorted).
     boards: [stopDeparturesIndexSql(schema)],
   };
 }

@@ -31,6 +31,7 @@ export class BoardCollector {
   private headsigns = new Map<number, string>();
   private maxStop = 0;
   private maxHour = 0;
+  private maxTrip = 0;
   /** Frequency-based trips' stop times, and per trip the departure at its lowest stop_sequence. */
   private frequency: { stopIdx: number; secs: number; tripIdx: number; seq: number; headsign: string | null }[] = [];
   private frequencyFirst = new Map<number, { seq: number; secs: number }>();
@@ -48,6 +49,7 @@ export class BoardCollector {
     this.seqs[i] = stopSequence;
     if (headsign !== null) this.headsigns.set(i, headsign);
     if (stopIdx > this.maxStop) this.maxStop = stopIdx;
+    if (tripIdx > this.maxTrip) this.maxTrip = tripIdx;
     const hour = Math.floor(departureSecs / BOARD_BUCKET_SECS);
     if (hour > this.maxHour) this.maxHour = hour;
   }
@@ -70,7 +72,7 @@ export class BoardCollector {
       this.frequencyFirst.set(tripIdx, { seq: stopSequence, secs: departureSecs });
   }
 
-  /** Buckets in (stop_idx, hour) order, each sorted by departure_secs (ties in the order they were added). */
+  /** Buckets in (stop_idx, hour) order, each sorted by (departure_secs, trip_idx), further ties in the order added. */
   *buckets(): Generator<BoardBucket> {
     for (const { stopIdx, hour, rows } of this.sortedRanges()) {
       const headsigns = rows.some((i) => this.headsigns.has(i));
@@ -145,14 +147,15 @@ export class BoardCollector {
     }
   }
 
-  /** Row numbers grouped by bucket: two stable counting sorts (by time, then by stop and hour), no comparisons. */
+  /** Row numbers grouped by bucket: stable counting sorts by trip, then time, then stop and hour; no comparisons. */
   private *sortedRanges(): Generator<{ stopIdx: number; hour: number; rows: Int32Array }> {
     const n = this.size;
     const hours = this.maxHour + 1;
     const secs = this.secs;
     const keys = new Int32Array(n);
     for (let i = 0; i < n; i++) keys[i] = this.stops[i]! * hours + Math.floor(secs[i]! / BOARD_BUCKET_SECS);
-    const byTime = countingSort(null, secs, n, hours * BOARD_BUCKET_SECS);
+    const byTrip = countingSort(null, this.trips, n, this.maxTrip + 1);
+    const byTime = countingSort(byTrip, secs, n, hours * BOARD_BUCKET_SECS);
     const bucketCount = (this.maxStop + 1) * hours;
     const order = countingSort(byTime, keys, n, bucketCount);
     let from = 0;

@@ -172,7 +172,9 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
     if (feedId !== undefined) {
       // Closing the connection aborts a COPY in flight and releases its locks (and the import lock).
       closed = true;
-      await builder?.close(); // an index build in flight holds locks the cleanup needs
+      // Our side of the second connection; an index build already running there still finishes before
+      // the cleanup's DROP SCHEMA can take its locks (served data is not touched either way).
+      await builder?.close();
       await session.close();
       await discardFeed(options, feedId, schema, err);
     }
@@ -407,6 +409,14 @@ function duplicateKeyError(err: unknown, stmt: string): FeedValidationError | un
   const file = table === "service_dates" ? "calendar_dates.txt" : `${table}.txt`;
   const m = /Key \(([^)]*)\)=\(([^)]*)\)/.exec(e.detail ?? "");
   return new FeedValidationError([{ file, field: m?.[1], value: m?.[2], message: `duplicate ${m?.[1] ?? "key"}` }]);
+}
+
+/**
+ * Upper bound of one stop_times tuple in binary COPY: field count 2 + five int4 fields 5 × 8 + headsign
+ * 4 + 3 bytes per UTF-16 unit + three int2 3 × 6 + float8 12 = 76, plus the headsign's bytes.
+ */
+export function stopTimeTupleBytes(headsign: string | null): number {
+  return 76 + (headsign === null ? 0 : headsign.length * 3);
 }
 
 /** "HH:MM:SS" → seconds; null for ""; -1 for anything else (the slow path then reports it). */
@@ -945,7 +955,7 @@ class FeedLoader {
       else if (pickup !== 1) this.board.add(stopIdx, dep, tripIdx, sequence, headsign);
     }
     const w = this.bin;
-    w.row(10, 64 + (headsign === null ? 0 : headsign.length * 3));
+    w.row(10, stopTimeTupleBytes(headsign));
     w.int4(tripIdx);
     if (dep === null) {
       w.null();
