@@ -36,10 +36,6 @@ export class BoardCollector {
   private frequency: { stopIdx: number; secs: number; tripIdx: number; seq: number; headsign: string | null }[] = [];
   private frequencyFirst = new Map<number, { seq: number; secs: number }>();
 
-  get rows(): number {
-    return this.size;
-  }
-
   add(stopIdx: number, departureSecs: number, tripIdx: number, stopSequence: number, headsign: string | null): void {
     if (this.size === this.stops.length) this.grow();
     const i = this.size++;
@@ -70,22 +66,6 @@ export class BoardCollector {
     const first = this.frequencyFirst.get(tripIdx);
     if (!first || stopSequence < first.seq)
       this.frequencyFirst.set(tripIdx, { seq: stopSequence, secs: departureSecs });
-  }
-
-  /** Buckets in (stop_idx, hour) order, each sorted by (departure_secs, trip_idx), further ties in the order added. */
-  *buckets(): Generator<BoardBucket> {
-    for (const { stopIdx, hour, rows } of this.sortedRanges()) {
-      const headsigns = rows.some((i) => this.headsigns.has(i));
-      yield {
-        stopIdx,
-        hour,
-        departureSecs: rows.map((i) => this.secs[i]!),
-        tripIdx: rows.map((i) => this.trips[i]!),
-        stopSequence: rows.map((i) => this.seqs[i]!),
-        stopHeadsign: headsigns ? Array.from(rows, (i) => this.headsigns.get(i) ?? null) : null,
-      };
-    }
-    yield* this.frequencyBuckets();
   }
 
   /** One bucket per stop with frequency-based departures (hour = FREQUENCY_HOUR), offsets sorted by (trip, sequence). */
