@@ -99,30 +99,24 @@ export class BoardCollector {
     const anyHeadsign = this.headsigns.size > 0;
     for (const { stopIdx, hour, rows } of this.sortedRanges()) {
       const w = writers[stopIdx % writers.length]!;
-      const headsigns = anyHeadsign && rows.some((i) => this.headsigns.has(i));
-      let headsignBytes = 0;
-      if (headsigns) for (const i of rows) headsignBytes += 4 + (this.headsigns.get(i)?.length ?? 0) * 3;
-      w.row(6, 128 + rows.length * 24 + headsignBytes);
-      w.int4(stopIdx);
-      w.int2(hour);
+      const headsigns =
+        anyHeadsign && rows.some((i) => this.headsigns.has(i))
+          ? Array.from(rows, (i) => this.headsigns.get(i) ?? null)
+          : null;
+      beginTuple(w, stopIdx, hour, rows.length, headsigns);
       w.int4ArrayOf(rows, this.secs);
       w.int4ArrayOf(rows, this.trips);
       w.int4ArrayOf(rows, this.seqs);
-      if (headsigns) w.textArray(Array.from(rows, (i) => this.headsigns.get(i) ?? null));
-      else w.null();
+      endTuple(w, headsigns);
       yield;
     }
     for (const b of this.frequencyBuckets()) {
       const w = writers[b.stopIdx % writers.length]!;
-      const headsignBytes = b.stopHeadsign ? b.stopHeadsign.reduce((n, h) => n + 4 + (h?.length ?? 0) * 3, 0) : 0;
-      w.row(6, 128 + b.departureSecs.length * 24 + headsignBytes);
-      w.int4(b.stopIdx);
-      w.int2(b.hour);
+      beginTuple(w, b.stopIdx, b.hour, b.departureSecs.length, b.stopHeadsign);
       w.int4Array(b.departureSecs);
       w.int4Array(b.tripIdx);
       w.int4Array(b.stopSequence);
-      if (b.stopHeadsign) w.textArray(b.stopHeadsign);
-      else w.null();
+      endTuple(w, b.stopHeadsign);
       yield;
     }
   }
@@ -159,6 +153,26 @@ export class BoardCollector {
     this.trips = grow(this.trips);
     this.seqs = grow(this.seqs);
   }
+}
+
+/** A stop_departures tuple up to its arrays: size bound, then stop_idx and hour. */
+function beginTuple(
+  w: BinaryCopyWriter,
+  stopIdx: number,
+  hour: number,
+  count: number,
+  headsigns: readonly (string | null)[] | null,
+): void {
+  const headsignBytes = headsigns ? headsigns.reduce((n, h) => n + 4 + (h?.length ?? 0) * 3, 0) : 0;
+  w.row(6, 128 + count * 24 + headsignBytes);
+  w.int4(stopIdx);
+  w.int2(hour);
+}
+
+/** The tuple's last column: stop_headsign, NULL when no departure in the bucket has one. */
+function endTuple(w: BinaryCopyWriter, headsigns: readonly (string | null)[] | null): void {
+  if (headsigns) w.textArray(headsigns);
+  else w.null();
 }
 
 /** Stable counting sort of row numbers (`input`, or 0…n-1 when null) by key[row], keys in [0, keyCount). */

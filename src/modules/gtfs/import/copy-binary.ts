@@ -90,17 +90,11 @@ export class BinaryCopyWriter {
 
   /** int4[] of values[rows[0]], values[rows[1]], … (or of rows themselves when `indirect` is false). */
   int4ArrayOf(rows: Int32Array, values: Int32Array, indirect = true): void {
-    const bytes = 20 + rows.length * 8;
-    this.view.setInt32(this.pos, bytes);
-    let p = this.pos + 4;
-    this.view.setInt32(p, 1);
-    this.view.setInt32(p + 4, 0);
-    this.view.setInt32(p + 8, INT4_OID);
-    this.view.setInt32(p + 12, rows.length);
-    this.view.setInt32(p + 16, 1);
-    p += 20;
-    // Byte stores: each element is length 4 then the value, big-endian.
+    this.view.setInt32(this.pos, 20 + rows.length * 8);
+    this.arrayHeader(INT4_OID, rows.length, false);
+    // int4()'s stores inlined: a call per element cost a fifth more over millions of elements.
     const b = this.buf;
+    let p = this.pos;
     for (let i = 0; i < rows.length; i++, p += 8) {
       const v = indirect ? values[rows[i]!]! : rows[i]!;
       b[p] = 0;
@@ -118,18 +112,23 @@ export class BinaryCopyWriter {
   /** text[] (one dimension, NULL elements allowed); the caller's maxBytes must allow 3 bytes per UTF-16 unit + 4 each. */
   textArray(values: readonly (string | null)[]): void {
     const start = this.pos;
-    const p = this.pos + 4;
-    this.view.setInt32(p, 1);
-    this.view.setInt32(p + 4, values.includes(null) ? 1 : 0);
-    this.view.setInt32(p + 8, TEXT_OID);
-    this.view.setInt32(p + 12, values.length);
-    this.view.setInt32(p + 16, 1);
-    this.pos = p + 20;
+    this.arrayHeader(TEXT_OID, values.length, values.includes(null));
     for (const v of values) {
       if (v === null) this.null();
       else this.text(v);
     }
     this.view.setInt32(start, this.pos - start - 4);
+  }
+
+  /** After the array's length slot: ndim 1, has-nulls, element OID, then the dimension's length and lower bound 1. */
+  private arrayHeader(oid: number, length: number, hasNulls: boolean): void {
+    const p = this.pos + 4;
+    this.view.setInt32(p, 1);
+    this.view.setInt32(p + 4, hasNulls ? 1 : 0);
+    this.view.setInt32(p + 8, oid);
+    this.view.setInt32(p + 12, length);
+    this.view.setInt32(p + 16, 1);
+    this.pos = p + 20;
   }
 
   /** Complete chunks ready to send (taken: the writer forgets them). */
