@@ -1,11 +1,31 @@
 // Streaming CSV reader for GTFS (RFC 4180 plus the usual real-world deviations): UTF-8 BOM, CRLF or LF,
 // quoted fields with embedded commas, quotes and newlines, blank lines. Records come out in batches
-// because a per-record `await` would dominate the cost on multi-million-row files.
+// (or, for a hot path, line by line to a sink) because a per-record `await` would dominate the cost on
+// multi-million-row files.
 
 export interface CsvRecord {
   fields: string[];
   /** Physical line where the record starts (1-based). */
   line: number;
+}
+
+/**
+ * Receives records as they are parsed, in file order, instead of as batched field arrays: a hot path
+ * can read a plain line's fields where they are in the text, without a string per field.
+ */
+export interface CsvLineSink {
+  /** A line without quotes: one record in text[start, end), line terminator excluded. */
+  line(text: string, start: number, end: number, lineNo: number): void;
+  /** A record that needed the quote-aware parse (it may span several physical lines). */
+  record(fields: string[], lineNo: number): void;
+}
+
+/** A sink that appends each record, fields split out, to the array `into()` returns at the time. */
+function collecting(into: () => CsvRecord[]): CsvLineSink {
+  return {
+    line: (text, start, end, line) => into().push({ fields: text.slice(start, end).split(","), line }),
+    record: (fields, line) => into().push({ fields, line }),
+  };
 }
 
 const QUOTE = 34; // "
@@ -18,23 +38,34 @@ export class CsvParser {
   private line = 1;
   private started = false;
 
+  private readonly sink: CsvLineSink;
+  /** Where the default sink puts records: the `out` of the current push() or end(). */
+  private out: CsvRecord[] = [];
+
+  /** Records go to `sink` as they are parsed; without one, into the `out` array of push() and end(). */
+  constructor(sink?: CsvLineSink) {
+    this.sink = sink ?? collecting(() => this.out);
+  }
+
   /** Parses as much of `text` as forms complete records; keeps the rest for the next call. */
-  push(text: string, out: CsvRecord[]): void {
+  push(text: string, out: CsvRecord[] = []): void {
     if (!this.started) {
       this.started = true;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
     this.buf = this.buf.length ? this.buf + text : text;
-    this.parse(out, false);
+    this.out = out;
+    this.parse(false);
   }
 
   /** Flushes the last record (a file need not end with a newline). */
-  end(out: CsvRecord[]): void {
-    this.parse(out, true);
+  end(out: CsvRecord[] = []): void {
+    this.out = out;
+    this.parse(true);
     this.buf = "";
   }
 
-  private parse(out: CsvRecord[], final: boolean): void {
+  private parse(final: boolean): void {
     const buf = this.buf;
     const len = buf.length;
     let pos = 0;
@@ -50,12 +81,12 @@ export class CsvParser {
       if (quote !== -1 && quote < pos) quote = buf.indexOf('"', pos);
       if (quote < 0 || quote >= lineEnd) {
         // Fast path: a line without quotes is one record.
-        if (lineEnd > pos) out.push({ fields: buf.slice(pos, lineEnd).split(","), line: this.line });
+        if (lineEnd > pos) this.sink.line(buf, pos, lineEnd, this.line);
         this.line++;
         pos = nl + 1;
         continue;
       }
-      const next = this.parseQuoted(buf, pos, final, out);
+      const next = this.parseQuoted(buf, pos, final);
       if (next < 0) break; // incomplete quoted field: wait for more data
       pos = next;
     }
@@ -63,7 +94,7 @@ export class CsvParser {
   }
 
   /** Character-level parse of one record starting at `pos`; returns the next position or -1 if incomplete. */
-  private parseQuoted(buf: string, pos: number, final: boolean, out: CsvRecord[]): number {
+  private parseQuoted(buf: string, pos: number, final: boolean): number {
     const len = buf.length;
     const fields: string[] = [];
     const startLine = this.line;
@@ -125,24 +156,39 @@ export class CsvParser {
       } else i++; // LF
       break;
     }
-    out.push({ fields, line: startLine });
+    this.sink.record(fields, startLine);
     this.line += 1 + lines;
     return i;
   }
 }
 
+/** Decodes UTF-8 chunks and hands every record to `sink`, yielding after each chunk (to send what it made). */
+export async function* readCsvInto(
+  chunks: AsyncIterable<Uint8Array | string>,
+  sink: CsvLineSink,
+): AsyncGenerator<void> {
+  const decoder = new TextDecoder("utf-8");
+  const parser = new CsvParser(sink);
+  for await (const chunk of chunks) {
+    parser.push(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+    yield;
+  }
+  const tail = decoder.decode();
+  if (tail) parser.push(tail);
+  parser.end();
+  yield;
+}
+
 /** Decodes UTF-8 chunks and yields batches of records. */
 export async function* readCsv(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<CsvRecord[]> {
-  const decoder = new TextDecoder("utf-8");
-  const parser = new CsvParser();
-  for await (const chunk of chunks) {
-    const out: CsvRecord[] = [];
-    parser.push(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }), out);
-    if (out.length) yield out;
+  let batch: CsvRecord[] = [];
+  for await (const _ of readCsvInto(
+    chunks,
+    collecting(() => batch),
+  )) {
+    if (batch.length) {
+      yield batch;
+      batch = [];
+    }
   }
-  const out: CsvRecord[] = [];
-  const tail = decoder.decode();
-  if (tail) parser.push(tail, out);
-  parser.end(out);
-  if (out.length) yield out;
 }

@@ -32,6 +32,8 @@ export class BoardCollector {
   private maxStop = 0;
   private maxHour = 0;
   private maxTrip = 0;
+  /** Rows came in trip order (stop_times grouped by trip, trips in file order): no sort by trip needed. */
+  private tripsAscending = true;
   /** Frequency-based trips' stop times, and per trip the departure at its lowest stop_sequence. */
   private frequency: { stopIdx: number; secs: number; tripIdx: number; seq: number; headsign: string | null }[] = [];
   private frequencyFirst = new Map<number, { seq: number; secs: number }>();
@@ -46,6 +48,7 @@ export class BoardCollector {
     if (headsign !== null) this.headsigns.set(i, headsign);
     if (stopIdx > this.maxStop) this.maxStop = stopIdx;
     if (tripIdx > this.maxTrip) this.maxTrip = tripIdx;
+    else if (tripIdx < this.maxTrip) this.tripsAscending = false;
     const hour = Math.floor(departureSecs / BOARD_BUCKET_SECS);
     if (hour > this.maxHour) this.maxHour = hour;
   }
@@ -128,7 +131,7 @@ export class BoardCollector {
     const secs = this.secs;
     const keys = new Int32Array(n);
     for (let i = 0; i < n; i++) keys[i] = this.stops[i]! * hours + Math.floor(secs[i]! / BOARD_BUCKET_SECS);
-    const byTrip = countingSort(null, this.trips, n, this.maxTrip + 1);
+    const byTrip = this.tripsAscending ? null : countingSort(null, this.trips, n, this.maxTrip + 1);
     const byTime = countingSort(byTrip, secs, n, hours * BOARD_BUCKET_SECS);
     const bucketCount = (this.maxStop + 1) * hours;
     const order = countingSort(byTime, keys, n, bucketCount);

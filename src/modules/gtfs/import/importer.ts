@@ -7,6 +7,7 @@
 // half-loaded schema is dropped now, or by the next import if the process died.
 import type { Database } from "../../../db/database";
 import { type CalendarEntry, type CalendarException, resolveServiceDates } from "../calendar";
+import { type CsvLineSink, readCsvInto } from "../csv";
 import {
   buildStopDeparturesSql,
   createIndexesSql,
@@ -17,13 +18,14 @@ import {
   TABLE_COLUMNS,
 } from "../db/feed-tables";
 import { type FeedIssue, FeedValidationError, IssueCollector } from "../errors";
-import { isBlank, readRecords, readTable } from "../reader";
-import { columnIndex, FILES, type GtfsTable, parseRecord, type Value } from "../schema";
+import { isBlank, readTable } from "../reader";
+import { columnIndex, FILES, type GtfsTable, mapHeader, parseRecord, type Value } from "../schema";
 import { type FeedSource, type OpenFeedOptions, openFeed } from "../source";
 import { searchKey } from "../text";
 import { BoardCollector } from "./board-buckets";
 import { BinaryCopyWriter } from "./copy-binary";
 import { copyField, copyLine } from "./copy-text";
+import { digitAt, fieldEnds, timeAt, uintAt } from "./fast-fields";
 import { type LoadSession, openPgliteSession, openPostgresSession } from "./load-session";
 
 export interface ImportProgress {
@@ -419,40 +421,27 @@ export function stopTimeTupleBytes(headsign: string | null): number {
   return 76 + (headsign === null ? 0 : headsign.length * 3);
 }
 
-/** "HH:MM:SS" → seconds; null for ""; -1 for anything else (the slow path then reports it). */
-function fastTime(s: string | undefined): number | null {
-  if (s === undefined || s === "") return null;
-  if (s.length !== 8 || s.charCodeAt(2) !== 58 || s.charCodeAt(5) !== 58) return -1;
-  const h1 = s.charCodeAt(0) - 48;
-  const h2 = s.charCodeAt(1) - 48;
-  const m1 = s.charCodeAt(3) - 48;
-  const m2 = s.charCodeAt(4) - 48;
-  const s1 = s.charCodeAt(6) - 48;
-  const s2 = s.charCodeAt(7) - 48;
-  // One unsigned comparison per digit: a character below '0' wraps to a large number.
-  if (h1 >>> 0 > 9 || h2 >>> 0 > 9 || m1 >>> 0 > 5 || m2 >>> 0 > 9 || s1 >>> 0 > 5 || s2 >>> 0 > 9) return -1;
-  return (h1 * 10 + h2) * 3600 + (m1 * 10 + m2) * 60 + s1 * 10 + s2;
+/** Where each stop_times column is in the file's records (-1 when the file lacks it). */
+function stopTimePositions(index: readonly number[]) {
+  const c = columnIndex("stop_times");
+  return {
+    iTrip: index[c.trip_id]!,
+    iStop: index[c.stop_id]!,
+    iArr: index[c.arrival_time]!,
+    iDep: index[c.departure_time]!,
+    iSeq: index[c.stop_sequence]!,
+    iHead: index[c.stop_headsign]!,
+    iPick: index[c.pickup_type]!,
+    iDrop: index[c.drop_off_type]!,
+    iDist: index[c.shape_dist_traveled]!,
+    iTp: index[c.timepoint]!,
+  };
 }
 
-/** Non-negative integer of up to 9 digits, or -1. */
-function fastUint(s: string | undefined): number {
-  if (s === undefined || s.length === 0 || s.length > 9) return -1;
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
-}
-
-/** A single digit 0..max, null for "", -1 otherwise. */
-function fastSmall(s: string | undefined, max: number): number | null {
-  if (s === undefined || s === "") return null;
-  if (s.length !== 1) return -1;
-  const d = s.charCodeAt(0) - 48;
-  return d >= 0 && d <= max ? d : -1;
-}
+// The record path's field readers: a whole field string, undefined when the record is short.
+const fastTime = (s: string | undefined) => (s === undefined ? null : timeAt(s, 0, s.length));
+const fastUint = (s: string | undefined) => (s === undefined ? -1 : uintAt(s, 0, s.length));
+const fastSmall = (s: string | undefined, max: number) => (s === undefined ? null : digitAt(s, 0, s.length, max));
 
 interface FeedMeta {
   publisherName: string | null;
@@ -630,23 +619,44 @@ class FeedLoader {
 
   private bin = new BinaryCopyWriter();
 
-  /** stop_times: raw records → binary COPY, with backpressure from the server. */
+  /**
+   * stop_times: each line → binary COPY, with backpressure from the server. Plain lines are read in
+   * place (stopTimeLineConverter); quoted or unusual ones go through the record path.
+   */
   private async loadStopTimes(chunks: AsyncIterable<Uint8Array>, onRows: (rows: number) => void): Promise<number> {
+    const spec = FILES.stop_times;
     const sink = this.session.copy(`"${this.schema}".stop_times`, TABLE_COLUMNS.stop_times, "binary");
-    let convert: ((f: string[], line: number) => boolean) | undefined;
-    let index: readonly number[] | undefined;
+    let headerSeen = false;
+    let headerOk = false;
+    let convertRecord: ((f: string[], line: number) => boolean) | undefined;
+    let convertLine: ((text: string, start: number, end: number, line: number) => boolean) | undefined;
     let rows = 0;
-    for await (const batch of readRecords(chunks, FILES.stop_times, this.issues)) {
-      if (batch.index !== index) {
-        index = batch.index;
-        convert = this.stopTimeRecordConverter(index);
-      }
-      for (const rec of batch.records) if (!isBlank(rec.fields) && convert!(rec.fields, rec.line)) rows++;
+    const record = (fields: string[], line: number) => {
+      if (!headerSeen) {
+        headerSeen = true;
+        const index = mapHeader(spec, fields, this.issues);
+        if (!index) return;
+        headerOk = true;
+        convertRecord = this.stopTimeRecordConverter(index);
+        convertLine = this.stopTimeLineConverter(index, fields.length, convertRecord);
+      } else if (convertRecord && !isBlank(fields) && convertRecord(fields, line)) rows++;
+    };
+    const lines: CsvLineSink = {
+      line: (text, start, end, line) => {
+        if (convertLine) {
+          if (convertLine(text, start, end, line)) rows++;
+        } else record(text.slice(start, end).split(","), line);
+      },
+      record,
+    };
+    for await (const _ of readCsvInto(chunks, lines)) {
+      if (headerSeen && !headerOk) break; // reported by mapHeader
       if (this.issues.failed)
         this.bin.take(); // nothing more is sent; keep validating for the report
       else for (const chunk of this.bin.take()) await sink.write(chunk);
       onRows(rows);
     }
+    if (!headerSeen) this.issues.error({ file: spec.file, line: 1, message: "file is empty (no header row)" });
     // A binary COPY cannot be ended half-sent: a bad file aborts here (the session is discarded).
     this.issues.throwIfFailed();
     for (const chunk of this.bin.finish()) await sink.write(chunk);
@@ -985,19 +995,9 @@ class FeedLoader {
    * reports it precisely. Same results either way, a fraction of the allocations.
    */
   private stopTimeRecordConverter(index: readonly number[]): (f: string[], line: number) => boolean {
-    const c = columnIndex("stop_times");
     const spec = FILES.stop_times;
     const typed = this.stopTimeConverter();
-    const iTrip = index[c.trip_id]!;
-    const iStop = index[c.stop_id]!;
-    const iArr = index[c.arrival_time]!;
-    const iDep = index[c.departure_time]!;
-    const iSeq = index[c.stop_sequence]!;
-    const iHead = index[c.stop_headsign]!;
-    const iPick = index[c.pickup_type]!;
-    const iDrop = index[c.drop_off_type]!;
-    const iDist = index[c.shape_dist_traveled]!;
-    const iTp = index[c.timepoint]!;
+    const { iTrip, iStop, iArr, iDep, iSeq, iHead, iPick, iDrop, iDist, iTp } = stopTimePositions(index);
     const issues = this.issues;
     const slow = (f: string[], line: number) => {
       const row = parseRecord(spec, index, f, line, issues);
@@ -1040,6 +1040,76 @@ class FeedLoader {
         }
       }
       return this.emitStopTime(trip, stop, arr, dep, seq, headsign, pickup, dropOff, dist, tp, line, tripIdx, stopIdx);
+    };
+  }
+
+  /**
+   * The line path for stop_times: a plain line with the header's number of fields is read where it
+   * sits in the text (one string for the stop_id, one when the trip changes, none for numbers). Any
+   * field not in canonical form sends the line to the record path, so results and error reports are
+   * the same either way.
+   */
+  private stopTimeLineConverter(
+    index: readonly number[],
+    columns: number,
+    recordPath: (f: string[], line: number) => boolean,
+  ): (text: string, start: number, end: number, line: number) => boolean {
+    const { iTrip, iStop, iArr, iDep, iSeq, iHead, iPick, iDrop, iDist, iTp } = stopTimePositions(index);
+    const ends = new Int32Array(columns);
+    const slow = (text: string, start: number, end: number, line: number) => {
+      const f = text.slice(start, end).split(",");
+      return !isBlank(f) && recordPath(f, line);
+    };
+    let lastTrip = "";
+    let lastTripIdx: number | undefined;
+    return (t, start, end, line) => {
+      if (!fieldEnds(t, start, end, ends, columns)) return slow(t, start, end, line);
+      const from = (k: number) => (k === 0 ? start : ends[k - 1]! + 1);
+      const tripFrom = from(iTrip);
+      const tripTo = ends[iTrip]!;
+      // Consecutive rows usually belong to the same trip: compare in place, look up only on a change.
+      if (tripTo - tripFrom !== lastTrip.length || !t.startsWith(lastTrip, tripFrom)) {
+        lastTrip = t.slice(tripFrom, tripTo);
+        lastTripIdx = this.trips.get(lastTrip);
+      }
+      const stop = t.slice(from(iStop), ends[iStop]);
+      const tripIdx = lastTripIdx;
+      const stopIdx = this.stops.get(stop);
+      if (tripIdx === undefined || stopIdx === undefined || lastTrip === "") return slow(t, start, end, line);
+      const arr = iArr < 0 ? null : timeAt(t, from(iArr), ends[iArr]!);
+      const dep = iDep < 0 ? null : timeAt(t, from(iDep), ends[iDep]!);
+      const seq = uintAt(t, from(iSeq), ends[iSeq]!);
+      const pickup = iPick < 0 ? null : digitAt(t, from(iPick), ends[iPick]!, 3);
+      const dropOff = iDrop < 0 ? null : digitAt(t, from(iDrop), ends[iDrop]!, 3);
+      const tp = iTp < 0 ? null : digitAt(t, from(iTp), ends[iTp]!, 1);
+      if (arr === -1 || dep === -1 || seq < 0 || pickup === -1 || dropOff === -1 || tp === -1)
+        return slow(t, start, end, line);
+      let headsign: string | null = null;
+      if (iHead >= 0 && ends[iHead]! > from(iHead)) {
+        headsign = t.slice(from(iHead), ends[iHead]);
+        if (headsign.trim() !== headsign) return slow(t, start, end, line);
+      }
+      let dist: number | null = null;
+      if (iDist >= 0 && ends[iDist]! > from(iDist)) {
+        const d = t.slice(from(iDist), ends[iDist]);
+        dist = Number(d);
+        if (d.trim() !== d || !Number.isFinite(dist)) return slow(t, start, end, line);
+      }
+      return this.emitStopTime(
+        lastTrip,
+        stop,
+        arr,
+        dep,
+        seq,
+        headsign,
+        pickup,
+        dropOff,
+        dist,
+        tp,
+        line,
+        tripIdx,
+        stopIdx,
+      );
     };
   }
 
