@@ -43,4 +43,22 @@ describe("binary COPY writer", () => {
       }
     },
   );
+
+  it("writes int4[] fields as PostgreSQL's array_send does, negative and large values included", () => {
+    const column = Int32Array.from([0, 1, -1, 255, 256, 65_535, 2_147_483_647, -2_147_483_648, 90_061, -300]);
+    const rows = Int32Array.from([9, 0, 3, 7, 2, 6, 1, 8, 5, 4]);
+    const w = new BinaryCopyWriter();
+    w.row(2, 1024);
+    w.int4Arrays(rows, [column, null]);
+    const bytes = Buffer.concat(w.finish());
+    // Reference encoding, word by word: length, ndim 1, no NULLs, OID 23, n, lower bound 1, (4, value)…
+    const expected = Buffer.alloc(2 + 2 * (24 + rows.length * 8));
+    expected.writeInt16BE(2, 0);
+    let p = 2;
+    for (const values of [Array.from(rows, (r) => column[r]!), Array.from(rows)]) {
+      for (const word of [20 + values.length * 8, 1, 0, 23, values.length, 1]) p = expected.writeInt32BE(word, p);
+      for (const v of values) p = expected.writeInt32BE(v, expected.writeInt32BE(4, p));
+    }
+    expect(bytes.subarray(HEADER, bytes.length - TRAILER)).toEqual(expected);
+  });
 });

@@ -107,18 +107,16 @@ export class BoardCollector {
           ? Array.from(rows, (i) => this.headsigns.get(i) ?? null)
           : null;
       beginTuple(w, stopIdx, hour, rows.length, headsigns);
-      w.int4ArrayOf(rows, this.secs);
-      w.int4ArrayOf(rows, this.trips);
-      w.int4ArrayOf(rows, this.seqs);
+      w.int4Arrays(rows, [this.secs, this.trips, this.seqs]);
       endTuple(w, headsigns);
       yield;
     }
     for (const b of this.frequencyBuckets()) {
       const w = writers[b.stopIdx % writers.length]!;
       beginTuple(w, b.stopIdx, b.hour, b.departureSecs.length, b.stopHeadsign);
-      w.int4Array(b.departureSecs);
-      w.int4Array(b.tripIdx);
-      w.int4Array(b.stopSequence);
+      w.int4Arrays(b.departureSecs, [null]);
+      w.int4Arrays(b.tripIdx, [null]);
+      w.int4Arrays(b.stopSequence, [null]);
       endTuple(w, b.stopHeadsign);
       yield;
     }

@@ -7,6 +7,10 @@ const SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0
 const CHUNK = 1 << 20;
 const INT4_OID = 23;
 const TEXT_OID = 25;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** A 32-bit word in the other byte order (big-endian bytes from a little-endian host's store). */
+const swap = (v: number) => ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+const LENGTH_4 = swap(4);
 
 export class BinaryCopyWriter {
   private buf = new Uint8Array(CHUNK);
@@ -14,6 +18,9 @@ export class BinaryCopyWriter {
   private pos = 0;
   private readonly encoder = new TextEncoder();
   private ready: Uint8Array[] = [];
+  /** Scratch for int4Arrays (grows to the largest tuple written). */
+  private words = new Int32Array(1024);
+  private wordBytes = new Uint8Array(this.words.buffer);
 
   constructor() {
     this.buf.set(SIGNATURE, 0);
@@ -83,30 +90,45 @@ export class BinaryCopyWriter {
     this.pos += 4 + written;
   }
 
-  /** int4[] (one dimension, no NULLs): header (ndim, has-nulls, element OID, length, lower bound), then elements. */
-  int4Array(values: Int32Array): void {
-    this.int4ArrayOf(values, values, false);
-  }
-
-  /** int4[] of values[rows[0]], values[rows[1]], … (or of rows themselves when `indirect` is false). */
-  int4ArrayOf(rows: Int32Array, values: Int32Array, indirect = true): void {
-    this.view.setInt32(this.pos, 20 + rows.length * 8);
-    this.arrayHeader(INT4_OID, rows.length, false);
-    // int4()'s stores inlined: a call per element cost a fifth more over millions of elements.
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < rows.length; i++, p += 8) {
-      const v = indirect ? values[rows[i]!]! : rows[i]!;
-      b[p] = 0;
-      b[p + 1] = 0;
-      b[p + 2] = 0;
-      b[p + 3] = 4;
-      b[p + 4] = v >>> 24;
-      b[p + 5] = (v >>> 16) & 0xff;
-      b[p + 6] = (v >>> 8) & 0xff;
-      b[p + 7] = v & 0xff;
+  /**
+   * int4[] fields (one dimension, no NULLs), one per column: column[rows[0]], column[rows[1]], … (a
+   * null column: the rows' own values). Each field is its length, the array header (ndim 1, no NULLs,
+   * element OID, length, lower bound 1) and (4, value) per element: all big-endian words.
+   */
+  int4Arrays(rows: Int32Array, columns: readonly (Int32Array | null)[]): void {
+    const n = rows.length;
+    const count = columns.length * (6 + 2 * n);
+    if (!LITTLE_ENDIAN) {
+      for (const column of columns) {
+        this.view.setInt32(this.pos, 20 + n * 8);
+        this.arrayHeader(INT4_OID, n, false);
+        for (let i = 0; i < n; i++) this.int4(column ? column[rows[i]!]! : rows[i]!);
+      }
+      return;
     }
-    this.pos = p;
+    // Aligned word stores into a scratch array, then one copy: a fraction of the cost of byte stores
+    // into the unaligned output, over the millions of elements of a feed's boards.
+    if (this.words.length < count) {
+      this.words = new Int32Array(Math.max(count, this.words.length * 2));
+      this.wordBytes = new Uint8Array(this.words.buffer);
+    }
+    const w = this.words;
+    let j = 0;
+    for (const column of columns) {
+      w[j] = swap(20 + n * 8);
+      w[j + 1] = swap(1);
+      w[j + 2] = 0;
+      w[j + 3] = swap(INT4_OID);
+      w[j + 4] = swap(n);
+      w[j + 5] = swap(1);
+      j += 6;
+      for (let i = 0; i < n; i++, j += 2) {
+        w[j] = LENGTH_4;
+        w[j + 1] = swap(column ? column[rows[i]!]! : rows[i]!);
+      }
+    }
+    this.buf.set(this.wordBytes.subarray(0, count * 4), this.pos);
+    this.pos += count * 4;
   }
 
   /** text[] (one dimension, NULL elements allowed); the caller's maxBytes must allow 3 bytes per UTF-16 unit + 4 each. */
