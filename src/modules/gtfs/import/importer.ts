@@ -26,6 +26,7 @@ import { BoardCollector } from "./board-buckets";
 import { BinaryCopyWriter } from "./copy-binary";
 import { copyField, copyLine } from "./copy-text";
 import { digitAt, fieldEnds, timeAt, uintAt } from "./fast-fields";
+import { IdLookup } from "./id-lookup";
 import { type LoadSession, openPgliteSession, openPostgresSession } from "./load-session";
 
 export interface ImportProgress {
@@ -437,6 +438,9 @@ function stopTimePositions(index: readonly number[]) {
     iTp: index[c.timepoint]!,
   };
 }
+
+/** In place of an id that no report can name (see emitStopTime). */
+const NOT_REPORTED = "";
 
 // The record path's field readers: a whole field string, undefined when the record is short.
 const fastTime = (s: string | undefined) => (s === undefined ? null : timeAt(s, 0, s.length));
@@ -887,6 +891,10 @@ class FeedLoader {
       );
   }
 
+  /**
+   * `stop` is the stop_id as written, read only for reports about the stop; a caller that passes
+   * knownStopIdx of a plain stop (location_type 0) triggers none and may pass NOT_REPORTED.
+   */
   private emitStopTime(
     trip: string,
     stop: string,
@@ -1056,6 +1064,7 @@ class FeedLoader {
   ): (text: string, start: number, end: number, line: number) => boolean {
     const { iTrip, iStop, iArr, iDep, iSeq, iHead, iPick, iDrop, iDist, iTp } = stopTimePositions(index);
     const ends = new Int32Array(columns);
+    const stops = new IdLookup(this.stops);
     const slow = (text: string, start: number, end: number, line: number) => {
       const f = text.slice(start, end).split(",");
       return !isBlank(f) && recordPath(f, line);
@@ -1072,10 +1081,11 @@ class FeedLoader {
         lastTrip = t.slice(tripFrom, tripTo);
         lastTripIdx = this.trips.get(lastTrip);
       }
-      const stop = t.slice(from(iStop), ends[iStop]);
       const tripIdx = lastTripIdx;
-      const stopIdx = this.stops.get(stop);
-      if (tripIdx === undefined || stopIdx === undefined || lastTrip === "") return slow(t, start, end, line);
+      const stopIdx = stops.get(t, from(iStop), ends[iStop]!);
+      // A stop that is not a plain stop gets a report naming it: the record path has its id as a string.
+      if (tripIdx === undefined || stopIdx < 0 || this.stopTypes[stopIdx] !== 0 || lastTrip === "")
+        return slow(t, start, end, line);
       const arr = iArr < 0 ? null : timeAt(t, from(iArr), ends[iArr]!);
       const dep = iDep < 0 ? null : timeAt(t, from(iDep), ends[iDep]!);
       const seq = uintAt(t, from(iSeq), ends[iSeq]!);
@@ -1097,7 +1107,7 @@ class FeedLoader {
       }
       return this.emitStopTime(
         lastTrip,
-        stop,
+        NOT_REPORTED,
         arr,
         dep,
         seq,
