@@ -143,10 +143,15 @@ export class BoardCollector {
     }
   }
 
-  private grow(): void {
+  /** Room for `rows` departures up front (from the file's size), instead of doubling as they come. */
+  reserve(rows: number): void {
+    if (rows > this.stops.length) this.grow(rows);
+  }
+
+  private grow(capacity = this.stops.length * 2): void {
     const grow = (a: Int32Array) => {
-      const next = new Int32Array(a.length * 2);
-      next.set(a);
+      const next = new Int32Array(capacity);
+      next.set(a.subarray(0, this.size));
       return next;
     };
     this.stops = grow(this.stops);
