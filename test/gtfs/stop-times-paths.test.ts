@@ -97,4 +97,17 @@ describe("stop_times: read in place or through the record parser", () => {
     },
     SLOW,
   );
+
+  it(
+    "stop_times is written frozen: every page is all-visible once loaded",
+    async () => {
+      const summary = await env.import(SAMPLE_DIR, 10);
+      const { rows } = await sql<{ relpages: number; relallvisible: number }>`
+        select c.relpages, c.relallvisible from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = ${summary.schema} and c.relname = 'stop_times'`.execute(env.app.database.db);
+      expect(rows[0]!.relpages).toBeGreaterThan(0);
+      expect(rows[0]!.relallvisible).toBe(rows[0]!.relpages);
+    },
+    SLOW,
+  );
 });

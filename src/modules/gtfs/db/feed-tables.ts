@@ -153,11 +153,7 @@ export function createTablesSql(schema: string): string[] {
       trip_id ${id} not null, trip_headsign text, trip_short_name text, direction_id smallint, block_id text,
       shape_id text, wheelchair_accessible smallint, bikes_allowed smallint,
       frequency_based boolean not null default false)`,
-    `create table ${s}.stop_times (trip_idx integer not null, arrival_secs integer, departure_secs integer,
-      stop_idx integer not null, stop_sequence integer not null, stop_headsign text, pickup_type smallint,
-      drop_off_type smallint, shape_dist_traveled double precision, timepoint smallint)`,
-    // The planner needs only coarse statistics here; a small target keeps ANALYZE of millions of rows quick.
-    `alter table ${s}.stop_times alter column trip_idx set statistics 20, alter column stop_idx set statistics 20`,
+    // stop_times: stopTimesTableSql(), created in the transaction that loads it.
     stopDeparturesTableSql(schema),
     // Boards look rows up by the (stop_idx, hour) key alone; ANALYZE of this table is on the import's critical path.
     `alter table ${s}.stop_departures alter column stop_idx set statistics 10, alter column hour set statistics 10`,
@@ -174,6 +170,21 @@ export function createTablesSql(schema: string): string[] {
       shape_pt_lon double precision not null, shape_pt_sequence integer not null, shape_dist_traveled double precision)`,
     `create table ${s}.feed_info (feed_publisher_name text, feed_publisher_url text, feed_lang text, default_lang text,
       feed_start_date date, feed_end_date date, feed_version text, feed_contact_email text, feed_contact_url text)`,
+  ];
+}
+
+/**
+ * stop_times, created by the importer in the same transaction as its COPY (LoadSession.copy's
+ * `create`), which lets PostgreSQL write the rows already frozen.
+ */
+export function stopTimesTableSql(schema: string): string[] {
+  const s = q(schema);
+  return [
+    `create table ${s}.stop_times (trip_idx integer not null, arrival_secs integer, departure_secs integer,
+      stop_idx integer not null, stop_sequence integer not null, stop_headsign text, pickup_type smallint,
+      drop_off_type smallint, shape_dist_traveled double precision, timepoint smallint)`,
+    // The planner needs only coarse statistics here; a small target keeps ANALYZE of millions of rows quick.
+    `alter table ${s}.stop_times alter column trip_idx set statistics 20, alter column stop_idx set statistics 20`,
   ];
 }
 

@@ -15,6 +15,7 @@ import {
   FEED_CHANGED_CHANNEL,
   feedSchemaName,
   LAYOUT,
+  stopTimesTableSql,
   TABLE_COLUMNS,
 } from "../db/feed-tables";
 import { type FeedIssue, FeedValidationError, IssueCollector } from "../errors";
@@ -629,7 +630,9 @@ class FeedLoader {
    */
   private async loadStopTimes(chunks: AsyncIterable<Uint8Array>, onRows: (rows: number) => void): Promise<number> {
     const spec = FILES.stop_times;
-    const sink = this.session.copy(`"${this.schema}".stop_times`, TABLE_COLUMNS.stop_times, "binary");
+    const sink = this.session.copy(`"${this.schema}".stop_times`, TABLE_COLUMNS.stop_times, "binary", {
+      create: stopTimesTableSql(this.schema),
+    });
     // Rows are rarely under 32 bytes; an over-estimate costs untouched memory only.
     this.board?.reserve(Math.min(Math.ceil((this.source.size(spec.file) ?? 0) / 32), 1 << 26));
     let headerSeen = false;

@@ -15,7 +15,19 @@ export interface CopySink {
 export interface LoadSession {
   readonly kind: "postgres" | "embedded";
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
-  copy(table: string, columns: readonly string[], format?: "text" | "binary"): CopySink;
+  /**
+   * `create`: statements that make the table first. PostgreSQL runs them and the COPY in one
+   * transaction, so the table is invisible to others until its rows are in and COPY FREEZE writes
+   * them already frozen and all-visible: the index builds and ANALYZE that scan it next need not set
+   * hint bits on every row (which dirties every page once more). The embedded database, whose one
+   * connection the app shares, runs them on their own first.
+   */
+  copy(
+    table: string,
+    columns: readonly string[],
+    format?: "text" | "binary",
+    options?: { create?: readonly string[] },
+  ): CopySink;
   /** Another session on its own connection (parallel index builds); the embedded database has only one. */
   fork(): Promise<LoadSession | undefined>;
   close(): Promise<void>;
@@ -38,14 +50,22 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
       if (broken) throw broken;
       return (await client.query(text, params)).rows as R[];
     },
-    copy(table, columns, format = "text") {
-      const stream = client.query(copyFrom(`copy ${table} (${columns.join(", ")}) from stdin with (format ${format})`));
+    copy(table, columns, format = "text", options = {}) {
+      const create = options.create ?? [];
+      const frozen = create.length > 0;
+      // Queued on the connection ahead of the COPY (a failure here fails the COPY's promises too).
+      const setup = frozen ? Promise.all(["begin", ...create].map((stmt) => client.query(stmt))) : Promise.resolve();
+      const stream = client.query(
+        copyFrom(`copy ${table} (${columns.join(", ")}) from stdin with (format ${format}${frozen ? ", freeze" : ""})`),
+      );
       let failure: Error | undefined;
       const failed = new Promise<never>((_, reject) => {
-        stream.on("error", (err: Error) => {
-          failure = err;
-          reject(err);
-        });
+        const fail = (err: Error) => {
+          failure ??= err;
+          reject(failure);
+        };
+        stream.on("error", fail);
+        setup.catch(fail);
       });
       failed.catch(() => {});
       return {
@@ -61,6 +81,7 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
             new Promise((r) => (stream.writableFinished ? r(null) : stream.once("finish", r))),
             failed,
           ]);
+          if (frozen) await client.query("commit");
           return Number(stream.rowCount ?? 0);
         },
       };
@@ -87,11 +108,14 @@ export function openPgliteSession(pglite: PGlite): LoadSession {
     async query<R>(text: string, params?: unknown[]) {
       return (await pglite.query<R>(text, params)).rows;
     },
-    copy(table, columns, format = "text") {
+    copy(table, columns, format = "text", options = {}) {
       let parts: (string | Uint8Array)[] = [];
       let size = 0;
       let rows = 0;
+      let create = options.create ?? [];
       const flush = async () => {
+        for (const stmt of create) await pglite.query(stmt);
+        create = [];
         if (!parts.length) return;
         const blob = new Blob(parts as BlobPart[]);
         parts = [];
