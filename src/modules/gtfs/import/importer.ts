@@ -1,10 +1,10 @@
 // Imports a GTFS feed as a new version beside the served one, then switches to it in one transaction.
 // Order of work: open the source → check required files → create the version's schema → stream each
-// file through validation into COPY (references checked against ids already loaded) → derived data
-// (service dates, frequency flags, interpolated times) → departure boards table ‖ indexes + ANALYZE →
-// activate → prune old
-// versions. Any failure (or a kill) before activation leaves the served version untouched; the
-// half-loaded schema is dropped now, or by the next import if the process died.
+// file through validation into COPY (references checked against ids already loaded; stop_times, the
+// bulk, read line by line in place and created in its COPY's transaction) → derived data (service
+// dates, frequency flags, interpolated times) → departure boards table ‖ indexes + ANALYZE → activate
+// → prune old versions. Any failure (or a kill) before activation leaves the served version untouched;
+// the half-loaded schema is dropped now, or by the next import if the process died.
 import type { Database } from "../../../db/database";
 import { type CalendarEntry, type CalendarException, resolveServiceDates } from "../calendar";
 import { type CsvLineSink, readCsvInto } from "../csv";
