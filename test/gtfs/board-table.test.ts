@@ -4,6 +4,10 @@
 import { type Kysely, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { up as upgradeToLayout2 } from "../../src/db/migrations/0101_gtfs_stop_departures";
+import {
+  down as allowAnyActiveLayout,
+  up as requireCurrentActiveLayout,
+} from "../../src/db/migrations/0102_gtfs_active_layout";
 import { buildStopDeparturesSql, FREQUENCY_HOUR } from "../../src/modules/gtfs/db/feed-tables";
 import { createTestApp } from "../support/test-app";
 import { board, EDGE, type GtfsEnv, gtfsEnv, SAMPLE_DIR, SLOW } from "./helpers";
@@ -45,10 +49,12 @@ describe("departure boards table", () => {
       const db = env.app.database.db;
       const before = await board(env, "airport", "2019-03-30T23:00:00+01:00", 180);
       expect(before.length).toBeGreaterThan(0);
-      // What a layout-1 version looks like: no board table.
+      // What a layout-1 version looks like (before 0102 existed): no board table.
+      await allowAnyActiveLayout(db as unknown as Kysely<unknown>);
       await sql.raw(`drop table "${summary.schema}".stop_departures`).execute(db);
       await sql`update gtfs_feed set layout = 1 where id = ${summary.feedId}`.execute(db);
       await upgradeToLayout2(db as unknown as Kysely<unknown>);
+      await requireCurrentActiveLayout(db as unknown as Kysely<unknown>);
       const [row] = (
         await sql<{ layout: number }>`select layout from gtfs_feed where id = ${summary.feedId}`.execute(db)
       ).rows;
@@ -67,6 +73,37 @@ describe("departure boards table", () => {
       } finally {
         await fresh.close();
       }
+    },
+    SLOW,
+  );
+});
+
+// Own database: the test above changes the constraint itself; this one must see what `migrate` installed.
+describe("feed layout guard", () => {
+  let env: GtfsEnv;
+  beforeAll(async () => {
+    env = await gtfsEnv();
+  }, SLOW);
+  afterAll(() => env.close(), SLOW);
+
+  it(
+    "a release from before layout 2 cannot activate what it imports: the served version stays",
+    async () => {
+      const served = await env.import(SAMPLE_DIR);
+      const db = env.app.database.db;
+      // What such a release does: a layout-1 version, loaded, then switched to in one transaction.
+      const { rows } = await sql<{ id: number }>`
+        insert into gtfs_feed (schema_name, status, layout, source) values ('gtfs_old_release', 'loading', 1, 'old')
+        returning id`.execute(db);
+      const oldId = rows[0]!.id;
+      const activate = db.transaction().execute(async (tx) => {
+        await sql`update gtfs_feed set status = 'retired' where status = 'active'`.execute(tx);
+        await sql`update gtfs_feed set status = 'active' where id = ${oldId}`.execute(tx);
+      });
+      await expect(activate).rejects.toMatchObject({ code: "23514", constraint: "gtfs_feed_active_layout" });
+      const active = await sql<{ id: number }>`select id from gtfs_feed where status = 'active'`.execute(db);
+      expect(active.rows.map((r) => r.id)).toEqual([served.feedId]);
+      await sql`delete from gtfs_feed where id = ${oldId}`.execute(db);
     },
     SLOW,
   );
