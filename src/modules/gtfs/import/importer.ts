@@ -176,8 +176,8 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
     if (feedId !== undefined) {
       // Closing the connection aborts a COPY in flight and releases its locks (and the import lock).
       closed = true;
-      // Our side of the second connection; an index build already running there still finishes before
-      // the cleanup's DROP SCHEMA can take its locks (served data is not touched either way).
+      // The second connection too: an index build still running there is cancelled, so the cleanup's
+      // DROP SCHEMA gets its locks at once (served data is not touched either way).
       await builder?.close();
       await session.close();
       await discardFeed(options, feedId, schema, err);

@@ -44,13 +44,26 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
   client.on("error", (err) => {
     broken = err;
   });
+  /** Statements and COPYs sent and not yet answered. */
+  let busy = 0;
   return {
     kind: "postgres",
     async query<R>(text: string, params?: unknown[]) {
       if (broken) throw broken;
-      return (await client.query(text, params)).rows as R[];
+      busy++;
+      try {
+        return (await client.query(text, params)).rows as R[];
+      } finally {
+        busy--;
+      }
     },
     copy(table, columns, format = "text", options = {}) {
+      busy++;
+      let settled = false;
+      const settle = () => {
+        if (!settled) busy--;
+        settled = true;
+      };
       const create = options.create ?? [];
       const frozen = create.length > 0;
       // Queued on the connection ahead of the COPY (a failure here fails the COPY's promises too).
@@ -67,7 +80,7 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
         stream.on("error", fail);
         setup.catch(fail);
       });
-      failed.catch(() => {});
+      failed.catch(settle);
       return {
         async write(data) {
           if (failure) throw failure;
@@ -82,12 +95,17 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
             failed,
           ]);
           if (frozen) await client.query("commit");
+          settle();
           return Number(stream.rowCount ?? 0);
         },
       };
     },
     fork: () => openPostgresSession(connectionString),
     async close() {
+      // A statement still running (an index build, after a failure elsewhere) keeps its locks until it
+      // is done: the server does not look at the socket while it works. Cancel it first.
+      const pid = (client as unknown as { processID?: number }).processID;
+      if (busy > 0 && pid) await cancelBackend(connectionString, pid);
       // end() waits for the server; a connection stuck mid-COPY is cut instead.
       const ended = client.end().catch(() => {});
       const timer = setTimeout(
@@ -98,6 +116,19 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
       clearTimeout(timer);
     },
   };
+}
+
+/** Asks the server, from a connection of its own, to cancel what backend `pid` is running. */
+async function cancelBackend(connectionString: string, pid: number): Promise<void> {
+  const client = new pg.Client({ connectionString, application_name: "gtfs-import", connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query("select pg_cancel_backend($1)", [pid]);
+  } catch {
+    // best effort: without it the statement runs to its end
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 /** The embedded database: one connection, COPY from in-memory blobs of a few MB. */
