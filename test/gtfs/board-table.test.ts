@@ -107,4 +107,22 @@ describe("feed layout guard", () => {
     },
     SLOW,
   );
+
+  it(
+    "the guard's migration first brings up to date a version an older release activated after 0101",
+    async () => {
+      const summary = await env.import(SAMPLE_DIR);
+      const db = env.app.database.db as unknown as Kysely<unknown>;
+      await allowAnyActiveLayout(db);
+      await sql.raw(`drop table "${summary.schema}".stop_departures`).execute(db);
+      await sql`update gtfs_feed set layout = 1 where id = ${summary.feedId}`.execute(db);
+      await requireCurrentActiveLayout(db);
+      const { rows } = await sql<{ layout: number; boards: string }>`
+        select layout, (select count(*) from ${sql.table(`${summary.schema}.stop_departures`)}) as boards
+        from gtfs_feed where id = ${summary.feedId}`.execute(db);
+      expect(rows[0]!.layout).toBe(2);
+      expect(Number(rows[0]!.boards)).toBeGreaterThan(0);
+    },
+    SLOW,
+  );
 });
