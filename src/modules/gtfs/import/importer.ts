@@ -633,8 +633,9 @@ class FeedLoader {
     const sink = this.session.copy(`"${this.schema}".stop_times`, TABLE_COLUMNS.stop_times, "binary", {
       create: stopTimesTableSql(this.schema),
     });
-    // Rows are rarely under 32 bytes; an over-estimate costs untouched memory only.
-    this.board?.reserve(Math.min(Math.ceil((this.source.size(spec.file) ?? 0) / 32), 1 << 26));
+    // Rows are rarely under 32 bytes. Capped (4 M rows, 64 MB): a zip states sizes it need not keep,
+    // and a bigger file grows the collector as it goes.
+    this.board?.reserve(Math.min(Math.ceil((this.source.size(spec.file) ?? 0) / 32), 1 << 22));
     let headerSeen = false;
     let headerOk = false;
     let convertRecord: ((f: string[], line: number) => boolean) | undefined;

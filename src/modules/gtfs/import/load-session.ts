@@ -40,6 +40,8 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
   await client.query("set statement_timeout = 0");
   await client.query("set maintenance_work_mem = '256MB'");
   await client.query("set synchronous_commit = off");
+  // The server's own id for this session (through a pooler, the client-side one would be the pooler's).
+  const [{ pid }] = (await client.query<{ pid: number }>("select pg_backend_pid() as pid")).rows as [{ pid: number }];
   let broken: Error | undefined;
   client.on("error", (err) => {
     broken = err;
@@ -88,15 +90,18 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
           if (!stream.write(chunk)) await Promise.race([new Promise((r) => stream.once("drain", r)), failed]);
         },
         async end() {
-          if (failure) throw failure;
-          await Promise.race([new Promise<void>((r) => stream.end(() => r())), failed]);
-          await Promise.race([
-            new Promise((r) => (stream.writableFinished ? r(null) : stream.once("finish", r))),
-            failed,
-          ]);
-          if (frozen) await client.query("commit");
-          settle();
-          return Number(stream.rowCount ?? 0);
+          try {
+            if (failure) throw failure;
+            await Promise.race([new Promise<void>((r) => stream.end(() => r())), failed]);
+            await Promise.race([
+              new Promise((r) => (stream.writableFinished ? r(null) : stream.once("finish", r))),
+              failed,
+            ]);
+            if (frozen) await client.query("commit");
+            return Number(stream.rowCount ?? 0);
+          } finally {
+            settle();
+          }
         },
       };
     },
@@ -104,8 +109,7 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
     async close() {
       // A statement still running (an index build, after a failure elsewhere) keeps its locks until it
       // is done: the server does not look at the socket while it works. Cancel it first.
-      const pid = (client as unknown as { processID?: number }).processID;
-      if (busy > 0 && pid) await cancelBackend(connectionString, pid);
+      if (busy > 0) await cancelBackend(connectionString, pid);
       // end() waits for the server; a connection stuck mid-COPY is cut instead.
       const ended = client.end().catch(() => {});
       const timer = setTimeout(
@@ -120,7 +124,7 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
 
 /** Asks the server, from a connection of its own, to cancel what backend `pid` is running. */
 async function cancelBackend(connectionString: string, pid: number): Promise<void> {
-  const client = new pg.Client({ connectionString, application_name: "gtfs-import", connectionTimeoutMillis: 5000 });
+  const client = new pg.Client({ connectionString, application_name: "gtfs-import", connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
     await client.query("select pg_cancel_backend($1)", [pid]);
