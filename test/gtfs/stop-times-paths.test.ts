@@ -62,7 +62,7 @@ describe("stop_times: read in place or through the record parser", () => {
     ["sample-gtfs-feed", SAMPLE_DIR],
     ["edge-case feed", EDGE],
   ])(
-    "%s: the same rows whether lines are plain, quoted, or in unusual forms",
+    "%s: the same rows and warnings whether lines are plain, quoted, or in unusual forms",
     async (_name, dir) => {
       const plain = await env.import(dir, 10);
       const expected = await stored(plain.schema);
@@ -72,6 +72,7 @@ describe("stop_times: read in place or through the record parser", () => {
         try {
           const summary = await env.import(feed.dir, 10);
           expect(await stored(summary.schema)).toEqual(expected);
+          expect(summary.warnings).toEqual(plain.warnings);
         } finally {
           feed.remove();
         }
