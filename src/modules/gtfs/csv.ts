@@ -21,7 +21,7 @@ export interface CsvLineSink {
 }
 
 /** A sink that appends each record, fields split out, to the array `into()` returns at the time. */
-function collecting(into: () => CsvRecord[]): CsvLineSink {
+export function collecting(into: () => CsvRecord[]): CsvLineSink {
   return {
     line: (text, start, end, line) => into().push({ fields: text.slice(start, end).split(","), line }),
     record: (fields, line) => into().push({ fields, line }),

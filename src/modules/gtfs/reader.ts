@@ -1,7 +1,7 @@
 // Reads one GTFS file as batches of typed rows (aligned with the file's ColumnSpec list), reporting
-// malformed values with file, line and field. readRecords gives the raw fields plus the header mapping
-// for hot paths that convert fields themselves (stop_times).
-import { type CsvRecord, readCsv } from "./csv";
+// malformed values with file, line and field. readRecordsInto hands the raw records, once the header is
+// mapped, to a sink: hot paths that convert fields themselves (stop_times) read plain lines in place.
+import { type CsvLineSink, type CsvRecord, collecting, readCsvInto } from "./csv";
 import type { IssueCollector } from "./errors";
 import { type FileSpec, mapHeader, parseRecord, type Value } from "./schema";
 
@@ -16,25 +16,58 @@ export interface RecordBatch {
   records: CsvRecord[];
 }
 
-/** Yields raw records after a valid header; yields nothing if the header is unusable (issue reported). */
+/**
+ * Every record after a valid header goes to the sink `sinkFor` gives for the header's column mapping
+ * and field count; yields after each chunk. Stops early if the header is unusable (issue reported).
+ */
+export async function* readRecordsInto(
+  chunks: AsyncIterable<Uint8Array>,
+  spec: FileSpec,
+  issues: IssueCollector,
+  sinkFor: (index: readonly number[], columns: number) => CsvLineSink,
+): AsyncGenerator<void> {
+  let body: CsvLineSink | undefined;
+  let headerSeen = false;
+  const header = (fields: string[]) => {
+    headerSeen = true;
+    const index = mapHeader(spec, fields, issues);
+    if (index) body = sinkFor(index, fields.length);
+  };
+  const sink: CsvLineSink = {
+    line(text, start, end, line) {
+      if (body) body.line(text, start, end, line);
+      else if (!headerSeen) header(text.slice(start, end).split(","));
+    },
+    record(fields, line) {
+      if (body) body.record(fields, line);
+      else if (!headerSeen) header(fields);
+    },
+  };
+  for await (const _ of readCsvInto(chunks, sink)) {
+    if (headerSeen && !body) return;
+    yield;
+  }
+  if (!headerSeen) issues.error({ file: spec.file, line: 1, message: "file is empty (no header row)" });
+}
+
+/** Raw records after a valid header, in batches; nothing if the header is unusable (issue reported). */
 export async function* readRecords(
   chunks: AsyncIterable<Uint8Array>,
   spec: FileSpec,
   issues: IssueCollector,
 ): AsyncGenerator<RecordBatch> {
-  let index: number[] | undefined;
-  let headerSeen = false;
-  for await (const batch of readCsv(chunks)) {
-    let records = batch;
-    if (!headerSeen) {
-      headerSeen = true;
-      index = mapHeader(spec, batch[0]!.fields, issues);
-      if (!index) return;
-      records = batch.slice(1);
+  let index: readonly number[] = [];
+  let records: CsvRecord[] = [];
+  const sinkFor = (mapped: readonly number[]) => {
+    index = mapped;
+    return collecting(() => records);
+  };
+  for await (const _ of readRecordsInto(chunks, spec, issues, sinkFor)) {
+    if (records.length) {
+      yield { index, records };
+      records = [];
     }
-    if (records.length) yield { index: index!, records };
   }
-  if (!headerSeen) issues.error({ file: spec.file, line: 1, message: "file is empty (no header row)" });
 }
 
 /** Typed rows; bad rows are reported to `issues` and skipped, blank lines ignored. */

@@ -7,7 +7,7 @@
 // the half-loaded schema is dropped now, or by the next import if the process died.
 import type { Database } from "../../../db/database";
 import { type CalendarEntry, type CalendarException, resolveServiceDates } from "../calendar";
-import { type CsvLineSink, readCsvInto } from "../csv";
+import type { CsvLineSink } from "../csv";
 import {
   buildStopDeparturesSql,
   createIndexesSql,
@@ -19,8 +19,8 @@ import {
   TABLE_COLUMNS,
 } from "../db/feed-tables";
 import { type FeedIssue, FeedValidationError, IssueCollector } from "../errors";
-import { isBlank, readTable } from "../reader";
-import { columnIndex, FILES, type GtfsTable, mapHeader, parseRecord, type Value } from "../schema";
+import { isBlank, readRecordsInto, readTable } from "../reader";
+import { columnIndex, FILES, type GtfsTable, parseRecord, type Value } from "../schema";
 import { type FeedSource, type OpenFeedOptions, openFeed } from "../source";
 import { searchKey } from "../text";
 import { BoardCollector } from "./board-buckets";
@@ -636,37 +636,25 @@ class FeedLoader {
     // Rows are rarely under 32 bytes. Capped (4 M rows, 64 MB): a zip states sizes it need not keep,
     // and a bigger file grows the collector as it goes.
     this.board?.reserve(Math.min(Math.ceil((this.source.size(spec.file) ?? 0) / 32), 1 << 22));
-    let headerSeen = false;
-    let headerOk = false;
-    let convertRecord: ((f: string[], line: number) => boolean) | undefined;
-    let convertLine: ((text: string, start: number, end: number, line: number) => boolean) | undefined;
     let rows = 0;
-    const record = (fields: string[], line: number) => {
-      if (!headerSeen) {
-        headerSeen = true;
-        const index = mapHeader(spec, fields, this.issues);
-        if (!index) return;
-        headerOk = true;
-        convertRecord = this.stopTimeRecordConverter(index);
-        convertLine = this.stopTimeLineConverter(index, fields.length, convertRecord);
-      } else if (convertRecord && !isBlank(fields) && convertRecord(fields, line)) rows++;
-    };
-    const lines: CsvLineSink = {
-      line: (text, start, end, line) => {
-        if (convertLine) {
+    const sinkFor = (index: readonly number[], columns: number): CsvLineSink => {
+      const convertRecord = this.stopTimeRecordConverter(index);
+      const convertLine = this.stopTimeLineConverter(index, columns, convertRecord);
+      return {
+        line: (text, start, end, line) => {
           if (convertLine(text, start, end, line)) rows++;
-        } else record(text.slice(start, end).split(","), line);
-      },
-      record,
+        },
+        record: (fields, line) => {
+          if (!isBlank(fields) && convertRecord(fields, line)) rows++;
+        },
+      };
     };
-    for await (const _ of readCsvInto(chunks, lines)) {
-      if (headerSeen && !headerOk) break; // reported by mapHeader
+    for await (const _ of readRecordsInto(chunks, spec, this.issues, sinkFor)) {
       if (this.issues.failed)
         this.bin.take(); // nothing more is sent; keep validating for the report
       else for (const chunk of this.bin.take()) await sink.write(chunk);
       onRows(rows);
     }
-    if (!headerSeen) this.issues.error({ file: spec.file, line: 1, message: "file is empty (no header row)" });
     // A binary COPY cannot be ended half-sent: a bad file aborts here (the session is discarded).
     this.issues.throwIfFailed();
     for (const chunk of this.bin.finish()) await sink.write(chunk);
