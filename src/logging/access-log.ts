@@ -1,7 +1,6 @@
 // The per-request access line, formatted by hand: it is written for every request, and pino's
 // generic serialisation costs several microseconds a line. Same JSON shape and destination as the logger.
 import pino from "pino";
-import { createIsoClock } from "../lib/iso-clock";
 import type { Logger } from "./logger";
 
 export interface AccessEntry {
@@ -14,6 +13,18 @@ export interface AccessEntry {
 
 export type AccessLog = (entry: AccessEntry) => void;
 
+/** Routes whose line middles are kept. Unmatched paths (404s) are logged as sent, so the cache starts
+ * over when full (a scan cannot fill it for good) and long paths are not kept at all. */
+const MAX_CACHED_ROUTES = 512;
+const MAX_CACHED_ROUTE_LENGTH = 256;
+
+interface Middle {
+  method: string;
+  status: number;
+  /** `,"method":…,"route":…,"status":…,"duration_ms":` */
+  text: string;
+}
+
 export function createAccessLog(logger: Logger): AccessLog {
   const stream = (logger as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym];
   const bindings = logger.bindings();
@@ -24,11 +35,34 @@ export function createAccessLog(logger: Logger): AccessLog {
         { req_id: e.requestId, method: e.method, route: e.route, status: e.status, duration_ms: e.durationMs },
         "request",
       );
-  const isoNow = createIsoClock();
+  // Lines differ from one request to the next in little: the part up to the id changes once per
+  // millisecond, and the part between the id and the duration once per route, method and status.
+  // Keeping those parts ready leaves three values to place per request: about a third off a line's cost.
+  let headMs = Number.NaN;
+  let head = "";
+  const middles = new Map<string, Middle[]>();
+  const middleOf = (e: AccessEntry): string => {
+    const known = middles.get(e.route);
+    if (known !== undefined) for (const m of known) if (m.method === e.method && m.status === e.status) return m.text;
+    const text = `,"method":${quote(e.method)},"route":${quote(e.route)},"status":${e.status},"duration_ms":`;
+    const entry = { method: e.method, status: e.status, text };
+    if (known !== undefined) {
+      if (known.length < 16) known.push(entry);
+    } else if (e.route.length <= MAX_CACHED_ROUTE_LENGTH) {
+      if (middles.size >= MAX_CACHED_ROUTES) middles.clear();
+      middles.set(e.route, [entry]);
+    }
+    return text;
+  };
   return (e) => {
     if (!logger.isLevelEnabled("info")) return;
+    const ms = Date.now();
+    if (ms !== headMs) {
+      headMs = ms;
+      head = `{"level":"info","time":"${new Date(ms).toISOString()}"${base},"req_id":`;
+    }
     stream.write(
-      `{"level":"info","time":"${isoNow()}"${base},"req_id":${quote(e.requestId)},"method":${quote(e.method)},"route":${quote(e.route)},"status":${e.status},"duration_ms":${Math.round(e.durationMs * 100) / 100},"msg":"request"}\n`,
+      `${head}${quote(e.requestId)}${middleOf(e)}${Math.round(e.durationMs * 100) / 100},"msg":"request"}\n`,
     );
   };
 }

@@ -63,3 +63,47 @@ describe("batched log lines", () => {
     }
   });
 });
+
+describe("access lines", () => {
+  it("carry each request's own method, route, status, id and duration across many routes and statuses", () => {
+    const written: string[] = [];
+    const app = { name: "t", version: "1", log_level: "info" } as Config["app"];
+    const logger = createLogger({ app }, { stream: { write: (text: string) => void written.push(text) } });
+    const access = createAccessLog(logger);
+    const methods = ["GET", "POST", "DELETE"];
+    const statuses = [200, 404, 503, 200];
+    // More distinct routes than the formatter keeps ready, some needing JSON escapes, statuses changing per route.
+    const entries = Array.from({ length: 2000 }, (_, i) => ({
+      requestId: i % 97 === 0 ? `id"${i}` : `id-${i}`,
+      method: methods[i % 3]!,
+      route: i % 3 === 0 ? `/v1/stops/${i}\\x` : i % 11 === 0 ? `/long/${"x".repeat(300)}/${i % 7}` : `/r/${i % 50}`,
+      status: statuses[Math.floor(i / 50) % 4]!,
+      durationMs: i / 3,
+    }));
+    for (const e of entries) access(e);
+    flushLogger(logger);
+    const lines = written
+      .join("")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(entries.length);
+    lines.forEach((line, i) => {
+      const e = entries[i]!;
+      expect(line).toEqual({
+        level: "info",
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        service: "t",
+        version: "1",
+        req_id: e.requestId,
+        method: e.method,
+        route: e.route,
+        status: e.status,
+        duration_ms: Math.round(e.durationMs * 100) / 100,
+        msg: "request",
+      });
+    });
+    const times = lines.map((l) => Date.parse(l.time));
+    expect(times.every((t, i) => i === 0 || t >= times[i - 1]!)).toBe(true);
+  });
+});
