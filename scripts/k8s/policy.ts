@@ -74,6 +74,117 @@ function containerFindings(p: PodOwner): string[] {
   return out;
 }
 
+/** Whether a label selector (matchLabels and matchExpressions) selects these labels; `{}` selects all. */
+function selectorSelects(selector: Any, labels: Record<string, string>): boolean {
+  const exact = Object.entries((selector?.matchLabels ?? {}) as Record<string, string>);
+  if (!exact.every(([k, v]) => labels[k] === v)) return false;
+  return ((selector?.matchExpressions ?? []) as Any[]).every((e) => {
+    const has = Object.hasOwn(labels, e.key);
+    const listed = ((e.values ?? []) as string[]).includes(labels[e.key]!);
+    switch (e.operator) {
+      case "In":
+        return has && listed;
+      case "NotIn":
+        return !has || !listed;
+      case "Exists":
+        return has;
+      case "DoesNotExist":
+        return !has;
+      default:
+        return false;
+    }
+  });
+}
+
+const isDefaultDeny = (np: K8sObject) => {
+  const spec = np.spec as Any;
+  const selector = spec?.podSelector ?? {};
+  return (
+    Object.keys(selector.matchLabels ?? {}).length === 0 &&
+    (selector.matchExpressions ?? []).length === 0 &&
+    ["Ingress", "Egress"].every((t) => (spec?.policyTypes ?? []).includes(t)) &&
+    (spec?.ingress ?? []).length === 0 &&
+    (spec?.egress ?? []).length === 0
+  );
+};
+
+interface Port {
+  protocol: "TCP" | "UDP";
+  number: number;
+  /** A container port's name, which policies may use instead of the number. */
+  name?: string;
+}
+
+/** Whether a NetworkPolicy rule's ports admit a port (no ports, or an empty list, admit all). */
+const portsAdmit = (rule: Any, port: Port) =>
+  !rule.ports?.length ||
+  (rule.ports as Any[]).some(
+    (p) =>
+      (p.protocol ?? "TCP") === port.protocol &&
+      (p.port === undefined ||
+        (port.name !== undefined && p.port === port.name) ||
+        (typeof p.port === "number" && port.number >= p.port && port.number <= (p.endPort ?? p.port))),
+  );
+
+/** Whether a rule's peers (`to` / `from`) leave other namespaces and addresses open, not only this namespace. */
+const peersOpen = (peers: Any[] | undefined) =>
+  !peers?.length || peers.some((peer) => peer.namespaceSelector !== undefined || peer.ipBlock !== undefined);
+
+/** What every pod here must be able to reach: names, and PostgreSQL (the API also Redis). */
+const requiredEgress = (owner: K8sObject): [string, Port][] => [
+  ["resolve names (UDP 53)", { protocol: "UDP", number: 53 }],
+  ["reach PostgreSQL (TCP 5432)", { protocol: "TCP", number: 5432 }],
+  ...(owner.kind === "Deployment"
+    ? [["reach Redis (TCP 6379)", { protocol: "TCP", number: 6379 }] as [string, Port]]
+    : []),
+];
+
+/** NetworkPolicy: a default deny for the namespace, and every workload let through for what it needs. */
+function networkFindings(objects: K8sObject[], pods: PodOwner[]): string[] {
+  const out: string[] = [];
+  const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+  if (pods.length > 0 && !policies.some(isDefaultDeny))
+    out.push(`Namespace/${NAMESPACE}: no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)`);
+  const allowing = (labels: Record<string, string>) =>
+    policies.filter((np) => !isDefaultDeny(np) && selectorSelects((np.spec as Any)?.podSelector, labels));
+  for (const p of pods) {
+    const own = allowing(p.labels);
+    if (own.length === 0) {
+      out.push(`${objectId(p.owner)}: no NetworkPolicy allows its pods any traffic`);
+      continue;
+    }
+    const egress = own.flatMap((np) => ((np.spec as Any)?.egress ?? []) as Any[]);
+    for (const [what, port] of requiredEgress(p.owner))
+      if (!egress.some((rule) => portsAdmit(rule, port) && peersOpen(rule.to)))
+        out.push(`${objectId(p.owner)}: no NetworkPolicy lets its pods ${what}`);
+  }
+  // The pods behind a Service must accept connections on its target ports; from anywhere when the
+  // Service is reachable from outside the cluster (LoadBalancer, NodePort).
+  for (const svc of objects.filter((o) => o.kind === "Service")) {
+    const spec = svc.spec as Any;
+    const external = spec?.type === "LoadBalancer" || spec?.type === "NodePort";
+    for (const p of pods.filter((q) => q.owner.kind === "Deployment" && matches(spec?.selector, q.labels))) {
+      const containerPorts = ((p.pod?.containers ?? []) as Any[]).flatMap((c) => (c.ports ?? []) as Any[]);
+      for (const sp of (spec?.ports ?? []) as Any[]) {
+        const target = sp.targetPort ?? sp.port;
+        const cp = containerPorts.find((c) => c.containerPort === target || c.name === target);
+        const port: Port = { protocol: sp.protocol ?? "TCP", number: cp?.containerPort ?? target, name: cp?.name };
+        const admitted = allowing(p.labels).some((np) =>
+          ((np.spec as Any)?.ingress ?? []).some(
+            (rule: Any) => portsAdmit(rule, port) && (!external || !rule.from?.length),
+          ),
+        );
+        if (!admitted)
+          out.push(
+            `${objectId(svc)}: no NetworkPolicy admits connections to port ${target} of ${objectId(p.owner)}` +
+              (external ? ` from outside the cluster (the Service is ${spec.type})` : ""),
+          );
+      }
+    }
+  }
+  return out;
+}
+
 export function policyFindings(objects: K8sObject[]): string[] {
   const out: string[] = [];
   const pods = objects.map(podOf).filter((p): p is PodOwner => p !== undefined);
@@ -92,6 +203,7 @@ export function policyFindings(objects: K8sObject[]): string[] {
   }
 
   for (const p of pods) out.push(...containerFindings(p));
+  out.push(...networkFindings(objects, pods));
 
   for (const d of deployments) {
     const id = objectId(d);

@@ -297,6 +297,76 @@ withKubectl("the checks catch broken manifests", () => {
     expect(findings).toMatch(/Secret\/leak: a Secret is rendered/);
   }, 60_000);
 
+  it("isolates the namespace and lets each workload through only for what it needs", () => {
+    const list = all();
+    const policy = (name: string) => list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === name);
+    expect(policy("transportation-default-deny").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    const ports = (rules: Any[]) => rules.flatMap((r) => r.ports.map((p: Any) => `${p.protocol}/${p.port}`)).sort();
+    expect(ports(policy("transportation-api").spec.ingress)).toEqual(["TCP/http"]);
+    expect(ports(policy("transportation-api").spec.egress)).toEqual(["TCP/53", "TCP/5432", "TCP/6379", "UDP/53"]);
+    expect(ports(policy("transportation-jobs").spec.egress)).toEqual(["TCP/53", "TCP/5432", "UDP/53"]);
+    expect(policy("transportation-jobs").spec.ingress).toBeUndefined(); // nothing connects to a Job
+    expect(ports(policy("transportation-import").spec.egress)).toEqual(["TCP/443", "TCP/53", "TCP/5432", "UDP/53"]);
+    expect(ports(policy("transportation-acme-solver").spec.ingress)).toEqual(["TCP/8089"]);
+    expect(policy("transportation-acme-solver").spec.podSelector.matchLabels).toEqual({
+      "acme.cert-manager.io/http01-solver": "true",
+    });
+    // Pods started outside the render reach PostgreSQL too: restore-k8s.sh's Job and the runbook's debug pod.
+    const script = readFileSync(join(ROOT, "deploy/scripts/restore-k8s.sh"), "utf8");
+    const heredoc = /restore_job_manifest\(\) \{\n\s*cat <<EOF\n([\s\S]*?)\nEOF/.exec(script)![1]!;
+    const restoreJob = parse(heredoc.replace(/\$\w+|\$\d/g, "1"));
+    const restoreLabel = restoreJob.spec.template.metadata.labels.app;
+    const debugLabel = /name: db-debug, labels: \{app: ([\w-]+)\}/.exec(
+      readFileSync(join(ROOT, "docs/operations.md"), "utf8"),
+    )?.[1];
+    expect([restoreLabel, debugLabel]).toEqual(["transportation-restore", "db-debug"]);
+    expect(policy("transportation-jobs").spec.podSelector.matchExpressions[0].values).toEqual(
+      expect.arrayContaining([restoreLabel, debugLabel]),
+    );
+  }, 60_000);
+
+  it("flags a namespace without a default deny, workloads no policy lets out, and a Service port kept shut", () => {
+    const withoutDeny = all().filter((o) => o.metadata.name !== "transportation-default-deny");
+    expect(policyFindings(withoutDeny).join("\n")).toMatch(/no default-deny NetworkPolicy/);
+
+    const withoutJobs = all().filter((o) => o.metadata.name !== "transportation-jobs");
+    const jobFindings = policyFindings(withoutJobs).join("\n");
+    expect(jobFindings).toMatch(/Job\/transportation-migrate: no NetworkPolicy allows its pods any traffic/);
+    expect(jobFindings).toMatch(/CronJob\/transportation-backup: no NetworkPolicy allows its pods any traffic/);
+
+    const list = all();
+    const api = list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "transportation-api");
+    api.spec.ingress[0].ports[0].port = 9000;
+    api.spec.egress = api.spec.egress.filter((r: Any) => !r.ports.some((p: Any) => p.port === 53));
+    const apiFindings = policyFindings(list).join("\n");
+    expect(apiFindings).toMatch(/Service\/transportation-api: no NetworkPolicy admits connections to port 8000/);
+    expect(apiFindings).toMatch(/Deployment\/transportation-api: no NetworkPolicy lets its pods resolve names/);
+  }, 60_000);
+
+  it("flags DNS over TCP only or inside the namespace only, a lost database port, and a LoadBalancer kept to one namespace", () => {
+    const list = all();
+    const policy = (name: string) => list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === name);
+    const api = policy("transportation-api");
+    api.spec.ingress[0].from = [
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } },
+    ];
+    api.spec.egress[0] = { to: [{ podSelector: {} }], ports: api.spec.egress[0].ports };
+    const jobs = policy("transportation-jobs");
+    jobs.spec.egress = [{ ports: [{ protocol: "TCP", port: 53 }] }];
+    const findings = policyFindings(list).join("\n");
+    expect(findings).toMatch(
+      /Service\/transportation-api: no NetworkPolicy admits connections to port 8000 .* from outside/,
+    );
+    expect(findings).toMatch(/Deployment\/transportation-api: no NetworkPolicy lets its pods resolve names/);
+    expect(findings).toMatch(/Job\/transportation-migrate: no NetworkPolicy lets its pods resolve names/);
+    expect(findings).toMatch(/Job\/transportation-migrate: no NetworkPolicy lets its pods reach PostgreSQL/);
+    expect(findings).not.toMatch(/Deployment\/transportation-api: .*reach PostgreSQL/);
+
+    // An empty ports list admits every port, as in Kubernetes.
+    jobs.spec.egress = [{ ports: [] }];
+    expect(policyFindings(list).join("\n")).not.toMatch(/Job\/transportation-migrate/);
+  }, 60_000);
+
   it("runs as `npm run k8s:validate`, which fails on a broken overlay", () => {
     const bun = join(ROOT, "node_modules", ".bin", "bun");
     const out = execFileSync(bun, ["scripts/k8s/validate.ts"], { cwd: ROOT, encoding: "utf8" });
