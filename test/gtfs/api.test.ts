@@ -5,21 +5,12 @@ import { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisCache } from "../../src/cache/redis-cache";
-import { stopPrivateServers, testRedisUrl } from "../support/services";
+import { testRedisUrl } from "../support/services";
 import { createTestApp } from "../support/test-app";
-import { board, EDGE, type GtfsEnv, gtfsEnv, mutatedFeed, SAMPLE_ZIP, SLOW } from "./helpers";
-
-afterAll(() => stopPrivateServers());
+import { board, EDGE, type GtfsEnv, gtfsEnv, mutatedFeed, SAMPLE_ZIP, SLOW, suiteGtfsEnv } from "./helpers";
 
 describe("lookups", () => {
-  let env: GtfsEnv;
-  beforeAll(async () => {
-    env = await gtfsEnv();
-    await env.import(EDGE);
-  }, SLOW);
-  afterAll(async () => {
-    await env?.close();
-  }, SLOW);
+  const env = suiteGtfsEnv([EDGE]);
 
   it(
     "searches stop names case- and accent-insensitively, prefix matches first",
@@ -218,14 +209,7 @@ describe("cache (Redis), keyed by feed version", () => {
 });
 
 describe("embedded PGlite", () => {
-  let env: GtfsEnv;
-  beforeAll(async () => {
-    env = await gtfsEnv({ embedded: true });
-    await env.import(EDGE);
-  }, SLOW);
-  afterAll(async () => {
-    await env?.close();
-  }, SLOW);
+  const env = suiteGtfsEnv([EDGE], { embedded: true });
 
   it(
     "imports with the same importer and gives the same exact boards",

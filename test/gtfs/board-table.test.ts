@@ -2,7 +2,7 @@
 // SQL (feeds whose times are interpolated in the database, and the layout-2 migration). Both must
 // give the same rows, or boards would change with the path a feed happened to take.
 import { type Kysely, sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { up as upgradeToLayout2 } from "../../src/db/migrations/0101_gtfs_stop_departures";
 import {
   down as allowAnyActiveLayout,
@@ -10,14 +10,10 @@ import {
 } from "../../src/db/migrations/0102_gtfs_active_layout";
 import { buildStopDeparturesSql, FREQUENCY_HOUR } from "../../src/modules/gtfs/db/feed-tables";
 import { createTestApp } from "../support/test-app";
-import { board, EDGE, type GtfsEnv, gtfsEnv, SAMPLE_DIR, SLOW } from "./helpers";
+import { board, EDGE, SAMPLE_DIR, SLOW, suiteGtfsEnv } from "./helpers";
 
 describe("departure boards table", () => {
-  let env: GtfsEnv;
-  beforeAll(async () => {
-    env = await gtfsEnv();
-  }, SLOW);
-  afterAll(() => env.close(), SLOW);
+  const env = suiteGtfsEnv();
 
   it.each([
     ["sample-gtfs-feed (frequencies, headsigns, DST)", SAMPLE_DIR],
@@ -80,11 +76,7 @@ describe("departure boards table", () => {
 
 // Own database: the test above changes the constraint itself; this one must see what `migrate` installed.
 describe("feed layout guard", () => {
-  let env: GtfsEnv;
-  beforeAll(async () => {
-    env = await gtfsEnv();
-  }, SLOW);
-  afterAll(() => env.close(), SLOW);
+  const env = suiteGtfsEnv();
 
   it(
     "a release from before layout 2 cannot activate what it imports: the served version stays",

@@ -1,20 +1,10 @@
 // Exact departure boards on real fixtures: sample-gtfs-feed (DST trip, frequencies, exceptions) and
 // our own edge-case feeds (times past 24:00, both DST changes, calendar_dates-only, interpolation).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stopPrivateServers } from "../support/services";
-import { board, DATES_ONLY, EDGE, type GtfsEnv, gtfsEnv, SAMPLE_ZIP, SLOW } from "./helpers";
-
-afterAll(() => stopPrivateServers());
+import { describe, expect, it } from "vitest";
+import { board, DATES_ONLY, EDGE, SAMPLE_ZIP, SLOW, suiteGtfsEnv } from "./helpers";
 
 describe("departure boards: sample-gtfs-feed", () => {
-  let env: GtfsEnv;
-  beforeAll(async () => {
-    env = await gtfsEnv();
-    await env.import(SAMPLE_ZIP);
-  }, SLOW);
-  afterAll(async () => {
-    await env?.close();
-  }, SLOW);
+  const env = suiteGtfsEnv([SAMPLE_ZIP]);
 
   it(
     "DST night 2019-03-30/31: 25:58 is 01:58+01:00, 26:05 is 03:05+02:00 (station aggregates its stop)",
@@ -114,17 +104,8 @@ describe("departure boards: sample-gtfs-feed", () => {
 });
 
 describe("departure boards: edge-case feed (America/New_York)", () => {
-  let env: GtfsEnv;
-  beforeAll(async () => {
-    env = await gtfsEnv();
-    await env.import(EDGE);
-    // Three versions in a row: the last one is served, whatever came before it.
-    await env.import(DATES_ONLY);
-    await env.import(EDGE);
-  }, SLOW);
-  afterAll(async () => {
-    await env?.close();
-  }, SLOW);
+  // Three versions in a row: the last one is served, whatever came before it.
+  const env = suiteGtfsEnv([EDGE, DATES_ONLY, EDGE]);
 
   it(
     "a board at 00:20 includes the previous service day's 24:30 trip (referencing the station itself)",
@@ -231,14 +212,7 @@ describe("departure boards: edge-case feed (America/New_York)", () => {
 });
 
 describe("departure boards: calendar_dates-only feed (Europe/Berlin, fall back 2024-10-27)", () => {
-  let env: GtfsEnv;
-  beforeAll(async () => {
-    env = await gtfsEnv();
-    await env.import(DATES_ONLY);
-  }, SLOW);
-  afterAll(async () => {
-    await env?.close();
-  }, SLOW);
+  const env = suiteGtfsEnv([DATES_ONLY]);
 
   it(
     "serves dates listed only in calendar_dates.txt, across the change",

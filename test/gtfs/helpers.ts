@@ -3,6 +3,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import type { Cache } from "../../src/cache/cache";
 import { type ImportSummary, importFeed } from "../../src/modules/gtfs/import/importer";
 import { createTestDatabase, type TestDatabase } from "../support/services";
@@ -42,6 +43,36 @@ export async function gtfsEnv(options: { embedded?: boolean; cache?: Cache } = {
       await app.close();
       await db?.drop();
     },
+  };
+}
+
+/**
+ * The GtfsEnv of one describe block: opened before its tests with `feeds` imported in order, closed
+ * after them. The returned object stands for it, so tests use it like the env itself.
+ */
+export function suiteGtfsEnv(feeds: string[] = [], options: Parameters<typeof gtfsEnv>[0] = {}): GtfsEnv {
+  let env: GtfsEnv | undefined;
+  beforeAll(async () => {
+    env = await gtfsEnv(options);
+    for (const feed of feeds) await env.import(feed);
+  }, SLOW);
+  afterAll(async () => {
+    await env?.close();
+  }, SLOW);
+  const current = (): GtfsEnv => {
+    if (!env) throw new Error("suiteGtfsEnv: used outside the tests of the describe block that declared it");
+    return env;
+  };
+  return {
+    get app() {
+      return current().app;
+    },
+    get db() {
+      return current().db;
+    },
+    import: (location, keepVersions) => current().import(location, keepVersions),
+    get: (path) => current().get(path),
+    close: () => current().close(),
   };
 }
 

@@ -9,14 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipSync } from "fflate";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { generateFeed } from "../../scripts/gtfs/generate";
 import { FeedValidationError, formatIssue } from "../../src/modules/gtfs/errors";
 import { BUN, childEnv, MAIN, REPO_ROOT } from "../support/app-server";
-import { stopPrivateServers } from "../support/services";
-import { board, EDGE, type GtfsEnv, gtfsEnv, mutatedFeed, SAMPLE_DIR, SLOW } from "./helpers";
-
-afterAll(() => stopPrivateServers());
+import { board, EDGE, type GtfsEnv, mutatedFeed, SAMPLE_DIR, SLOW, suiteGtfsEnv } from "./helpers";
 
 async function importError(env: GtfsEnv, dir: string): Promise<string[]> {
   try {
@@ -29,19 +26,14 @@ async function importError(env: GtfsEnv, dir: string): Promise<string[]> {
 }
 
 describe("GTFS import", () => {
-  let env: GtfsEnv;
+  const env = suiteGtfsEnv([EDGE]);
   const servedAt = "2024-06-15T00:20:00-04:00";
   let servedBoard: unknown;
   let servedFeeds: unknown;
 
   beforeAll(async () => {
-    env = await gtfsEnv();
-    await env.import(EDGE);
     servedBoard = await board(env, "central", servedAt);
     servedFeeds = (await env.get("/v1/feeds")).body;
-  }, SLOW);
-  afterAll(async () => {
-    await env?.close();
   }, SLOW);
 
   async function expectServedUnchanged() {

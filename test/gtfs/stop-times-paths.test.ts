@@ -1,9 +1,9 @@
 // stop_times lines are read in place when every field is in canonical form, and through the
 // quote-aware record parser otherwise. The stored data must not depend on which path a line took.
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CsvParser, type CsvRecord } from "../../src/modules/gtfs/csv";
-import { EDGE, type GtfsEnv, gtfsEnv, mutatedFeed, SAMPLE_DIR, SLOW } from "./helpers";
+import { EDGE, mutatedFeed, SAMPLE_DIR, SLOW, suiteGtfsEnv } from "./helpers";
 
 /** Rewrites stop_times.txt record by record (header untouched), parsed with the real CSV parser. */
 function rewrite(
@@ -43,11 +43,7 @@ function unusualForms(text: string): string {
 }
 
 describe("stop_times: read in place or through the record parser", () => {
-  let env: GtfsEnv;
-  beforeAll(async () => {
-    env = await gtfsEnv();
-  }, SLOW);
-  afterAll(() => env.close(), SLOW);
+  const env = suiteGtfsEnv();
 
   const stored = async (schema: string) => {
     const db = env.app.database.db;
