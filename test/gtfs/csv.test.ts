@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { CsvParser, type CsvRecord, readCsv } from "../../src/modules/gtfs/csv";
+import { CsvParser, type CsvRecord, collecting, readCsvInto } from "../../src/modules/gtfs/csv";
 
 async function parseChunks(chunks: (string | Uint8Array)[]): Promise<CsvRecord[]> {
   async function* gen() {
     yield* chunks;
   }
   const out: CsvRecord[] = [];
-  for await (const batch of readCsv(gen())) out.push(...batch);
+  for await (const _ of readCsvInto(
+    gen(),
+    collecting(() => out),
+  ));
   return out;
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCsv } from "../../src/modules/gtfs/csv";
+import { type CsvRecord, collecting, readCsvInto } from "../../src/modules/gtfs/csv";
 import { type FeedSource, openFeed } from "../../src/modules/gtfs/source";
 
 const sampleDir = join(process.cwd(), "node_modules/sample-gtfs-feed/gtfs");
@@ -75,14 +75,18 @@ describe("feed sources", () => {
     const src = await openFeed(join(dir, "feed.zip"));
     expect([...src.files].sort()).toEqual(["agency.txt", "stop_times.txt"]);
     let chunks = 0;
-    let rows = 0;
+    const records: CsvRecord[] = [];
     async function* counted() {
       for await (const c of src.open("stop_times.txt")) {
         chunks++;
         yield c;
       }
     }
-    for await (const batch of readCsv(counted())) rows += batch.length;
+    for await (const _ of readCsvInto(
+      counted(),
+      collecting(() => records),
+    ));
+    const rows = records.length;
     expect(rows).toBe(50_001);
     expect(chunks).toBeGreaterThan(1);
   });

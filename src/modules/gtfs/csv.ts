@@ -1,7 +1,7 @@
 // Streaming CSV reader for GTFS (RFC 4180 plus the usual real-world deviations): UTF-8 BOM, CRLF or LF,
-// quoted fields with embedded commas, quotes and newlines, blank lines. Records come out in batches
-// (or, for a hot path, line by line to a sink) because a per-record `await` would dominate the cost on
-// multi-million-row files.
+// quoted fields with embedded commas, quotes and newlines, blank lines. Records go to a sink as they are
+// parsed and the reader yields once per chunk, because a per-record `await` would dominate the cost on
+// multi-million-row files; `collecting` gathers them into arrays where a caller wants batches.
 
 export interface CsvRecord {
   fields: string[];
@@ -177,18 +177,4 @@ export async function* readCsvInto(
   if (tail) parser.push(tail);
   parser.end();
   yield;
-}
-
-/** Decodes UTF-8 chunks and yields batches of records. */
-export async function* readCsv(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<CsvRecord[]> {
-  let batch: CsvRecord[] = [];
-  for await (const _ of readCsvInto(
-    chunks,
-    collecting(() => batch),
-  )) {
-    if (batch.length) {
-      yield batch;
-      batch = [];
-    }
-  }
 }
