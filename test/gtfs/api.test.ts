@@ -9,6 +9,74 @@ import { testRedisUrl } from "../support/services";
 import { createTestApp } from "../support/test-app";
 import { board, EDGE, type GtfsEnv, gtfsEnv, mutatedFeed, SAMPLE_ZIP, SLOW, suiteGtfsEnv } from "./helpers";
 
+/** Great-circle distance in metres, as the API computes it, rounded the same way (0.1 m). */
+function haversine(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = Math.PI / 180;
+  const a =
+    Math.sin(((lat2 - lat1) * rad) / 2) ** 2 +
+    Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  return Math.round(2 * 6371008.8 * Math.asin(Math.sqrt(a)) * 10) / 10;
+}
+
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("nearby stops, checked against a brute-force search", () => {
+  // Far from longitude 0, at high latitude, and across the antimeridian: places where a flat
+  // projection of longitude distorts distances most.
+  const centres = [
+    { name: "sf", lat: 37.7749, lon: -122.4194 },
+    { name: "oslo", lat: 59.9139, lon: 10.7522 },
+    { name: "fiji", lat: -16.5, lon: 179.99 },
+  ];
+  const next = random(20261126);
+  const stops = centres.flatMap((c) =>
+    Array.from({ length: 150 }, (_, i) => {
+      const lat = c.lat + (next() - 0.5) * 0.12;
+      let lon = c.lon + (next() - 0.5) * 0.24;
+      if (lon > 180) lon -= 360;
+      return { id: `${c.name}-${i}`, lat: Number(lat.toFixed(6)), lon: Number(lon.toFixed(6)) };
+    }),
+  );
+  const feed = mutatedFeed(EDGE, {
+    "stops.txt": (text) =>
+      text.replace(/\n?$/, "\n") + stops.map((s) => `${s.id},Stop ${s.id},${s.lat},${s.lon},0,,\n`).join(""),
+  });
+  const env = suiteGtfsEnv([feed.dir]);
+  afterAll(() => feed.remove());
+
+  it(
+    "returns exactly the nearest stops within the radius, for every centre, radius and limit",
+    async () => {
+      for (const c of centres)
+        for (const radius of [300, 1500, 6000])
+          for (const limit of [1, 5, 25]) {
+            const expected = stops
+              .map((s) => ({ id: s.id, d: haversine(c.lat, c.lon, s.lat, s.lon) }))
+              .filter((s) => s.d <= radius)
+              .sort((a, b) => a.d - b.d || (a.id < b.id ? -1 : 1))
+              .slice(0, limit);
+            const res = await env.get(`/v1/stops/nearby?lat=${c.lat}&lon=${c.lon}&radius=${radius}&limit=${limit}`);
+            expect(res.status).toBe(200);
+            const got = res.body.data.map((s: { stop_id: string; distance_m: number }) => ({
+              id: s.stop_id,
+              d: s.distance_m,
+            }));
+            expect({ c: c.name, radius, limit, got }).toEqual({ c: c.name, radius, limit, got: expected });
+          }
+    },
+    SLOW,
+  );
+});
+
 describe("lookups", () => {
   const env = suiteGtfsEnv([EDGE]);
 

@@ -120,9 +120,11 @@ export async function searchStops(db: AnyDb, feed: ActiveFeed, q: string | undef
 }
 
 /**
- * Nearest stops and stations. The GiST index on geo = (lon·cos(lat), lat) answers KNN (`<->`) in an
- * equirectangular projection (≈ metres / 111 195 locally); a few extra candidates are re-ranked by
- * haversine distance, which is what is reported and filtered by radius.
+ * Nearest stops and stations within `radius` metres, by haversine distance (what is reported).
+ * The GiST index on geo = (lon·cos(lat), lat) narrows the search to a box that holds every point
+ * within the radius; the box is exact, not a KNN guess: that projection's distances drift with the
+ * longitude (away from 0° they are off by a factor of 0.5–2), so its nearest points are not the
+ * nearest stops.
  */
 export async function nearbyStops(
   db: AnyDb,
@@ -132,23 +134,52 @@ export async function nearbyStops(
   radius: number,
   limit: number,
 ) {
-  const x = lon * Math.cos((lat * Math.PI) / 180);
+  const box = searchBox(lat, lon, radius);
   const { rows } = await sql<Record<string, unknown> & { distance_m: number }>`
     select * from (
       select ${STOP_COLUMNS},
-        round((2 * 6371008.8 * asin(sqrt(
+        round((2 * ${sql.lit(EARTH_RADIUS_M)} * asin(sqrt(
           power(sin(radians(s.stop_lat - ${lat}) / 2), 2) +
           cos(radians(${lat})) * cos(radians(s.stop_lat)) * power(sin(radians(s.stop_lon - ${lon}) / 2), 2)
         )))::numeric, 1)::float8 as distance_m
-      from (
-        select * from ${table(feed, "stops")} k
-        where k.location_type in (0, 1) and k.geo is not null
-        order by k.geo <-> point(${x}, ${lat}) limit ${limit * 2 + 10}
-      ) s
+      from ${table(feed, "stops")} s
+      where s.location_type in (0, 1)
+        and s.geo <@ box(point(${box.xMin}::float8, ${box.latMin}::float8), point(${box.xMax}::float8, ${box.latMax}::float8))
     ) c
     where c.distance_m <= ${radius}
     order by c.distance_m, c.stop_id limit ${limit}`.execute(db);
   return { data: rows, next_cursor: null };
+}
+
+const EARTH_RADIUS_M = 6371008.8;
+const DEG = Math.PI / 180;
+
+/**
+ * A box in the stored (lon·cos(lat), lat) plane holding every point within `radius` metres of
+ * (lat, lon). Latitudes: ± the radius as an angle. Longitudes: ± the widest longitude difference
+ * on that circle; all of them when it reaches a pole or crosses the antimeridian. x = lon·cos(lat)
+ * is then bounded at the corners, with cos(lat) at its largest where the band is nearest the equator.
+ */
+export function searchBox(lat: number, lon: number, radius: number) {
+  // A little wider than exact, so rounding never drops a point on the circle.
+  const angle = (radius / EARTH_RADIUS_M) * 1.001 + 1e-9;
+  const latMin = Math.max(-90, lat - angle / DEG);
+  const latMax = Math.min(90, lat + angle / DEG);
+  const reach = Math.sin(angle) / Math.cos(lat * DEG);
+  let lonMin = -180;
+  let lonMax = 180;
+  if (latMin > -90 && latMax < 90 && reach < 1) {
+    const dLon = Math.asin(reach) / DEG;
+    if (lon - dLon >= -180 && lon + dLon <= 180) [lonMin, lonMax] = [lon - dLon, lon + dLon];
+  }
+  const cosMin = Math.min(Math.cos(latMin * DEG), Math.cos(latMax * DEG));
+  const cosMax = latMin <= 0 && latMax >= 0 ? 1 : Math.max(Math.cos(latMin * DEG), Math.cos(latMax * DEG));
+  return {
+    latMin,
+    latMax,
+    xMin: Math.min(lonMin * cosMin, lonMin * cosMax),
+    xMax: Math.max(lonMax * cosMin, lonMax * cosMax),
+  };
 }
 
 export async function getStop(db: AnyDb, feed: ActiveFeed, stopId: string) {
