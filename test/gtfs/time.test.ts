@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveServiceDates } from "../../src/modules/gtfs/calendar";
+import { MAX_CALENDAR_DAYS, resolveServiceDates } from "../../src/modules/gtfs/calendar";
 import { IssueCollector } from "../../src/modules/gtfs/errors";
 import { frequencyDeparturesBetween, frequencyStarts } from "../../src/modules/gtfs/frequencies";
 import { addDays, formatGtfsTime, parseGtfsDate, parseGtfsTime, weekdayIndex } from "../../src/modules/gtfs/time";
@@ -79,6 +79,51 @@ describe("service days", () => {
     expect(dates.get("WK")).toEqual(["2024-07-01", "2024-07-02", "2024-07-03", "2024-07-05", "2024-07-06"]);
     expect(dates.get("ONLY")).toEqual(["2024-07-10"]);
     expect(dates.get("GONE")).toBeUndefined();
+  });
+});
+
+describe("long calendar ranges", () => {
+  const weekdays = [true, true, true, true, true, false, false];
+  const resolve = (startDate: string, endDate: string, today: string) => {
+    const issues = new IssueCollector();
+    const dates = resolveServiceDates(
+      [{ serviceId: "S", days: weekdays, startDate, endDate, line: 2 }],
+      [],
+      issues,
+      today,
+    );
+    return { dates: dates.get("S")!, issues };
+  };
+
+  it("serves a long-running range around the import date: a year back, the rest ahead", () => {
+    const { dates, issues } = resolve("2020-01-01", "2099-12-31", "2026-11-26");
+    expect(dates).toContain("2026-11-26");
+    expect(dates[0]).toBe("2025-11-25"); // 366 days before, a Tuesday
+    expect(dates.at(-1)! <= addDays("2025-11-25", MAX_CALENDAR_DAYS - 1)).toBe(true);
+    expect(dates.at(-1)! > addDays("2026-11-26", 700)).toBe(true);
+    expect(issues.warningSummary()).toEqual([
+      expect.objectContaining({
+        count: 1,
+        examples: [expect.objectContaining({ line: 2, value: "2020-01-01..2099-12-31" })],
+      }),
+    ]);
+  });
+
+  it("starts at start_date when it is later, and ends at end_date when it is earlier", () => {
+    const future = resolve("2030-01-07", "2099-12-31", "2026-11-26").dates;
+    expect(future[0]).toBe("2030-01-07");
+    expect(future.at(-1)! <= addDays("2030-01-07", MAX_CALENDAR_DAYS - 1)).toBe(true);
+    const past = resolve("2000-01-03", "2010-12-31", "2026-11-26").dates;
+    expect(past.at(-1)).toBe("2010-12-31");
+    expect(past[0]! >= addDays("2010-12-31", 1 - MAX_CALENDAR_DAYS)).toBe(true);
+  });
+
+  it("expands a range of exactly MAX_CALENDAR_DAYS whole, without a warning", () => {
+    const end = addDays("2024-01-01", MAX_CALENDAR_DAYS - 1);
+    const { dates, issues } = resolve("2024-01-01", end, "2030-06-01");
+    expect(dates[0]).toBe("2024-01-01");
+    expect(dates.at(-1)! >= addDays(end, -2)).toBe(true);
+    expect(issues.warningSummary()).toEqual([]);
   });
 });
 

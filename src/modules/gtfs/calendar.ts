@@ -3,6 +3,9 @@
 import type { IssueCollector } from "./errors";
 import { addDays, weekdayIndex } from "./time";
 
+const daysBetween = (from: string, to: string) =>
+  (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
+
 export interface CalendarEntry {
   serviceId: string;
   /** Monday … Sunday. */
@@ -20,12 +23,19 @@ export interface CalendarException {
 
 /** Longest calendar.txt range expanded; feeds with `end_date 20991231` would otherwise explode. */
 export const MAX_CALENDAR_DAYS = 3 * 366;
+/** How far back a longer range is kept, from the import date: the rest of the window lies ahead. */
+const KEEP_PAST_DAYS = 366;
 
-/** service_id → sorted ISO dates on which it runs. */
+/**
+ * service_id → sorted ISO dates on which it runs. A calendar.txt range longer than MAX_CALENDAR_DAYS
+ * is expanded only for the MAX_CALENDAR_DAYS around `today` (the import date), so a long-running
+ * service (`20200101`–`20991231`) is served now and for two years ahead; re-importing moves the window.
+ */
 export function resolveServiceDates(
   calendar: readonly CalendarEntry[],
   exceptions: readonly CalendarException[],
   issues?: IssueCollector,
+  today: string = new Date().toISOString().slice(0, 10),
 ): Map<string, string[]> {
   const active = new Map<string, Set<string>>();
   const setFor = (id: string) => {
@@ -38,20 +48,24 @@ export function resolveServiceDates(
   };
   for (const cal of calendar) {
     const dates = setFor(cal.serviceId);
-    let date = cal.startDate;
-    for (let n = 0; date <= cal.endDate; n++, date = addDays(date, 1)) {
-      if (n >= MAX_CALENDAR_DAYS) {
-        issues?.warn({
-          file: "calendar.txt",
-          line: cal.line,
-          field: "end_date",
-          value: cal.endDate,
-          message: `service range longer than ${MAX_CALENDAR_DAYS} days; truncated`,
-        });
-        break;
-      }
-      if (cal.days[weekdayIndex(date)]) dates.add(date);
+    let from = cal.startDate;
+    let to = cal.endDate;
+    if (daysBetween(from, to) >= MAX_CALENDAR_DAYS) {
+      // ISO dates compare as strings: start a year before today, within [start_date, end_date - MAX + 1].
+      const latestStart = addDays(to, 1 - MAX_CALENDAR_DAYS);
+      from = addDays(today, -KEEP_PAST_DAYS);
+      if (from > latestStart) from = latestStart;
+      if (from < cal.startDate) from = cal.startDate;
+      to = addDays(from, MAX_CALENDAR_DAYS - 1);
+      issues?.warn({
+        file: "calendar.txt",
+        line: cal.line,
+        field: "end_date",
+        value: `${cal.startDate}..${cal.endDate}`,
+        message: `service range longer than ${MAX_CALENDAR_DAYS} days: only the ${MAX_CALENDAR_DAYS} days from a year before the import date are served (re-import to move them)`,
+      });
     }
+    for (let date = from; date <= to; date = addDays(date, 1)) if (cal.days[weekdayIndex(date)]) dates.add(date);
   }
   for (const ex of exceptions) {
     if (ex.exceptionType === 1) setFor(ex.serviceId).add(ex.date);
