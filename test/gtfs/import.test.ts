@@ -267,3 +267,55 @@ describe("GTFS import", () => {
     SLOW,
   );
 });
+
+describe("GTFS import: after the switch", () => {
+  const env = suiteGtfsEnv([EDGE]);
+
+  it(
+    "a failure to drop old versions once the new one is served keeps it served and reports it",
+    async () => {
+      const client = new pg.Client({ connectionString: env.db!.url });
+      await client.connect();
+      try {
+        const [old] = (await env.get("/v1/feeds")).body.data as { id: number }[];
+        const { rows } = await client.query("select schema_name from gtfs_feed where id = $1", [old!.id]);
+        const oldSchema = rows[0].schema_name as string;
+        // PostgreSQL itself refuses the prune's DROP SCHEMA of the old version: an event trigger raises.
+        await client.query(`
+          create function refuse_drop() returns event_trigger language plpgsql as $$
+          begin
+            if exists (select 1 from pg_event_trigger_dropped_objects()
+                       where object_type = 'schema' and object_name = '${oldSchema}') then
+              raise exception 'refusing to drop ${oldSchema}';
+            end if;
+          end $$`);
+        await client.query("create event trigger refuse_drop on sql_drop execute function refuse_drop()");
+        try {
+          const summary = await env.import(EDGE, 1);
+          expect(summary.pruned).toEqual([]);
+          expect(summary.pruneError).toContain(`refusing to drop ${oldSchema}`);
+          const feeds = (await env.get("/v1/feeds")).body.data as { id: number; status: string }[];
+          expect(feeds.map((f) => [f.id, f.status])).toEqual([
+            [summary.feedId, "active"],
+            [old!.id, "retired"],
+          ]);
+          const { rows: schemas } = await client.query("select 1 from pg_namespace where nspname = $1", [
+            summary.schema,
+          ]);
+          expect(schemas).toHaveLength(1);
+          expect((await board(env, "central", "2024-06-15T00:20:00-04:00")).length).toBeGreaterThan(0);
+        } finally {
+          await client.query("drop event trigger refuse_drop");
+          await client.query("drop function refuse_drop()");
+        }
+        // With the obstacle gone, the next import prunes what was left.
+        const next = await env.import(EDGE, 1);
+        expect(next.pruneError).toBeUndefined();
+        expect(next.pruned.sort()).toContain(old!.id);
+      } finally {
+        await client.end();
+      }
+    },
+    SLOW,
+  );
+});

@@ -103,6 +103,8 @@ export function formatSummary(s: ImportSummary): string {
     `${"total".padEnd(20)} ${s.totalRows.toLocaleString("en").padStart(12)} ${s.seconds.toFixed(2).padStart(9)} ${rate(s.totalRows, s.seconds).padStart(12)}`,
   );
   if (s.pruned.length) lines.push(`pruned old versions: ${s.pruned.join(", ")}`);
+  if (s.pruneError !== undefined)
+    lines.push(`warning: old versions were not pruned (${s.pruneError}); the next import retries`);
   for (const w of s.warnings) {
     lines.push(`warning (${w.count}×): ${w.message}`);
     for (const e of w.examples.slice(0, 3)) lines.push(`  e.g. ${formatIssue(e)}`);

@@ -65,6 +65,8 @@ export interface ImportSummary {
   seconds: number;
   warnings: { message: string; count: number; examples: FeedIssue[] }[];
   pruned: number[];
+  /** Set when the new version went live but old versions could not be dropped (the next import retries). */
+  pruneError?: string;
 }
 
 export class ImportBusyError extends Error {
@@ -156,9 +158,16 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
       ],
     );
     let pruned: number[] = [];
+    let pruneError: string | undefined;
     await phase("activate", async () => {
       await activateFeed(session, feedId!);
-      pruned = await pruneFeeds(session, options.keepVersions);
+      // The new version is served from here on, so failing to drop old ones does not fail the import:
+      // it is reported, and the next import prunes them.
+      try {
+        pruned = await pruneFeeds(session, options.keepVersions);
+      } catch (err) {
+        pruneError = err instanceof Error ? err.message : String(err);
+      }
     });
     return {
       feedId,
@@ -171,6 +180,7 @@ export async function importFeed(options: ImportOptions): Promise<ImportSummary>
       seconds: (performance.now() - started) / 1000,
       warnings: loader.issues.warningSummary(),
       pruned,
+      ...(pruneError === undefined ? {} : { pruneError }),
     };
   } catch (err) {
     if (feedId !== undefined) {
@@ -198,7 +208,11 @@ async function openSession(options: ImportOptions): Promise<LoadSession> {
   return openPostgresSession(options.connectionString);
 }
 
-/** A failed import leaves nothing behind but a 'failed' catalogue row with the reason. */
+/**
+ * A failed import leaves nothing behind but a 'failed' catalogue row with the reason. Only a version
+ * that never went live is dropped: if the switch committed (and, say, its reply was lost), that
+ * version is being served and stays.
+ */
 async function discardFeed(options: ImportOptions, feedId: number, schema: string | undefined, err: unknown) {
   let s: LoadSession;
   try {
@@ -208,13 +222,19 @@ async function discardFeed(options: ImportOptions, feedId: number, schema: strin
   }
   try {
     await s.query("rollback").catch(() => {});
-    if (schema) await s.query(`drop schema if exists "${schema}" cascade`);
-    const message = err instanceof Error ? err.message : String(err);
-    await s.query("update gtfs_feed set status = 'failed', error = $2 where id = $1 and status = 'loading'", [
-      feedId,
-      message.slice(0, 4000),
-    ]);
+    await s.query("begin");
+    const [row] = await s.query<{ status: string }>("select status from gtfs_feed where id = $1 for update", [feedId]);
+    if (row?.status === "loading") {
+      if (schema) await s.query(`drop schema if exists "${schema}" cascade`);
+      const message = err instanceof Error ? err.message : String(err);
+      await s.query("update gtfs_feed set status = 'failed', error = $2 where id = $1", [
+        feedId,
+        message.slice(0, 4000),
+      ]);
+    }
+    await s.query("commit");
   } catch {
+    await s.query("rollback").catch(() => {});
     // best effort: cleanUpInterrupted handles leftovers
   } finally {
     await s.close();
