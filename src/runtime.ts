@@ -21,6 +21,11 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, serving 
 }
 
 export async function openRuntime(config: Config, logger: Logger = createLogger(config)): Promise<Runtime> {
+  if (config.unknown_keys?.length)
+    logger.warn(
+      { keys: config.unknown_keys },
+      "config: unknown keys ignored (a typo, or a key of a newer release after a rollback)",
+    );
   const database = await openDatabase(config, logger);
   const cache = openCache(config, logger);
   return {

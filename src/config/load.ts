@@ -57,6 +57,13 @@ const DEFAULTS = {
   gtfs: { keep_versions: 2 },
 } as const;
 
+/** Keys a config file may not set, with the environment variable that does. */
+const ENV_ONLY: Partial<Record<keyof typeof DEFAULTS, Record<string, string>>> = {
+  api: { api_key: "API_KEY", api_secret: "API_SECRET" },
+  database: { url: "DATABASE_URL", password: "DATABASE_URL" },
+  redis: { url: "REDIS_URL", password: "REDIS_URL" },
+};
+
 const LOG_LEVEL_ALIASES: Record<string, string> = { warning: "warn", critical: "fatal", notset: "trace" };
 
 function readConfigFile(path: string, required: boolean): Record<string, unknown> {
@@ -115,21 +122,34 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const explicit = options.file ?? env.CONFIG_FILE;
   const doc = readConfigFile(explicit ?? "config.yaml", explicit !== undefined);
-  for (const key of Object.keys(doc)) {
-    if (!["app", "api", "database", "redis", "gtfs"].includes(key)) throw new ConfigError(key, "unknown section");
-  }
+  // Unknown sections and keys are left out and reported, not refused. A rollback runs the previous
+  // release against the current ConfigMap, which may carry keys added since: refusing them would
+  // stop the very pods the rollback brings back. (Typos show up in the start-up warning.)
+  const unknownKeys = Object.keys(doc).filter((key) => !(key in DEFAULTS));
+  const known = (name: keyof typeof DEFAULTS) => {
+    const values = section(doc, name);
+    // Secrets and URLs come from the environment only. One written in the file is not a key of a newer
+    // release but a mistake that would otherwise run on the defaults (an embedded database, no auth).
+    for (const [key, variable] of Object.entries(ENV_ONLY[name] ?? {}))
+      if (key in values) throw new ConfigError(`${name}.${key}`, `is read from ${variable} only, not from the file`);
+    const keys = Object.keys(DEFAULTS[name]);
+    if (name === "app") keys.push("version", "log_file");
+    for (const key of Object.keys(values)) if (!keys.includes(key)) unknownKeys.push(`${name}.${key}`);
+    return Object.fromEntries(Object.entries(values).filter(([key]) => keys.includes(key)));
+  };
   const file = {
-    app: section(doc, "app"),
-    api: section(doc, "api"),
-    database: section(doc, "database"),
-    redis: section(doc, "redis"),
-    gtfs: section(doc, "gtfs"),
+    app: known("app"),
+    api: known("api"),
+    database: known("database"),
+    redis: known("redis"),
+    gtfs: known("gtfs"),
   };
 
   const nodeEnv = env.NODE_ENV === "production" || env.NODE_ENV === "test" ? env.NODE_ENV : "development";
   const rawLevel = String(env.LOG_LEVEL ?? file.app.log_level ?? DEFAULTS.app.log_level).toLowerCase();
   const merged = {
     env: nodeEnv,
+    unknown_keys: unknownKeys,
     app: {
       ...DEFAULTS.app,
       ...defined(file.app),
@@ -163,14 +183,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const key = firstError.path.replace(/^\//, "").replaceAll("/", ".") || "(root)";
     const problem = SECRET_KEYS.has(key) ? "invalid value" : firstError.message.toLowerCase();
     throw new ConfigError(envNameFor(key, env) ?? key, problem);
-  }
-  // Unknown keys inside known sections are typos more often than not.
-  for (const [name, values] of Object.entries(file)) {
-    const known = Object.keys((DEFAULTS as Record<string, object>)[name] ?? {});
-    for (const key of Object.keys(values)) {
-      if (!known.includes(key) && !(name === "app" && (key === "version" || key === "log_file")))
-        throw new ConfigError(`${name}.${key}`, "unknown key");
-    }
   }
   checkUrl("DATABASE_URL", merged.database.url, ["postgres:", "postgresql:"]);
   checkUrl("REDIS_URL", merged.redis.url, ["redis:", "rediss:"]);

@@ -10,6 +10,8 @@ const Port = T.Integer({ minimum: 1, maximum: 65535 });
 
 export const ConfigSchema = T.Object({
   env: T.Union([T.Literal("development"), T.Literal("production"), T.Literal("test")]),
+  /** Keys in the config file that this version does not know; left out, and logged at start-up. */
+  unknown_keys: T.Optional(T.Array(T.String())),
   app: T.Object({
     name: T.String({ minLength: 1 }),
     version: T.String({ minLength: 1 }),

@@ -1,6 +1,6 @@
 // The running service against real PostgreSQL 15 and Redis 7 that are stopped and restarted under it.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -198,6 +198,33 @@ describe("command line", () => {
     expect(stderr.trim().split("\n")).toEqual([
       "error: invalid configuration: API_KEY: is required when NODE_ENV=production",
     ]);
+  });
+});
+
+describe("configuration from a newer release", () => {
+  it("serves with the keys it knows and names the others in one start-up warning", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tapi-newer-config-"));
+    const config = join(dir, "config.yaml");
+    writeFileSync(
+      config,
+      `${readFileSync(join(REPO_ROOT, "config.yaml"), "utf8")}\nmetrics:\n  port: 9100\n`.replace(
+        /^api:\n/m,
+        "api:\n  new_knob: true\n",
+      ),
+    );
+    const server = await startAppServer({ env: { CONFIG_FILE: config } });
+    try {
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+      const warnings = server
+        .output()
+        .split("\n")
+        .filter((line) => line.includes("unknown keys ignored"))
+        .map((line) => JSON.parse(line));
+      expect(warnings).toEqual([expect.objectContaining({ level: "warn", keys: ["metrics", "api.new_knob"] })]);
+    } finally {
+      expect(await server.stop()).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

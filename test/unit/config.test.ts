@@ -84,12 +84,34 @@ describe("configuration", () => {
     expect(errorOf(() => loadConfig({ env: {}, file: bad })).message).toMatch(
       /^invalid configuration: database\.pool_size: .*1/,
     );
-    const typo = file("typo.yaml", "database:\n  pool_sise: 5\n");
-    expect(errorOf(() => loadConfig({ env: {}, file: typo })).message).toBe(
-      "invalid configuration: database.pool_sise: unknown key",
-    );
     const notYaml = file("broken.yaml", "api: [1, 2\n");
     expect(errorOf(() => loadConfig({ env: {}, file: notYaml })).key).toBe("CONFIG_FILE");
+  });
+
+  it("leaves out unknown keys and sections and lists them, so an older release starts on a newer file", () => {
+    const newer = file(
+      "newer.yaml",
+      "database:\n  pool_sise: 5\n  pool_size: 7\napi:\n  timeout: 12\n  new_knob: true\nmetrics:\n  port: 9100\n",
+    );
+    const config = loadConfig({ env: {}, file: newer });
+    expect(config.unknown_keys).toEqual(["metrics", "api.new_knob", "database.pool_sise"]);
+    expect(config.database.pool_size).toBe(7);
+    expect(config.api.timeout).toBe(12);
+    expect(config.database).not.toHaveProperty("pool_sise");
+    expect(config.api).not.toHaveProperty("new_knob");
+    expect(loadConfig({ env: {}, file: empty }).unknown_keys).toEqual([]);
+    // A secret or URL in the file is refused, naming the variable to use, never echoing the value.
+    const secret = file("secret.yaml", "database:\n  url: postgres://u:hunter2@db/x\n");
+    const refused = errorOf(() => loadConfig({ env: {}, file: secret }));
+    expect(refused.message).toBe(
+      "invalid configuration: database.url: is read from DATABASE_URL only, not from the file",
+    );
+    expect(refused.message).not.toContain("hunter2");
+    const key = file("key.yaml", "api:\n  api_key: s3cret\n");
+    expect(errorOf(() => loadConfig({ env: {}, file: key })).key).toBe("api.api_key");
+    // A known key with a bad value is still refused.
+    const bad = file("bad-known.yaml", "api:\n  timeout: -1\n  new_knob: true\n");
+    expect(errorOf(() => loadConfig({ env: {}, file: bad })).message).toMatch(/^invalid configuration: api\.timeout: /);
   });
 
   it("refuses an unreadable config file it was told to use", () => {
