@@ -141,6 +141,16 @@ describe("pipeline structure", () => {
     expect(needs("deploy-production")).toContain("deploy-staging");
     expect(String(all["deploy-production"]!.if)).toContain("head_branch == 'main'");
     expect(String(all["deploy-staging"]!.if)).not.toContain("hotfix");
+    // A release whose last steps failed (tag and GitHub release already made) still gets its image and
+    // deploys; each later job runs only when the one before it succeeded, and never once cancelled.
+    const when = (id: string) => String(all[id]!.if).replace(/\s+/g, " ");
+    expect(when("image")).toContain("!cancelled() && needs.release.outputs.released == 'true'");
+    expect(when("deploy-staging")).toContain("!cancelled() && needs.image.result == 'success'");
+    expect(when("deploy-production")).toContain(
+      "!cancelled() && needs.image.result == 'success' && needs.deploy-staging.result == 'success'",
+    );
+    const tagged = (all.release!.steps as Json[]).find((step) => step.id === "tagged")!;
+    expect(String(tagged.if)).toContain("!cancelled()");
     expect((all["deploy-production"]!.with as Json).environment).toBe("production");
     // the reusable deploy job runs inside that GitHub Environment (required reviewers for production)
     const deployJob = jobs(workflow("deploy-environment.yml")).deploy!;
