@@ -20,7 +20,10 @@ const specs: OptionSpec[] = [
   { name: "migration-job", description: "migration Job name in the overlay", default: "transportation-migrate" },
   { name: "migration-timeout", description: "seconds the migration Job may take", default: "600" },
   { name: "migration-poll", description: "seconds between migration Job checks", default: "2" },
-  { name: "rollout-timeout", description: "seconds `kubectl rollout status` may wait", default: "300" },
+  // Long enough for the HPA's 10 replicas replaced one at a time (maxSurge 1, maxUnavailable 0, up to
+  // about a minute each). A rollout that stops progressing fails sooner, on the Deployment's
+  // progressDeadlineSeconds (600 s without progress), which `kubectl rollout status` reports.
+  { name: "rollout-timeout", description: "seconds `kubectl rollout status` may wait", default: "1200" },
   { name: "change-cause", description: "CHANGE-CAUSE recorded in the rollout history (default: from the run)" },
   ...clusterSpecs,
   ...gateSpecs,

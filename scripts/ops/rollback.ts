@@ -12,7 +12,8 @@ const specs: OptionSpec[] = [
   { name: "environment", description: "staging or production (for the summary)", default: "" },
   { name: "to-revision", description: "revision from `kubectl rollout history` (empty: the previous one)" },
   { name: "reason", description: "why (recorded in the log and the summary)", default: "" },
-  { name: "rollout-timeout", description: "seconds `kubectl rollout status` may wait", default: "300" },
+  // As deploy.ts: a whole 10-replica rollout; a stalled one fails sooner on the progress deadline.
+  { name: "rollout-timeout", description: "seconds `kubectl rollout status` may wait", default: "1200" },
   ...clusterSpecs,
   ...gateSpecs,
 ];
