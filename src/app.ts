@@ -99,6 +99,15 @@ export function createApp(deps: AppDeps) {
           return errorResponse(404, "NOT_FOUND", `no route for ${request.method} ${path}`);
         }
         case "VALIDATION": {
+          // Query parameters declared with NumberParam carry their name and rule.
+          const custom = (error as { customError?: { field?: unknown; message?: unknown } }).customError;
+          if (typeof custom?.field === "string" && typeof custom.message === "string")
+            return errorResponse(
+              400,
+              "INVALID_REQUEST",
+              `invalid query parameter '${custom.field}': ${custom.message}`,
+              [{ field: custom.field, message: custom.message }],
+            );
           // Malformed query/path parameters are 400; a well-formed body that breaks the schema is 422.
           const isBody = (error as { type?: string }).type === "body";
           return errorResponse(

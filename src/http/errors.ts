@@ -12,7 +12,12 @@ export class ApiError extends Error {
 }
 
 export const notFound = (what: string) => new ApiError(404, "NOT_FOUND", `${what} not found`);
-export const badRequest = (message: string, details?: unknown) => new ApiError(400, "BAD_REQUEST", message, details);
+/**
+ * A request parameter that schema validation let through but the handler cannot use (a bad `at`, date
+ * or cursor): the same code and `details` shape as a schema failure, so clients see one kind of 400.
+ */
+export const invalidParameter = (field: string, message: string, problem = message) =>
+  new ApiError(400, "INVALID_REQUEST", message, [{ field, message: problem }]);
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };

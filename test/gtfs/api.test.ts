@@ -137,8 +137,20 @@ describe("lookups", () => {
       ]);
       const near = await env.get("/v1/stops/nearby?lat=40.7500&lon=-73.9900&radius=20&limit=10");
       expect(near.body.data.map((s: { stop_id: string }) => s.stop_id)).toEqual(["central", "central-1"]);
-      expect((await env.get("/v1/stops/nearby?lat=91&lon=0")).status).toBe(400);
-      expect((await env.get("/v1/stops/nearby?lon=0")).status).toBe(400);
+      const outOfRange = await env.get("/v1/stops/nearby?lat=91&lon=0");
+      expect(outOfRange.status).toBe(400);
+      expect(outOfRange.body.error).toEqual({
+        code: "INVALID_REQUEST",
+        message: "invalid query parameter 'lat': must be a number from -90 to 90",
+        details: [{ field: "lat", message: "must be a number from -90 to 90" }],
+      });
+      const missing = await env.get("/v1/stops/nearby?lon=0");
+      expect(missing.status).toBe(400);
+      expect(missing.body.error.details).toEqual([{ field: "lat", message: "must be a number from -90 to 90" }]);
+      const radius = await env.get("/v1/stops/nearby?lat=0&lon=0&radius=0");
+      expect(radius.body.error.message).toBe(
+        "invalid query parameter 'radius': must be a number above 0 and at most 20000",
+      );
     },
     SLOW,
   );

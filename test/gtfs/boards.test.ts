@@ -200,9 +200,16 @@ describe("departure boards: edge-case feed (America/New_York)", () => {
       expect(limited.body.data.departures).toHaveLength(2);
       const bad = await env.get("/v1/stops/central/departures?at=yesterday");
       expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatchObject({ code: "INVALID_REQUEST", details: [{ field: "at" }] });
       expect(bad.body.error.message).toMatch(/'at'/);
+      // A parameter the schema rejects and one the handler rejects look the same to a client.
       const badWindow = await env.get("/v1/stops/central/departures?window=0");
       expect(badWindow.status).toBe(400);
+      expect(badWindow.body.error).toMatchObject({ code: "INVALID_REQUEST", details: [{ field: "window" }] });
+      const badCursor = await env.get("/v1/routes?cursor=bogus");
+      expect(badCursor.body.error).toMatchObject({ code: "INVALID_REQUEST", details: [{ field: "cursor" }] });
+      const badDate = await env.get("/v1/trips/any?date=2024-13-01");
+      expect(badDate.body.error).toMatchObject({ code: "INVALID_REQUEST", details: [{ field: "date" }] });
       const missing = await env.get("/v1/stops/nowhere/departures");
       expect(missing.status).toBe(404);
       expect(missing.body.error.code).toBe("NOT_FOUND");

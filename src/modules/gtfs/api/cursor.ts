@@ -1,5 +1,5 @@
 // Opaque keyset cursors: the last row's sort key, base64url-encoded JSON.
-import { badRequest } from "../../../http/errors";
+import { invalidParameter } from "../../../http/errors";
 
 export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString("base64url");
@@ -13,7 +13,7 @@ export function decodeCursor(cursor: string | undefined, arity: number): unknown
   } catch {
     // fall through
   }
-  throw badRequest("invalid cursor");
+  throw invalidParameter("cursor", "invalid query parameter 'cursor': not a cursor this API returned");
 }
 
 /** Splits limit+1 fetched rows into a page and the cursor for the next one. */

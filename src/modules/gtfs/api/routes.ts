@@ -4,7 +4,7 @@ import { Elysia, t } from "elysia";
 import { LRUCache } from "lru-cache";
 import type { Cache } from "../../../cache/cache";
 import type { Database } from "../../../db/database";
-import { badRequest } from "../../../http/errors";
+import { invalidParameter } from "../../../http/errors";
 import { isIsoDate } from "../time";
 import { localDate, zonedTimeToEpoch } from "../timezone";
 import { type ActiveFeed, type AnyDb, activeFeedResolver, hotQuery } from "./active-feed";
@@ -29,7 +29,34 @@ const json = (body: string, cached: boolean) =>
     headers: { "content-type": "application/json; charset=utf-8", "x-cache": cached ? "hit" : "miss" },
   });
 
-const Limit = (max: number) => t.Optional(t.Numeric({ minimum: 1, maximum: max, multipleOf: 1 }));
+/**
+ * A numeric query parameter whose errors name it. Elysia checks a decoded number against its bounds
+ * without the parameter's key, so the schema carries the field and the rule (src/app.ts reports them).
+ */
+const NumberParam = (
+  field: string,
+  range: { minimum?: number; exclusiveMinimum?: number; maximum?: number; whole?: boolean },
+  description?: string,
+) => {
+  const { whole, ...bounds } = range;
+  const { minimum: min, exclusiveMinimum: above, maximum: max } = bounds;
+  const rule =
+    min !== undefined && max !== undefined
+      ? `from ${min} to ${max}`
+      : above !== undefined && max !== undefined
+        ? `above ${above} and at most ${max}`
+        : min !== undefined
+          ? `of ${min} or more`
+          : "";
+  const message = `must be a ${whole ? "whole number" : "number"}${rule ? ` ${rule}` : ""}`;
+  return t.Numeric({
+    ...bounds,
+    ...(whole ? { multipleOf: 1 } : {}),
+    ...(description ? { description } : {}),
+    error: () => ({ field, message }),
+  });
+};
+const Limit = (max: number) => t.Optional(NumberParam("limit", { minimum: 1, maximum: max, whole: true }));
 const Cursor = t.Optional(t.String({ maxLength: 500 }));
 const Id = t.String({ minLength: 1, maxLength: 255 });
 
@@ -40,10 +67,14 @@ export function parseAt(at: string | undefined, timeZone: string): number {
   if (at === undefined || at === "") return Date.now();
   const m = ISO_INSTANT.exec(at);
   if (!m || !isIsoDate(m[1]!) || Number(m[2]) > 23 || Number(m[3]) > 59 || Number(m[4] ?? 0) > 59)
-    throw badRequest("invalid query parameter 'at': expected ISO 8601 like 2024-03-10T08:00:00-05:00", { field: "at" });
+    throw invalidParameter(
+      "at",
+      "invalid query parameter 'at': expected ISO 8601 like 2024-03-10T08:00:00-05:00",
+      "expected ISO 8601 like 2024-03-10T08:00:00-05:00",
+    );
   if (m[6]) {
     const ms = Date.parse(m[6].length === 5 ? `${at.slice(0, -5)}${m[6].slice(0, 3)}:${m[6].slice(3)}` : at);
-    if (Number.isNaN(ms)) throw badRequest("invalid query parameter 'at'", { field: "at" });
+    if (Number.isNaN(ms)) throw invalidParameter("at", "invalid query parameter 'at'", "not a valid instant");
     return ms;
   }
   const seconds = Number(m[4] ?? 0) + Number(m[5] ?? 0);
@@ -120,7 +151,7 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
           limit: Limit(500),
           cursor: Cursor,
           agency_id: t.Optional(Id),
-          route_type: t.Optional(t.Numeric({ minimum: 0, multipleOf: 1 })),
+          route_type: t.Optional(NumberParam("route_type", { minimum: 0, whole: true })),
         }),
         detail: { tags: ["transit"], summary: "Routes of the active feed" },
       },
@@ -169,9 +200,9 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
       },
       {
         query: t.Object({
-          lat: t.Numeric({ minimum: -90, maximum: 90 }),
-          lon: t.Numeric({ minimum: -180, maximum: 180 }),
-          radius: t.Optional(t.Numeric({ exclusiveMinimum: 0, maximum: 20_000 })),
+          lat: NumberParam("lat", { minimum: -90, maximum: 90 }),
+          lon: NumberParam("lon", { minimum: -180, maximum: 180 }),
+          radius: t.Optional(NumberParam("radius", { exclusiveMinimum: 0, maximum: 20_000 }, "metres")),
           limit: Limit(100),
         }),
         detail: { tags: ["transit"], summary: "Nearest stops and stations with distance_m, nearest first" },
@@ -204,7 +235,7 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
         params: t.Object({ stopId: Id }),
         query: t.Object({
           at: t.Optional(t.String({ maxLength: 40, description: "ISO 8601; without offset: feed-local time" })),
-          window: t.Optional(t.Numeric({ minimum: 1, maximum: 1440, multipleOf: 1, description: "minutes" })),
+          window: t.Optional(NumberParam("window", { minimum: 1, maximum: 1440, whole: true }, "minutes")),
           limit: Limit(500),
         }),
         detail: {
@@ -219,7 +250,7 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
         const feed = await activeFeed();
         const date = query.date ?? localDate(feed.timezone, Date.now());
         if (!isIsoDate(date))
-          throw badRequest("invalid query parameter 'date': expected YYYY-MM-DD", { field: "date" });
+          throw invalidParameter("date", "invalid query parameter 'date': expected YYYY-MM-DD", "expected YYYY-MM-DD");
         return cached(feedKey(feed, "trip", params.tripId, date), LOOKUP_TTL_SECONDS, () =>
           getTrip(db, feed, params.tripId, date),
         );
