@@ -36,6 +36,16 @@ describe("at parameter", () => {
     expect(parseAt("2024-03-10T03:00", "America/New_York")).toBe(Date.parse("2024-03-10T07:00:00Z"));
     expect(parseAt("2024-11-03T12:00:30.5", "America/New_York")).toBe(Date.parse("2024-11-03T17:00:30.500Z"));
     expect(parseAt("2024-03-10T03:00:00+0530", "UTC")).toBe(Date.parse("2024-03-09T21:30:00Z"));
+    // Wall times a DST change skips or repeats: after the gap, and the earlier of the two.
+    expect(parseAt("2024-03-10T02:30", "America/New_York")).toBe(Date.parse("2024-03-10T07:30:00Z")); // 03:30 EDT
+    expect(parseAt("2024-03-10T01:59", "America/New_York")).toBe(Date.parse("2024-03-10T06:59:00Z")); // EST
+    expect(parseAt("2024-11-03T01:30", "America/New_York")).toBe(Date.parse("2024-11-03T05:30:00Z")); // EDT
+    expect(parseAt("2024-11-03T02:00", "America/New_York")).toBe(Date.parse("2024-11-03T07:00:00Z")); // EST
+    expect(parseAt("2024-03-31T02:30", "Europe/Warsaw")).toBe(Date.parse("2024-03-31T01:30:00Z")); // 03:30 CEST
+    expect(parseAt("2024-10-27T02:30", "Europe/Warsaw")).toBe(Date.parse("2024-10-27T00:30:00Z")); // CEST
+    expect(parseAt("2024-10-27T03:00", "Europe/Warsaw")).toBe(Date.parse("2024-10-27T02:00:00Z")); // CET
+    // Lord Howe falls back half an hour: 01:45 occurs at +11:00 and again at +10:30.
+    expect(parseAt("2024-04-07T01:45", "Australia/Lord_Howe")).toBe(Date.parse("2024-04-06T14:45:00Z"));
     for (const bad of ["now", "2024-02-30T10:00", "2024-03-10 03:00", "2024-03-10T25:00", "1710000000"])
       expect(() => parseAt(bad, "UTC")).toThrow(/'at'/);
   });

@@ -71,14 +71,24 @@ export function utcOffsetMinutes(timeZone: string, epochMs: number): number {
   return offset;
 }
 
-/** Epoch ms of local wall time `isoDate` `hh:mm` in `timeZone` (for times that exist unambiguously, e.g. noon). */
+/**
+ * Epoch ms of local wall time `isoDate` `hh:mm` in `timeZone`. Around a DST change it follows the
+ * common rule (RFC 5545, Temporal's "compatible"): a wall time that occurs twice is the earlier
+ * instant, and one skipped by the change is read with the offset before it, which lands after the gap
+ * (02:30 on a New York spring-forward day is 03:30 EDT).
+ */
 export function zonedTimeToEpoch(timeZone: string, isoDate: string, hour: number, minute = 0): number {
   const [y, m, d] = isoDate.split("-").map(Number) as [number, number, number];
   const naive = Date.UTC(y, m - 1, d, hour, minute);
-  let t = naive - utcOffsetMinutes(timeZone, naive) * 60_000;
-  const second = naive - utcOffsetMinutes(timeZone, t) * 60_000;
-  if (second !== t) t = second;
-  return t;
+  // Offsets a day either side: time zones change offset at most once in that span.
+  const before = utcOffsetMinutes(timeZone, naive - 86_400_000);
+  const after = utcOffsetMinutes(timeZone, naive + 86_400_000);
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const offset of before === after ? [before] : [before, after]) {
+    const t = naive - offset * 60_000;
+    if (utcOffsetMinutes(timeZone, t) === offset && t < earliest) earliest = t;
+  }
+  return Number.isFinite(earliest) ? earliest : naive - before * 60_000;
 }
 
 const baseCache = new Map<string, number>();
