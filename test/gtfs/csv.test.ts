@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { CsvParser, type CsvRecord, collecting, readCsvInto } from "../../src/modules/gtfs/csv";
+import {
+  CsvParser,
+  type CsvRecord,
+  CsvSyntaxError,
+  collecting,
+  MAX_RECORD_CHARS,
+  readCsvInto,
+} from "../../src/modules/gtfs/csv";
 
 async function parseChunks(chunks: (string | Uint8Array)[]): Promise<CsvRecord[]> {
   async function* gen() {
@@ -58,6 +65,30 @@ describe("CSV reader", () => {
     const bytes = new TextEncoder().encode("name\nZürich Straße\nSão Paulo\n");
     const recs = await parseChunks([bytes.subarray(0, 7), bytes.subarray(7, 8), bytes.subarray(8)]);
     expect(recs.map((r) => r.fields[0])).toEqual(["name", "Zürich Straße", "São Paulo"]);
+  });
+
+  it("refuses a quote that never closes, naming the line where it opened", async () => {
+    const failure = async (chunks: string[]) => {
+      try {
+        await parseChunks(chunks);
+      } catch (err) {
+        if (err instanceof CsvSyntaxError) return { line: err.line, message: err.message };
+        throw err;
+      }
+      throw new Error("parsed without an error");
+    };
+    // At the end of the file: the rest would otherwise become one field and the rows in it be lost.
+    expect(await failure(['id,name\n1,ok\n2,"open\n3,lost\n4,lost\n'])).toEqual({
+      line: 3,
+      message: `quoted field not closed before the end of the file (a stray '"' in this record?)`,
+    });
+    // Early in a long file: refused once the open record passes the bound, not after reading it all.
+    const row = "9,filler text for a long file\n";
+    const rows = row.repeat(Math.ceil((2 * MAX_RECORD_CHARS) / row.length));
+    const chunks = ['id,name\n1,"open\n', ...rows.match(/[\s\S]{1,65536}/g)!];
+    const early = await failure(chunks);
+    expect(early.line).toBe(2);
+    expect(early.message).toMatch(/^quoted field not closed within \d+ characters/);
   });
 
   it("parses incrementally without losing a record that has no trailing newline", () => {

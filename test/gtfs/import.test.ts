@@ -91,6 +91,26 @@ describe("GTFS import", () => {
       'trips.txt:5 [route_id]: unknown route_id (not in routes.txt) (got "Q")',
     ],
     [
+      "a stray quote that swallows the lines up to the next quote",
+      { "stops.txt": (t) => t.replace("central-1,Central Station Track 1", 'central-1,"Central Station Track 1') },
+      `stops.txt:3: a quoted field opens on line 3 and closes on line 7 with more text after it (a stray '"' on line 3?)`,
+    ],
+    [
+      "a stray quote closed by another one just before a comma",
+      {
+        "stops.txt": (t) =>
+          t
+            .replace("40.7501,-73.9901,0,central,", '40.7501,-73.9901,0,central,"oops')
+            .replace("Gare de l'Est,", `Gare de l'Est",`),
+      },
+      "stops.txt:3: a quoted field runs from line 3 to line 5 and leaves 12 fields where the header has 7",
+    ],
+    [
+      "a stray quote that never closes",
+      { "stops.txt": (t) => `${t}extra,"Never closed,40.7,-73.9,0,,\r\nlast,Last,40.7,-73.9,0,,\r\n` },
+      `stops.txt:10: quoted field not closed before the end of the file (a stray '"' in this record?)`,
+    ],
+    [
       "a duplicate (trip_id, stop_sequence)",
       { "stop_times.txt": (t) => t.replace("t1,3,zurich", "t1,2,zurich") },
       'stop_times.txt [stop_sequence]: duplicate (trip_id, stop_sequence) (got "t1, 2")',
@@ -314,6 +334,28 @@ describe("GTFS import: after the switch", () => {
         expect(next.pruned.sort()).toContain(old!.id);
       } finally {
         await client.end();
+      }
+    },
+    SLOW,
+  );
+});
+
+describe("GTFS import: quoted fields over several lines", () => {
+  const env = suiteGtfsEnv([]);
+
+  it(
+    "accepts one in a row that leaves trailing optional columns off",
+    async () => {
+      const feed = mutatedFeed(EDGE, {
+        "stops.txt": (t) => `${t}short,"Two-line\r\nname",40.7010,-73.9510\r\n`,
+      });
+      try {
+        await env.import(feed.dir);
+        const stop = await env.get("/v1/stops/short");
+        expect(stop.status).toBe(200);
+        expect(stop.body.data).toMatchObject({ stop_id: "short", stop_name: "Two-line\r\nname" });
+      } finally {
+        feed.remove();
       }
     },
     SLOW,

@@ -16,8 +16,8 @@ export interface CsvRecord {
 export interface CsvLineSink {
   /** A line without quotes: one record in text[start, end), line terminator excluded. */
   line(text: string, start: number, end: number, lineNo: number): void;
-  /** A record that needed the quote-aware parse (it may span several physical lines). */
-  record(fields: string[], lineNo: number): void;
+  /** A record that needed the quote-aware parse; it spans `lines` physical lines (1 unless a quoted field holds a newline). */
+  record(fields: string[], lineNo: number, lines: number): void;
 }
 
 /** A sink that appends each record, fields split out, to the array `into()` returns at the time. */
@@ -27,6 +27,23 @@ export function collecting(into: () => CsvRecord[]): CsvLineSink {
     record: (fields, line) => into().push({ fields, line }),
   };
 }
+
+/**
+ * A record that cannot be read: a quoted field never closed. `line` is where the record starts, which
+ * is where the stray quote is; everything after it would otherwise be swallowed into one field.
+ */
+export class CsvSyntaxError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "CsvSyntaxError";
+  }
+}
+
+/** Longest record kept while waiting for its closing quote; real GTFS records are far shorter. */
+export const MAX_RECORD_CHARS = 1 << 20;
 
 const QUOTE = 34; // "
 const COMMA = 44;
@@ -87,7 +104,15 @@ export class CsvParser {
         continue;
       }
       const next = this.parseQuoted(buf, pos, final);
-      if (next < 0) break; // incomplete quoted field: wait for more data
+      if (next < 0) {
+        // Incomplete: wait for more data, but not for ever (a stray quote would keep the rest of the file).
+        if (len - pos > MAX_RECORD_CHARS)
+          throw new CsvSyntaxError(
+            this.line,
+            `quoted field not closed within ${MAX_RECORD_CHARS} characters (a stray '"' in this record?)`,
+          );
+        break;
+      }
       pos = next;
     }
     this.buf = pos >= len ? "" : buf.slice(pos);
@@ -108,9 +133,10 @@ export class CsvParser {
           const k = buf.indexOf('"', j);
           if (k < 0) {
             if (!final) return -1;
-            value += buf.slice(j); // unterminated quote at EOF: take the rest
-            i = len;
-            break;
+            throw new CsvSyntaxError(
+              startLine,
+              `quoted field not closed before the end of the file (a stray '"' in this record?)`,
+            );
           }
           value += buf.slice(j, k);
           if (buf.charCodeAt(k + 1) === QUOTE) {
@@ -122,8 +148,17 @@ export class CsvParser {
           i = k + 1;
           break;
         }
+        const linesBefore = lines;
         for (let n = value.indexOf("\n"); n >= 0; n = value.indexOf("\n", n + 1)) lines++;
-        // Tolerate garbage between the closing quote and the delimiter (`"a"b,` → `ab`).
+        // Tolerate garbage between the closing quote and the delimiter (`"a"b,` → `ab`), but not after
+        // a field over several lines: that is a stray quote closed by the next quote in the file, and
+        // the lines in between would be lost as one field.
+        const next = i < len ? buf.charCodeAt(i) : COMMA;
+        if (lines > linesBefore && next !== COMMA && next !== LF && next !== CR)
+          throw new CsvSyntaxError(
+            startLine,
+            `a quoted field opens on line ${startLine} and closes on line ${startLine + lines} with more text after it (a stray '"' on line ${startLine}?)`,
+          );
         while (i < len) {
           const c = buf.charCodeAt(i);
           if (c === COMMA || c === LF || c === CR) break;
@@ -156,7 +191,7 @@ export class CsvParser {
       } else i++; // LF
       break;
     }
-    this.sink.record(fields, startLine);
+    this.sink.record(fields, startLine, 1 + lines);
     this.line += 1 + lines;
     return i;
   }

@@ -1,7 +1,7 @@
 // Reads one GTFS file as batches of typed rows (aligned with the file's ColumnSpec list), reporting
 // malformed values with file, line and field. readRecordsInto hands the raw records, once the header is
 // mapped, to a sink: hot paths that convert fields themselves (stop_times) read plain lines in place.
-import { type CsvLineSink, type CsvRecord, collecting, readCsvInto } from "./csv";
+import { type CsvLineSink, type CsvRecord, CsvSyntaxError, collecting, readCsvInto } from "./csv";
 import type { IssueCollector } from "./errors";
 import { type FileSpec, mapHeader, parseRecord, type Value } from "./schema";
 
@@ -28,8 +28,10 @@ export async function* readRecordsInto(
 ): AsyncGenerator<void> {
   let body: CsvLineSink | undefined;
   let headerSeen = false;
+  let columns = 0;
   const header = (fields: string[]) => {
     headerSeen = true;
+    columns = fields.length;
     const index = mapHeader(spec, fields, issues);
     if (index) body = sinkFor(index, fields.length);
   };
@@ -38,14 +40,29 @@ export async function* readRecordsInto(
       if (body) body.line(text, start, end, line);
       else if (!headerSeen) header(text.slice(start, end).split(","));
     },
-    record(fields, line) {
-      if (body) body.record(fields, line);
+    record(fields, line, lines) {
+      // A field over several lines is legal CSV, but followed by more fields than the header has, it is
+      // the mark of a stray quote that swallowed the lines after it: refuse it rather than lose those
+      // rows. (Fewer fields are fine: feeds leave trailing optional columns off.)
+      if (body && lines > 1 && fields.length > columns)
+        issues.error({
+          file: spec.file,
+          line,
+          message: `a quoted field runs from line ${line} to line ${line + lines - 1} and leaves ${fields.length} fields where the header has ${columns} (a stray '"'?)`,
+        });
+      else if (body) body.record(fields, line, lines);
       else if (!headerSeen) header(fields);
     },
   };
-  for await (const _ of readCsvInto(chunks, sink)) {
-    if (headerSeen && !body) return;
-    yield;
+  try {
+    for await (const _ of readCsvInto(chunks, sink)) {
+      if (headerSeen && !body) return;
+      yield;
+    }
+  } catch (err) {
+    if (!(err instanceof CsvSyntaxError)) throw err;
+    issues.error({ file: spec.file, line: err.line, message: err.message });
+    return;
   }
   if (!headerSeen) issues.error({ file: spec.file, line: 1, message: "file is empty (no header row)" });
 }
