@@ -113,7 +113,23 @@ describe("GTFS import", () => {
     [
       "a duplicate (trip_id, stop_sequence)",
       { "stop_times.txt": (t) => t.replace("t1,3,zurich", "t1,2,zurich") },
-      'stop_times.txt [stop_sequence]: duplicate (trip_id, stop_sequence) (got "t1, 2")',
+      'stop_times.txt:4 [stop_sequence]: duplicate (trip_id, stop_sequence): also on line 3 (got "t1, 2")',
+    ],
+    [
+      "a duplicate (trip_id, stop_sequence) after a lower one in between",
+      {
+        "stop_times.txt": (t) =>
+          t.replace(
+            "t1,3,zurich,08:20:00,08:20:00,,",
+            "t1,5,zurich,08:20:00,08:20:00,,\r\nt1,3,zurich,08:25:00,08:25:00,,\r\nt1,5,gare,08:30:00,08:30:00,,",
+          ),
+      },
+      'stop_times.txt:6 [stop_sequence]: duplicate (trip_id, stop_sequence): also on line 4 (got "t1, 5")',
+    ],
+    [
+      "a duplicate (trip_id, stop_sequence) in rows of the trip apart in the file",
+      { "stop_times.txt": (t) => `${t}t1,2,zurich,09:00:00,09:00:00,,\r\n` },
+      'stop_times.txt [stop_sequence]: duplicate (trip_id, stop_sequence), in rows of the trip that are apart in the file (got "t1, 2")',
     ],
   ];
 

@@ -415,7 +415,8 @@ class IndexBuilder {
               file: "stop_times.txt",
               field: "stop_sequence",
               value: `${trip?.trip_id ?? idx}, ${seq}`,
-              message: "duplicate (trip_id, stop_sequence)",
+              // Repeats within one run of a trip's rows were reported with their lines while loading.
+              message: "duplicate (trip_id, stop_sequence), in rows of the trip that are apart in the file",
             },
           ]);
         }
@@ -522,6 +523,10 @@ class FeedLoader {
   private board: BoardCollector | undefined = new BoardCollector();
   private lastTripIdx = 0;
   private lastSequence = -1;
+  private maxSequence = -1;
+  /** stop_sequence values (and their lines) of the current run of one trip's rows. */
+  private readonly tripSequences: number[] = [];
+  private readonly tripSequenceLines: number[] = [];
 
   constructor(
     private readonly session: LoadSession,
@@ -940,9 +945,29 @@ class FeedLoader {
       if (tripIdx < this.lastTripIdx) this.stopTimesInTripOrder = false;
       this.lastTripIdx = tripIdx;
       this.lastSequence = -1;
+      this.maxSequence = -1;
+      this.tripSequences.length = 0;
+      this.tripSequenceLines.length = 0;
     }
     if (sequence <= this.lastSequence) this.stopTimesInTripOrder = false;
+    if (sequence <= this.maxSequence) {
+      // Only a sequence not above every earlier one of this run of the trip's rows can repeat one.
+      const earlier = this.tripSequences.indexOf(sequence);
+      if (earlier >= 0) {
+        issues.error({
+          file,
+          line,
+          field: "stop_sequence",
+          value: `${trip}, ${sequence}`,
+          message: `duplicate (trip_id, stop_sequence): also on line ${this.tripSequenceLines[earlier]}`,
+        });
+        return false;
+      }
+    }
     this.lastSequence = sequence;
+    if (sequence > this.maxSequence) this.maxSequence = sequence;
+    this.tripSequences.push(sequence);
+    this.tripSequenceLines.push(line);
     const frequencyBased = this.frequencyTripIdxs.size > 0 && this.frequencyTripIdxs.has(tripIdx);
     if (frequencyBased) {
       this.frequencyStops.add(stopIdx);
