@@ -7,7 +7,7 @@ import { runCommand } from "./lib/command";
 import { checkGateTarget, clusterSpecs, gateSpecs, kubectlFrom, runGate } from "./lib/gate-options";
 import type { Kubectl } from "./lib/kubectl";
 import { runMigrationJob } from "./lib/migration";
-import { numberOption, type OptionSpec, type Options } from "./lib/options";
+import { numberOption, type OptionSpec, type Options, UsageError } from "./lib/options";
 import { imageOf, renderWithImage, toYaml } from "./lib/render";
 import { errorAnnotation, group, info, mask, notice, setOutput, writeSummary } from "./lib/report";
 import { DeploymentRollout, type LiveDeployment, versionOfImage } from "./lib/rollout";
@@ -16,6 +16,10 @@ const specs: OptionSpec[] = [
   { name: "environment", description: "staging or production (names the overlay)", required: true },
   { name: "image", description: "image repository, e.g. ghcr.io/acme/transportation-api", required: true },
   { name: "version", description: "release version = image tag, e.g. 1.4.0", required: true },
+  {
+    name: "digest",
+    description: "sha256:… of the image built for the version; deploys image:tag@digest (default: the tag alone)",
+  },
   { name: "overlay", description: "kustomize overlay directory (default: deploy/k8s/overlays/<environment>)" },
   { name: "migration-job", description: "migration Job name in the overlay", default: "transportation-migrate" },
   { name: "migration-timeout", description: "seconds the migration Job may take", default: "600" },
@@ -57,6 +61,7 @@ async function renderOverlay(kubectl: Kubectl, options: Options, changeCause: st
     migrationJobName: options["migration-job"]!,
     image: options.image!,
     tag: options.version!,
+    ...(options.digest ? { digest: options.digest } : {}),
     changeCause,
   });
   for (const value of manifests.secretValues) mask(value);
@@ -70,7 +75,9 @@ async function deploy(options: Options): Promise<number> {
   const kubectl = kubectlFrom(options);
   const rollout = new DeploymentRollout(kubectl, options.deployment!);
   const version = options.version!.replace(/^v/, "");
-  const target = `${options.image}:${options.version}`;
+  if (options.digest && !/^sha256:[0-9a-f]{64}$/.test(options.digest))
+    throw new UsageError(`--digest must be sha256: and 64 hex digits (got ${options.digest})`);
+  const target = `${options.image}:${options.version}${options.digest ? `@${options.digest}` : ""}`;
   const env = options.environment!;
 
   const before = await group("Live state before the deploy", async () => {

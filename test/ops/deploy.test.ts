@@ -66,6 +66,25 @@ describe("deploy", () => {
   );
 
   it(
+    "deploys image:version@digest when given the digest, and refuses a malformed one",
+    async () => {
+      await cluster.seed("1.0.0");
+      const digest = `sha256:${"ab12".repeat(16)}`;
+      const r = await cluster.run("deploy", deployArgs(cluster, "1.1.0", ["--digest", digest]));
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(cluster.liveImage()).toBe(`${IMAGE}:1.1.0@${digest}`);
+      // The migration ran the same bytes.
+      expect(cluster.state().jobs?.["transportation-migrate"]?.image).toBe(`${IMAGE}:1.1.0@${digest}`);
+      expect(r.outputs).toMatchObject({ result: "deployed", "live-version": "1.1.0" });
+      const bad = await cluster.run("deploy", deployArgs(cluster, "1.2.0", ["--digest", "sha256:short"]));
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("--digest must be sha256: and 64 hex digits");
+      expect(cluster.liveImage()).toBe(`${IMAGE}:1.1.0@${digest}`);
+    },
+    SLOW,
+  );
+
+  it(
     "rolls back a stalled rollout and proves the previous version serves",
     async () => {
       await cluster.seed("1.0.0");

@@ -35,6 +35,8 @@ export interface RunResult {
 interface FakeState {
   deployment?: { revision: number };
   revisions: Array<{ revision: number; template: { spec: { containers: Array<{ image: string }> } } }>;
+  /** Jobs by name, with the image their pod template runs. */
+  jobs?: Record<string, { image: string }>;
 }
 
 export class FakeCluster {
@@ -48,7 +50,8 @@ export class FakeCluster {
     this.server = createServer((req, res) => {
       const image = this.liveImage();
       const b = image ? (this.behaviours[image] ?? {}) : {};
-      const version = b.reportsVersion ?? image?.split(":").pop();
+      // The image's tag is the version it was built with (a digest after it does not change that).
+      const version = b.reportsVersion ?? (image ? tagOf(image) : undefined);
       res.setHeader("content-type", "application/json");
       if (req.url === "/ready") {
         const ready = image !== undefined && b.ready !== false;
@@ -99,10 +102,7 @@ export class FakeCluster {
 
   /** revision → image tag, as the fake's history holds it. */
   history(): Record<number, string> {
-    const entries = this.state().revisions.map((r) => [
-      r.revision,
-      r.template.spec.containers[0]!.image.split(":").pop(),
-    ]);
+    const entries = this.state().revisions.map((r) => [r.revision, tagOf(r.template.spec.containers[0]!.image)]);
     return Object.fromEntries(entries);
   }
 
@@ -244,4 +244,9 @@ export function verbs(calls: string[][]): string[] {
       .slice(0, 2)
       .join(" "),
   );
+}
+
+/** `repo:1.2.0` and `repo:1.2.0@sha256:…` → `1.2.0`. */
+function tagOf(image: string): string | undefined {
+  return image.split("@")[0]!.split(":").pop();
 }

@@ -149,6 +149,11 @@ describe("pipeline structure", () => {
     expect(when("deploy-production")).toContain(
       "!cancelled() && needs.image.result == 'success' && needs.deploy-staging.result == 'success'",
     );
+    // Deploys pin the digest the image job pushed, and promote the digest whose attestation it verified.
+    for (const id of ["deploy-staging", "deploy-production"])
+      expect(String((all[id]!.with as Json).digest)).toMatch(/^\$\{\{ needs\.image\.outputs\.digest \}\}$/);
+    const promoted = (jobs(workflow("promote.yml")).deploy!.with as Json).digest;
+    expect(String(promoted)).toMatch(/^\$\{\{ needs\.resolve\.outputs\.digest \}\}$/);
     const tagged = (all.release!.steps as Json[]).find((step) => step.id === "tagged")!;
     expect(String(tagged.if)).toContain("!cancelled()");
     expect((all["deploy-production"]!.with as Json).environment).toBe("production");

@@ -21,6 +21,8 @@ export interface RenderOptions {
   /** Image repository, e.g. ghcr.io/acme/transportation-api */
   image: string;
   tag: string;
+  /** `sha256:…` of the image the tag named when it was built: pins the bytes that run (and roll back). */
+  digest?: string;
   changeCause?: string;
 }
 
@@ -63,7 +65,7 @@ function setAppImage(doc: Document, image: string, repository: string): number {
 }
 
 export function renderWithImage(rendered: string, opts: RenderOptions): RenderedManifests {
-  const image = `${opts.image}:${opts.tag}`;
+  const image = `${opts.image}:${opts.tag}${opts.digest ? `@${opts.digest}` : ""}`;
   const docs = parseAllDocuments(rendered).filter((d) => d.contents !== null);
   const config: Document[] = [];
   const objects: string[] = [];
