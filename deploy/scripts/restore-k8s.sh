@@ -100,6 +100,8 @@ scale_back() {
       log "deployment/$DEPLOYMENT is ready with $target replicas"
     else
       log "ERROR: deployment/$DEPLOYMENT did not become ready; check: kubectl -n $namespace get pods -l $POD_SELECTOR"
+      log "(a backup older than the running release's migrations leaves /ready at 503 'pending migration(s)':" \
+        "run the release's migration, e.g. npm run deploy of the same version; docs/operations.md, Restore)"
       ((rc != 0)) || rc=1
     fi
   fi

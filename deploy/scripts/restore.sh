@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Restores a backup made by backup.sh into a named database, all or nothing: the archive is read to the
-# end before the database is touched, and pg_restore runs --clean --if-exists --single-transaction, so a
-# failure leaves the database exactly as it was.
+# end before the database is touched, and the restore runs in one transaction (with --clean --if-exists,
+# and dropping what was made after the backup), so a failure leaves the database exactly as it was.
 #
 # Usage: restore.sh [--dbname NAME] FILE|latest [-- extra pg_restore options, e.g. --no-owner]
 #   FILE       a transportation_db_*.dump archive; `latest` = the newest one in BACKUP_DIR
@@ -82,6 +82,12 @@ while (($# > 0)); do
   esac
 done
 [[ -n $file ]] || die "no backup file given (usage: restore.sh [--dbname NAME] FILE|latest)"
+for option in "${extra[@]}"; do
+  case $option in
+    # The restore is one transaction of its own; these would commit part of it early.
+    -1 | --single-transaction | -j* | --jobs*) die "pg_restore option $option cannot be used: the restore is already one transaction" ;;
+  esac
+done
 if [[ -n $target_db && ! $target_db =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]]; then
   die "--dbname '$target_db' is not a plain database name"
 fi
@@ -137,10 +143,58 @@ blockers() {
        where a.application_name = '$app'"
 }
 
+# In a script, pg_restore commits large objects in transactions of its own; the app makes none.
+if pg_restore --list "$file" | grep -qE '^[0-9]+; [0-9]+ [0-9]+ BLOB'; then
+  die "refusing to restore $file: it holds large objects, which cannot be restored in one transaction; database untouched"
+fi
+
+# --clean drops only what the archive holds. Objects made after the backup (the schemas of feed
+# versions imported since, tables of later migrations) would stay beside the restored migration
+# history, and the next migrate or import would trip over them. They are dropped in the same
+# transaction as the restore, so a failed restore keeps them too.
+in_archive() { grep -qxF -- "$1" <<<"$archive_objects"; }
+archive_objects=$(pg_restore --list "$file" | awk '
+  $4 == "SCHEMA" { print "schema " $6 }
+  ($4 == "TABLE" && $5 != "DATA") || $4 == "VIEW" || ($4 == "SEQUENCE" && $5 != "SET" && $5 != "OWNED") ||
+    ($4 == "MATERIALIZED" && $5 == "VIEW" && $6 != "DATA") { print "relation " ($4 == "MATERIALIZED" ? $6 "." $7 : $5 "." $6) }')
+current=$(sql "select 'schema ' || nspname from pg_namespace where nspname ~ '^gtfs_f[0-9]+$'
+  union all
+  select c.relkind::text || ' ' || n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'S')
+    and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype in ('e', 'a', 'i'))" \
+  2>"$errfile") || die "cannot list the objects of $dbname: $(explain "$errfile")"
+drops=""
+while read -r kind name; do
+  [[ -n $kind ]] || continue
+  if [[ ! $name =~ ^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$ ]]; then
+    log "warning: leaving $name in place (not in the backup, and not a plain name to drop)"
+    continue
+  fi
+  case $kind in
+    # Every feed schema goes, with whatever is in it: the archive recreates those it has. (--clean's own
+    # DROP SCHEMA has no CASCADE, and fails on a table made in the schema after the backup.)
+    schema) drops+="DROP SCHEMA IF EXISTS \"$name\" CASCADE;"$'\n' ;;
+    r | p | v | m | S)
+      in_archive "relation $name" && continue
+      case $kind in r | p) what=TABLE ;; v) what=VIEW ;; m) what="MATERIALIZED VIEW" ;; S) what=SEQUENCE ;; esac
+      drops+="DROP $what IF EXISTS public.\"${name#public.}\" CASCADE;"$'\n'
+      ;;
+  esac
+done <<<"$current"
+if [[ -n $drops ]]; then log "dropping what the backup does not have: $(tr '\n' ' ' <<<"$drops")"; fi
+
 log "restoring $(basename -- "$file") into database $dbname"
 started=$SECONDS
-PGAPPNAME=$app pg_restore --clean --if-exists --single-transaction --exit-on-error --no-password \
-  "${conn_args[@]}" "${extra[@]}" "$file" 2>"$errfile" &
+# One transaction, committed only when the whole archive went through: if pg_restore stops early the
+# COMMIT is never sent, and psql's exit closes the session, which rolls everything back.
+(
+  set -o pipefail
+  {
+    printf 'BEGIN;\n%s' "$drops"
+    pg_restore --clean --if-exists --file=- "${extra[@]}" "$file" && printf 'COMMIT;\n'
+  } | PGAPPNAME=$app PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" \
+    psql --no-psqlrc --quiet --no-password --set=ON_ERROR_STOP=1 "${conn_args[@]}" >/dev/null
+) 2>"$errfile" &
 restore_pid=$!
 lock_problem=""
 while kill -0 "$restore_pid" 2>/dev/null; do

@@ -10,6 +10,9 @@ import { dumpsIn, fingerprint, loadSampleData, query, run, SCRIPTS, script, temp
 
 const DAY = 86_400_000;
 
+const schemas = async (url: string): Promise<string[]> =>
+  (await query<{ nspname: string }>(url, "select nspname from pg_namespace order by 1")).map((r) => r.nspname);
+
 /** Sets a file's mtime to `ageMs` in the past (retention reads mtimes; no waiting). */
 function age(file: string, ageMs: number, content = "not a real dump"): void {
   if (!existsSync(file)) writeFileSync(file, content);
@@ -137,7 +140,11 @@ describe("backup.sh and restore.sh", () => {
   it("rolls a failed restore back completely (a table stays locked past RESTORE_LOCK_TIMEOUT)", async () => {
     const dir = newDir("rollback");
     expect((await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir })).code).toBe(0);
-    await query(db.url, "delete from stop_times where stop_sequence = 1; update routes set route_type = 9");
+    await query(
+      db.url,
+      `delete from stop_times where stop_sequence = 1; update routes set route_type = 9;
+       create table made_later (id int); create schema gtfs_f98; create table gtfs_f98.stops (id int)`,
+    );
     const before = await fingerprint(db.url);
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
@@ -153,7 +160,53 @@ describe("backup.sh and restore.sh", () => {
       await holder.query("rollback");
       await holder.end();
     }
+    // What the restore would have dropped is still there too.
     expect(await fingerprint(db.url)).toEqual(before);
+    expect(await schemas(db.url)).toContain("gtfs_f98");
+    await query(db.url, "drop table made_later; drop schema gtfs_f98 cascade");
+  }, 60_000);
+
+  it("drops what was made after the backup: a later migration's objects and an imported feed's schema", async () => {
+    const dir = newDir("later");
+    // A feed version in the backup, caught while its import was still adding tables.
+    await query(
+      db.url,
+      "create schema gtfs_f97; create table gtfs_f97.stops (id int); insert into gtfs_f97.stops values (7)",
+    );
+    expect((await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir })).code).toBe(0);
+    const before = await fingerprint(db.url);
+    await query(
+      db.url,
+      `create table made_later (id serial primary key, note text); insert into made_later (note) values ('x');
+       create view made_later_view as select * from made_later; create sequence made_later_counter;
+       create schema gtfs_f99; create table gtfs_f99.stops (id int); insert into gtfs_f99.stops values (1);
+       create table gtfs_f97.stop_times (id int); create schema gtfs_fdw; create table gtfs_fdw.kept (id int)`,
+    );
+    try {
+      const restore = await script("restore.sh", [join(dir, dumpsIn(dir)[0]!)], { DATABASE_URL: db.url });
+      expect(restore.code, restore.stderr).toBe(0);
+      expect(restore.stderr).toContain("dropping what the backup does not have");
+      expect(restore.stderr).not.toContain("NOTICE");
+      expect(await fingerprint(db.url)).toEqual(before);
+      const names = await schemas(db.url);
+      expect(names).not.toContain("gtfs_f99");
+      expect(names).toEqual(expect.arrayContaining(["gtfs_f97", "gtfs_fdw"])); // gtfs_fdw is no feed schema: kept
+      const tables = await query<{ t: string }>(
+        db.url,
+        "select schemaname || '.' || tablename as t from pg_tables where schemaname in ('gtfs_f97', 'gtfs_fdw') order by 1",
+      );
+      expect(tables.map((r) => r.t)).toEqual(["gtfs_f97.stops", "gtfs_fdw.kept"]);
+      expect(await query(db.url, "select id from gtfs_f97.stops")).toEqual([{ id: 7 }]);
+      const views = await query(db.url, "select count(*)::int as n from pg_views where viewname = 'made_later_view'");
+      expect(views).toEqual([{ n: 0 }]);
+      const refused = await script("restore.sh", [join(dir, dumpsIn(dir)[0]!), "--", "--single-transaction"], {
+        DATABASE_URL: db.url,
+      });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("cannot be used: the restore is already one transaction");
+    } finally {
+      await query(db.url, "drop schema if exists gtfs_f97 cascade; drop schema if exists gtfs_fdw cascade");
+    }
   }, 60_000);
 
   it("keeps backups younger than RETENTION_DAYS and deletes older ones, never other files", async () => {
