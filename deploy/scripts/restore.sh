@@ -104,7 +104,8 @@ errfile=$(mktemp)
 trap 'rm -f -- "$errfile"' EXIT
 
 # A truncated or corrupt archive is refused here, before any connection to the database.
-pg_restore --list "$file" >/dev/null 2>"$errfile" ||
+# The table of contents is read once and used again below.
+toc=$(pg_restore --list "$file" 2>"$errfile") ||
   die "refusing to restore $file: not a pg_dump custom-format archive ($(explain "$errfile")); database untouched"
 pg_restore --file=/dev/null "$file" 2>"$errfile" ||
   die "refusing to restore $file: the archive is incomplete or corrupt ($(explain "$errfile")); database untouched"
@@ -144,7 +145,7 @@ blockers() {
 }
 
 # In a script, pg_restore commits large objects in transactions of its own; the app makes none.
-if pg_restore --list "$file" | grep -qE '^[0-9]+; [0-9]+ [0-9]+ BLOB'; then
+if grep -qE '^[0-9]+; [0-9]+ [0-9]+ BLOB' <<<"$toc"; then
   die "refusing to restore $file: it holds large objects, which cannot be restored in one transaction; database untouched"
 fi
 
@@ -152,11 +153,12 @@ fi
 # versions imported since, tables of later migrations) would stay beside the restored migration
 # history, and the next migrate or import would trip over them. They are dropped in the same
 # transaction as the restore, so a failed restore keeps them too.
-in_archive() { grep -qxF -- "$1" <<<"$archive_objects"; }
-archive_objects=$(pg_restore --list "$file" | awk '
-  $4 == "SCHEMA" { print "schema " $6 }
-  ($4 == "TABLE" && $5 != "DATA") || $4 == "VIEW" || ($4 == "SEQUENCE" && $5 != "SET" && $5 != "OWNED") ||
-    ($4 == "MATERIALIZED" && $5 == "VIEW" && $6 != "DATA") { print "relation " ($4 == "MATERIALIZED" ? $6 "." $7 : $5 "." $6) }')
+declare -A archived=()
+while read -r name; do
+  [[ -n $name ]] && archived[$name]=1
+done < <(awk '
+  ($4 == "TABLE" && $5 != "DATA") || $4 == "VIEW" || ($4 == "SEQUENCE" && $5 != "SET" && $5 != "OWNED") { print $5 "." $6 }
+  $4 == "MATERIALIZED" && $5 == "VIEW" && $6 != "DATA" { print $6 "." $7 }' <<<"$toc")
 current=$(sql "select 'schema ' || nspname from pg_namespace where nspname ~ '^gtfs_f[0-9]+$'
   union all
   select c.relkind::text || ' ' || n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -175,7 +177,7 @@ while read -r kind name; do
     # DROP SCHEMA has no CASCADE, and fails on a table made in the schema after the backup.)
     schema) drops+="DROP SCHEMA IF EXISTS \"$name\" CASCADE;"$'\n' ;;
     r | p | v | m | S)
-      in_archive "relation $name" && continue
+      [[ -n ${archived[$name]:-} ]] && continue
       case $kind in r | p) what=TABLE ;; v) what=VIEW ;; m) what="MATERIALIZED VIEW" ;; S) what=SEQUENCE ;; esac
       drops+="DROP $what IF EXISTS public.\"${name#public.}\" CASCADE;"$'\n'
       ;;

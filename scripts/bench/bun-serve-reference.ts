@@ -27,8 +27,13 @@ const echo = (request: Request, response: Response): string => {
 const accessLog = createAccessLog(
   createLogger({
     app: {
-      ...{ name: "transportation-api", version: "bench", commit: "unknown", build_time: "unknown" },
-      ...{ debug: false, log_level: "info", log_file: null },
+      name: "transportation-api",
+      version: "bench",
+      commit: "unknown",
+      build_time: "unknown",
+      debug: false,
+      log_level: "info",
+      log_file: null,
     },
   }),
 );

@@ -105,11 +105,6 @@ async function settled(pid: number, timeoutMs = 30_000): Promise<void> {
   }
 }
 
-interface Run {
-  rps: number;
-  cpuPerRequest: number;
-}
-
 /** Runs wrk against a URL for the configured time; resolves with its output. */
 const running = new Set<ChildProcess>();
 function wrk(url: string): Promise<string> {

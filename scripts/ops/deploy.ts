@@ -8,7 +8,7 @@ import { checkGateTarget, clusterSpecs, gateSpecs, kubectlFrom, runGate } from "
 import type { Kubectl } from "./lib/kubectl";
 import { runMigrationJob } from "./lib/migration";
 import { numberOption, type OptionSpec, type Options, UsageError } from "./lib/options";
-import { imageOf, renderWithImage, toYaml } from "./lib/render";
+import { imageOf, imageRef, renderWithImage, toYaml } from "./lib/render";
 import { errorAnnotation, group, info, mask, notice, setOutput, writeSummary } from "./lib/report";
 import { DeploymentRollout, type LiveDeployment, versionOfImage } from "./lib/rollout";
 
@@ -77,7 +77,7 @@ async function deploy(options: Options): Promise<number> {
   const version = options.version!.replace(/^v/, "");
   if (options.digest && !/^sha256:[0-9a-f]{64}$/.test(options.digest))
     throw new UsageError(`--digest must be sha256: and 64 hex digits (got ${options.digest})`);
-  const target = `${options.image}:${options.version}${options.digest ? `@${options.digest}` : ""}`;
+  const target = imageRef(options.image!, options.version!, options.digest);
   const env = options.environment!;
 
   const before = await group("Live state before the deploy", async () => {

@@ -64,8 +64,11 @@ function setAppImage(doc: Document, image: string, repository: string): number {
   return changed;
 }
 
+/** `repo:tag`, or `repo:tag@sha256:…` when the digest is known. */
+export const imageRef = (image: string, tag: string, digest?: string) => `${image}:${tag}${digest ? `@${digest}` : ""}`;
+
 export function renderWithImage(rendered: string, opts: RenderOptions): RenderedManifests {
-  const image = `${opts.image}:${opts.tag}${opts.digest ? `@${opts.digest}` : ""}`;
+  const image = imageRef(opts.image, opts.tag, opts.digest);
   const docs = parseAllDocuments(rendered).filter((d) => d.contents !== null);
   const config: Document[] = [];
   const objects: string[] = [];

@@ -3,9 +3,6 @@
 import type { IssueCollector } from "./errors";
 import { addDays, weekdayIndex } from "./time";
 
-const daysBetween = (from: string, to: string) =>
-  (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
-
 export interface CalendarEntry {
   serviceId: string;
   /** Monday … Sunday. */
@@ -50,7 +47,7 @@ export function resolveServiceDates(
     const dates = setFor(cal.serviceId);
     let from = cal.startDate;
     let to = cal.endDate;
-    if (daysBetween(from, to) >= MAX_CALENDAR_DAYS) {
+    if (to >= addDays(from, MAX_CALENDAR_DAYS)) {
       // ISO dates compare as strings: start a year before today, within [start_date, end_date - MAX + 1].
       const latestStart = addDays(to, 1 - MAX_CALENDAR_DAYS);
       from = addDays(today, -KEEP_PAST_DAYS);
