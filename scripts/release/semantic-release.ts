@@ -1,6 +1,8 @@
-// Running the project's own semantic-release (always with node: the release job runs on Node 20, and
-// semantic-release 24 is the line that supports it) and making sense of its failures.
+// Running the project's own semantic-release and making sense of its failures. It always runs on the
+// project's Node (24, from the `node` npm package in node_modules), whatever Node the machine has:
+// semantic-release 25 needs Node >= 22.14, and a laptop or CI image may still carry Node 20.
 import { execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 export interface ReleaseRun {
@@ -11,6 +13,15 @@ export interface ReleaseRun {
 /** The project's semantic-release entry point, from the node_modules the given checkout resolves to. */
 export function semanticReleaseBin(root: string): string {
   return join(root, "node_modules", "semantic-release", "bin", "semantic-release.js");
+}
+
+/**
+ * The project's Node binary (`node_modules/.bin/node`, installed by the `node` devDependency), so that a
+ * script started by bun, or from a shell without node_modules/.bin on PATH, still runs Node 24.
+ */
+export function nodeBinary(root: string): string {
+  const local = join(root, "node_modules", ".bin", "node");
+  return existsSync(local) ? local : "node";
 }
 
 /** Environment without CI / GitHub variables: semantic-release then reads the branch from git, not the CI. */
@@ -51,7 +62,11 @@ export function runSemanticRelease(
   echo: boolean,
 ): Promise<ReleaseRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn("node", [semanticReleaseBin(root), ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(nodeBinary(root), [semanticReleaseBin(root), ...args], {
+      cwd,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     const collect = (sink: NodeJS.WriteStream) => (chunk: Buffer) => {
       output += chunk.toString();

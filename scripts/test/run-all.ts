@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { type ServerProcess, startPostgres, startRedis } from "../../test/support/processes";
 
 const args = process.argv.slice(2);
@@ -12,7 +12,8 @@ const suiteArg = args.includes("--suite") ? args[args.indexOf("--suite") + 1] : 
 const DEFAULT_SUITES = ["unit", "integration", "gtfs", "release", "deploy", "ops"];
 const suites = (suiteArg ?? DEFAULT_SUITES.join(",")).split(",").filter(Boolean);
 const runChecks = !args.includes("--no-checks");
-const bin = (name: string) => join(process.cwd(), "node_modules", ".bin", name);
+const binDir = join(process.cwd(), "node_modules", ".bin");
+const bin = (name: string) => join(binDir, name);
 
 interface Tally {
   name: string;
@@ -42,19 +43,31 @@ const { existsSync } = await import("node:fs");
 const dirs = suites.map((s) => `test/${s}`).filter((d) => existsSync(d));
 const tallies: Tally[] = [];
 
+// Everything that runs on Node (vitest, tsc, semantic-release in the release tests) runs on the
+// project's Node 24 from node_modules, also when this runner was started without npm (which puts
+// node_modules/.bin first on PATH itself) on a machine whose own Node is older.
+const baseEnv: NodeJS.ProcessEnv = { ...process.env, PATH: [binDir, process.env.PATH ?? ""].join(delimiter) };
+
+const nodeVersion = (await run("node", ["--version"], baseEnv)).output.trim();
+console.log(`node on PATH for the runners: ${nodeVersion}`);
+if (Number(/^v(\d+)\./.exec(nodeVersion)?.[1]) < 24) {
+  console.error("the project's Node 24 is missing from node_modules/.bin: run npm ci");
+  tallies.push({ name: "node 24", passed: 0, failed: 1 });
+}
+
 if (runChecks) {
   for (const [name, cmd, cmdArgs] of [
     ["lint (biome)", bin("biome"), ["check", "."]],
     ["typecheck (tsc)", bin("tsc"), ["--noEmit", "-p", "."]],
   ] as const) {
     console.log(`\n=== ${name}`);
-    const { code } = await run(cmd, [...cmdArgs]);
+    const { code } = await run(cmd, [...cmdArgs], baseEnv);
     tallies.push({ name, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1 });
   }
 }
 
 const started: ServerProcess[] = [];
-const env = { ...process.env };
+const env = { ...baseEnv };
 try {
   if (!env.TEST_DATABASE_URL) {
     const pgServer = await startPostgres();

@@ -1,6 +1,7 @@
 // Applies migrations with kysely's Migrator. All pending migrations run in one transaction under an
 // advisory lock (PostgresAdapter), so concurrent runs are safe and a failure leaves the schema as it was.
-import { type Kysely, type MigrationResultSet, Migrator } from "kysely";
+import type { Kysely } from "kysely";
+import { type MigrationResultSet, Migrator } from "kysely/migration";
 import { migrations } from "./migrations/index";
 
 export class MigrationError extends Error {

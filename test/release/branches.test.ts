@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import semver from "semver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   checkBranch,
@@ -191,7 +192,8 @@ describe("commitlint config", () => {
       const run = lintCommits(["feat: fine", ...bad]);
       expect(run.status).not.toBe(0);
       const failed = (run.stdout + run.stderr)
-        .split("⧗   input: ")
+        // commitlint 21 prints "⧗   --- input ---" and the message on the next line (20: "⧗   input: <message>").
+        .split(/⧗ {3}--- input ---\n/)
         .slice(1)
         .filter((block) => /✖ {3}found [1-9]\d* problems?/.test(block))
         .map((block) => block.split("\n")[0]);
@@ -202,12 +204,23 @@ describe("commitlint config", () => {
 });
 
 describe("semantic-release line", () => {
-  it("is the 24.x line, whose engines include the release job's Node 20 (25 needs Node >= 22.14)", () => {
+  it("runs on the project's own Node, which every release tool's engines accept", () => {
     const readJson = (path: string) => JSON.parse(readFileSync(join(REPO_ROOT, path), "utf8"));
-    expect(readJson("package.json").devDependencies["semantic-release"]).toMatch(/^[~^]?24\./);
-    const installed = readJson("node_modules/semantic-release/package.json");
-    expect(installed.version.split(".")[0]).toBe("24");
-    const minimum = /^>=\s*(\d+)\./.exec(installed.engines.node);
-    expect(Number(minimum?.[1])).toBeLessThanOrEqual(20);
+    // The release job (and every test here) runs the Node the `node` devDependency installs.
+    const node = readJson("node_modules/node/package.json").version as string;
+    expect(semver.major(node)).toBe(24);
+    expect(semver.satisfies(node, readJson("package.json").engines.node)).toBe(true);
+    for (const tool of [
+      "semantic-release",
+      "@semantic-release/github",
+      "@semantic-release/git",
+      "@semantic-release/changelog",
+      "@semantic-release/exec",
+      "@commitlint/cli",
+    ]) {
+      const installed = readJson(`node_modules/${tool}/package.json`);
+      expect({ tool, ok: semver.satisfies(node, installed.engines?.node ?? "*") }).toEqual({ tool, ok: true });
+    }
+    expect(semver.major(readJson("node_modules/semantic-release/package.json").version)).toBe(25);
   });
 });

@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync,
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { nodeBinary } from "../../scripts/release/semantic-release";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SEMANTIC_RELEASE = join(REPO_ROOT, "node_modules", "semantic-release", "bin", "semantic-release.js");
@@ -136,7 +137,7 @@ export class ReleaseSandbox {
 
   /** Runs the project's semantic-release (node, --no-ci) in the clone. */
   release(args: string[] = [], extraEnv: Record<string, string> = {}): Promise<RunResult> {
-    return runCommand("node", [SEMANTIC_RELEASE, "--no-ci", ...args], this.clone, cleanEnv(extraEnv));
+    return runCommand(nodeBinary(REPO_ROOT), [SEMANTIC_RELEASE, "--no-ci", ...args], this.clone, cleanEnv(extraEnv));
   }
 
   /** Runs one of this project's bun scripts (copied into the clone) there, e.g. scripts/release/run.ts. */

@@ -1,5 +1,5 @@
 // Every migration, in order. A static list (not a directory scan) so bundles and images carry them.
-import type { Migration } from "kysely";
+import type { Migration } from "kysely/migration";
 import * as m0001 from "./0001_app_metadata";
 import * as m0100 from "./0100_gtfs_feeds";
 import * as m0101 from "./0101_gtfs_stop_departures";
