@@ -1,10 +1,9 @@
 // Opens the configured database: a PostgreSQL server through a pg Pool, or embedded PGlite.
-import { Kysely, PostgresDialect, sql } from "kysely";
+import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { databaseTarget } from "../config/load";
 import type { Config } from "../config/schema";
 import type { Logger } from "../logging/logger";
-import { PGliteDialect } from "./dialects/pglite";
 import type { Tables } from "./schema";
 
 export interface Database {
@@ -81,5 +80,5 @@ async function openEmbedded(dir: string, logger: Logger): Promise<Database> {
   ]);
   const pglite = await PGlite.create(dir === ":memory:" ? undefined : dir, { extensions: { unaccent, pg_trgm } });
   logger.info({ dir }, "using the embedded database (PGlite); set DATABASE_URL for a PostgreSQL server");
-  return wrap("embedded", new Kysely<Tables>({ dialect: new PGliteDialect(pglite) }), { pglite });
+  return wrap("embedded", new Kysely<Tables>({ dialect: new PGliteDialect({ pglite }) }), { pglite });
 }
