@@ -1,12 +1,15 @@
 # transportation-api container image.
 #   npm run image:build              picks the base (official Bun image, or a locally built one when no
 #                                    registry is reachable) and stamps version, commit and build time
-#   docker build -t transportation-api .   works too wherever Docker Hub is reachable
+#   docker build --build-arg BUN_VERSION="$(npm pkg get devDependencies.bun | tr -d '"')" -t transportation-api .
+#                                    works too wherever Docker Hub is reachable
 # Works with the classic builder and BuildKit; no Dockerfile frontend is pulled.
 
-# The official image, pinned to the Bun version in package.json. An offline build passes a local base
-# (scripts/docker/build-base.ts): --build-arg BUN_IMAGE=transportation-api/bun-base:<bun>-bookworm
-ARG BUN_IMAGE=oven/bun:1.4.5-slim
+# Bun's version has one home, package.json (devDependencies.bun, exact): the tests run that Bun, and
+# the image is built on it. No default here, so the two cannot drift apart. An offline build passes a
+# local base instead (scripts/docker/build-base.ts): --build-arg BUN_IMAGE=transportation-api/bun-base:<bun>-bookworm
+ARG BUN_VERSION
+ARG BUN_IMAGE=oven/bun:${BUN_VERSION}-slim
 
 # ---- production dependencies, from package-lock.json --------------------------------------------
 FROM ${BUN_IMAGE} AS deps

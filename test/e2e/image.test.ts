@@ -32,10 +32,17 @@ async function historySizes(ref: string): Promise<number[]> {
 }
 
 describe("the Dockerfile", () => {
-  it("pins the official Bun image of the Bun version the project uses", () => {
+  it("takes Bun's version from package.json alone: no version of its own to drift", () => {
     const dockerfile = readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8");
-    const bun = JSON.parse(readFileSync(join(REPO_ROOT, "node_modules/bun/package.json"), "utf8")).version;
-    expect(/^ARG BUN_IMAGE=(\S+)$/m.exec(dockerfile)?.[1]).toBe(`oven/bun:${bun}-slim`);
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8"));
+    const installed = JSON.parse(readFileSync(join(REPO_ROOT, "node_modules/bun/package.json"), "utf8")).version;
+    expect(pkg.devDependencies.bun).toMatch(/^\d+\.\d+\.\d+$/); // exact, not a range
+    expect(installed).toBe(pkg.devDependencies.bun);
+    expect(dockerfile).toMatch(/^ARG BUN_VERSION$/m); // no default
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ARG substitution
+    expect(/^ARG BUN_IMAGE=(\S+)$/m.exec(dockerfile)?.[1]).toBe("oven/bun:${BUN_VERSION}-slim");
+    const argLines = dockerfile.split("\n").filter((line) => /^(ARG|FROM)\b/.test(line));
+    expect(argLines.filter((line) => /\d+\.\d+\.\d+/.test(line))).toEqual(["ARG APP_VERSION=0.0.0-dev"]);
   });
 });
 
@@ -81,6 +88,13 @@ suite("the built image", () => {
     expect(config.StopSignal).toBe("SIGTERM");
     expect(config.Healthcheck?.Test).toEqual(["CMD", "bun", "scripts/docker/healthcheck.ts", "/health"]);
   });
+
+  it("runs the Bun that package.json pins", async () => {
+    const pinned = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")).devDependencies.bun;
+    const version = await docker(["run", "--rm", "--network", "none", "--entrypoint", "bun", image.ref, "--version"]);
+    expect(version.code, version.stderr).toBe(0);
+    expect(version.stdout.trim()).toBe(pinned);
+  }, 120_000);
 
   it("answers the CLI's --help through the entrypoint", async () => {
     const help = await docker(["run", "--rm", "--network", "none", "--read-only", image.ref, "--help"]);

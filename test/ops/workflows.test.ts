@@ -100,8 +100,11 @@ describe("pipeline structure", () => {
     const services = jobs(ci).integration!.services as Record<string, Json>;
     expect(Object.values(services).map((s) => s.image)).toEqual(["postgres:15", "redis:7"]);
     const setup = read(".github/actions/setup/action.yml");
-    expect(setup).toMatch(/uses: oven-sh\/setup-bun@/);
     expect(setup).toMatch(/cache: npm/);
+    expect(setup).toMatch(/node-version: "24"/);
+    // Bun and the exact Node come from the lockfile (node_modules/.bin on PATH), not a second pin.
+    expect(setup).not.toMatch(/uses: oven-sh\/setup-bun|bun-version:/);
+    expect(setup).toMatch(/node_modules\/\.bin" >> "\$GITHUB_PATH"/);
   });
 
   it("runs every test suite in CI (unit and integration jobs together)", () => {

@@ -83,12 +83,20 @@ function buildTime(): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** The BUN_IMAGE default the Dockerfile pins. */
+/** Bun's version: package.json's exact devDependencies.bun, its only home (the Dockerfile takes it as BUN_VERSION). */
+export function bunVersion(context: string): string {
+  const pkg = JSON.parse(readFileSync(`${context}/package.json`, "utf8")) as {
+    devDependencies?: Record<string, string>;
+  };
+  const version = pkg.devDependencies?.bun;
+  if (!version || !/^\d+\.\d+\.\d+$/.test(version))
+    throw new Error(`package.json must pin devDependencies.bun to an exact version, found "${version ?? ""}"`);
+  return version;
+}
+
+/** The official base for that Bun, as the Dockerfile composes it from BUN_VERSION. */
 export function defaultBase(context: string): string {
-  const dockerfile = readFileSync(`${context}/Dockerfile`, "utf8");
-  const match = /^ARG BUN_IMAGE=(\S+)/m.exec(dockerfile);
-  if (!match?.[1]) throw new Error("Dockerfile has no `ARG BUN_IMAGE=<image>` default");
-  return match[1];
+  return `oven/bun:${bunVersion(context)}-slim`;
 }
 
 async function chooseBase(context: string, options: BuildOptions): Promise<{ base: string; offline: boolean }> {
@@ -135,6 +143,8 @@ export async function buildImage(options: BuildOptions = {}): Promise<BuiltImage
     // The classic builder keeps a failed step's container unless told otherwise.
     "--force-rm",
     ...(options.noCache ? ["--no-cache"] : []),
+    "--build-arg",
+    `BUN_VERSION=${bunVersion(context)}`,
     "--build-arg",
     `BUN_IMAGE=${base}`,
     "--build-arg",
