@@ -2,9 +2,12 @@
 // version serving. Steps: render the overlay with the image tag → apply configuration → migration
 // Job → apply the Deployment → `rollout status` with a deadline → readiness gate (/ready + /version).
 // Any failure after the Deployment changed: `rollout undo` to the revision that was live before,
-// wait for it, gate the previous version, annotate, summarise, exit 1.
+// wait for it, gate the previous version, annotate, summarise, exit 1. The gate's verdict is recorded
+// on each revision it changed (passed, or failed when undone), so a later rollback to "the previous
+// revision" never picks a release that failed here (lib/gate-verdict.ts).
 import { runCommand } from "./lib/command";
 import { checkGateTarget, clusterSpecs, gateSpecs, kubectlFrom, runGate } from "./lib/gate-options";
+import { recordVerdict } from "./lib/gate-verdict";
 import type { Kubectl } from "./lib/kubectl";
 import { runMigrationJob } from "./lib/migration";
 import { numberOption, type OptionSpec, type Options, UsageError } from "./lib/options";
@@ -110,9 +113,12 @@ async function deploy(options: Options): Promise<number> {
       info(result.message);
     } else notice(`the overlay has no Job ${options["migration-job"]}; no migration run`);
     step = "apply deployment";
-    await group("Apply the Deployment", () =>
-      kubectl.ok(["apply", "-f", "-"], { input: toYaml([manifests.deployment]) }),
-    );
+    await group("Apply the Deployment", async () => {
+      // A verdict that a hand-run `rollout undo` left on the Deployment would be copied onto the new
+      // revision's ReplicaSet before its gate ran (lib/gate-verdict.ts).
+      await rollout.forgetCopiedVerdict();
+      return kubectl.ok(["apply", "-f", "-"], { input: toYaml([manifests.deployment]) });
+    });
     step = "rollout";
     const status = await group("Wait for the rollout", () => rollout.status(numberOption(options, "rollout-timeout")));
     if (!status.ok) throw new StepFailure(step, status.message);
@@ -121,6 +127,7 @@ async function deploy(options: Options): Promise<number> {
     if (!gate.ok) throw new StepFailure(step, gate.reason);
 
     const live = await rollout.live();
+    await recordVerdict(rollout, live?.revision, "passed", `deploy ${version}: ${gate.reason}`);
     setOutputs("deployed", live, false);
     await writeSummary({
       title: `✅ ${version} deployed to ${env}`,
@@ -157,6 +164,9 @@ async function recover(
   let rollbackNote: string;
   let rolledBack = false;
   let recovered = true;
+  if (changed && now?.revision !== undefined) {
+    await recordVerdict(rollout, now.revision, "failed", `deploy ${version} failed at ${step}: ${reason}`);
+  }
 
   if (!before || before.revision === undefined) {
     rollbackNote = "nothing to roll back to (first deploy); the new Deployment is left as it is";
@@ -195,6 +205,10 @@ async function recover(
     );
     gateNote = gate.reason;
     if (!gate.ok) recovered = false;
+  }
+  if (rolledBack) {
+    const verdict = recovered ? "passed" : "failed";
+    await recordVerdict(rollout, after?.revision, verdict, `restored after deploy ${version} failed: ${gateNote}`);
   }
 
   const live = after ? `revision ${after.revision} (${after.image})` : "unknown";

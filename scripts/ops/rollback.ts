@@ -1,16 +1,24 @@
-// rollback: put an earlier revision of the Deployment back — the previous one, or --to-revision N
-// from `kubectl rollout history`. Refuses revisions kubectl does not have; does nothing (and still
-// verifies) when that revision's template is already live. Waits for the rollout, runs the
-// readiness gate for the version that revision runs, prints the history before and after.
+// rollback: put an earlier revision of the Deployment back — the previous one (the newest other
+// revision that passed its readiness gate), or --to-revision N from `kubectl rollout history`.
+// Refuses revisions kubectl does not have, and ones that failed their gate unless --force; does
+// nothing (and still verifies) when that revision's template is already live. Waits for the
+// rollout, runs the readiness gate for the version that revision runs, records the verdict on the
+// revision, prints the history before and after.
 import { runCommand } from "./lib/command";
 import { checkGateTarget, clusterSpecs, gateSpecs, kubectlFrom, runGate } from "./lib/gate-options";
+import { describeVerdict, recordVerdict, revisionLabel, verdictTable } from "./lib/gate-verdict";
 import { numberOption, type OptionSpec, type Options, revisionOption } from "./lib/options";
 import { errorAnnotation, group, info, setOutput, writeSummary } from "./lib/report";
-import { DeploymentRollout, type Revision, versionOfImage } from "./lib/rollout";
+import { chooseRollbackTarget } from "./lib/rollback-target";
+import { DeploymentRollout, versionOfImage } from "./lib/rollout";
 
 const specs: OptionSpec[] = [
   { name: "environment", description: "staging or production (for the summary)", default: "" },
-  { name: "to-revision", description: "revision from `kubectl rollout history` (empty: the previous one)" },
+  {
+    name: "to-revision",
+    description: "revision from `kubectl rollout history` (empty: the newest other one that passed its gate)",
+  },
+  { name: "force", description: "roll back to a revision even though it failed its readiness gate", boolean: true },
   { name: "reason", description: "why (recorded in the log and the summary)", default: "" },
   // As deploy.ts: a whole 10-replica rollout; a stalled one fails sooner on the progress deadline.
   { name: "rollout-timeout", description: "seconds `kubectl rollout status` may wait", default: "1200" },
@@ -34,18 +42,16 @@ async function rollback(options: Options): Promise<number> {
   const live = await rollout.live();
   const revisions = await rollout.revisions();
   if (!live || live.revision === undefined) return refuse(`there is no Deployment ${options.deployment} to roll back`);
+  info(`readiness gate verdicts:\n${verdictTable(revisions, live.revision)}`);
 
-  let target: Revision | undefined;
-  if (requested === undefined) {
-    target = revisions.filter((r) => r.revision !== live.revision).pop();
-    if (!target) return refuse(`revision ${live.revision} is the only one in the history; nothing to roll back to`);
-  } else {
-    target = revisions.find((r) => r.revision === requested);
-    if (!target) {
-      const known = revisions.map((r) => r.revision).join(", ") || "none";
-      return refuse(`revision ${requested} is not in the rollout history (revisions: ${known})`);
-    }
-  }
+  const choice = chooseRollbackTarget(revisions, live.revision, requested, options.force === "true");
+  if ("refusal" in choice) return refuse(choice.refusal);
+  const { target, notes } = choice;
+  for (const note of notes) info(note);
+  const leaving = revisions.find((r) => r.revision === live.revision);
+  // A hand-run `kubectl rollout undo` may have left a verdict on the Deployment, which the controller
+  // would stamp over the one recorded below (gate-verdict.ts).
+  await rollout.forgetCopiedVerdict();
 
   const alreadyThere = target.revision === live.revision;
   if (alreadyThere) {
@@ -60,13 +66,18 @@ async function rollback(options: Options): Promise<number> {
     ? await runGate(kubectl, options, expected, `Readiness gate for ${expected ?? target.image}`)
     : undefined;
   const now = await rollout.live();
+  const ok = status.ok && gate?.ok === true;
+  const why = status.ok
+    ? `${gate?.ok ? "passed" : "failed"} its readiness gate: ${gate?.reason}`
+    : `did not roll out: ${status.message}`;
+  // The target's ReplicaSet keeps its name when the undo renumbers it.
+  await recordVerdict(rollout, target, ok ? "passed" : "failed", `rollback on ${where}: ${why}`);
   const historyAfter = await group("Rollout history after", async () => {
     const text = await rollout.historyText();
     info(text);
     return text;
   });
 
-  const ok = status.ok && gate?.ok === true;
   setOutput("changed", !alreadyThere);
   setOutput("revision", now?.revision ?? "");
   setOutput("live-image", now?.image ?? "");
@@ -75,8 +86,13 @@ async function rollback(options: Options): Promise<number> {
     ? `already at revision ${target.revision}`
     : `revision ${live.revision} → ${target.revision} (now numbered ${now?.revision})`;
   if (!ok) {
+    // The revision left keeps its number, so the way back can be named exactly.
+    const back =
+      !alreadyThere && leaving
+        ? ` The revision live before is ${revisionLabel(leaving)} (${describeVerdict(leaving)}): to return to it, roll back with --to-revision ${leaving.revision}${leaving.verdict === "failed" ? " --force" : ""}.`
+        : "";
     errorAnnotation(
-      `Rollback on ${where} (${what}) did not end healthy: ${status.ok ? gate?.reason : status.message}`,
+      `Rollback on ${where} (${what}) did not end healthy: ${revisionLabel(target)} ${why}. It is live now and recorded as failed.${back}`,
       `Rollback on ${where} NOT confirmed`,
     );
   }
@@ -85,11 +101,14 @@ async function rollback(options: Options): Promise<number> {
     facts: [
       ["Reason", options.reason || "(none given)"],
       ["Change", what],
+      ["Target before the rollback", describeVerdict(target)],
+      ...notes.map((note): [string, string] => ["Note", note]),
       ["Live now", `revision ${now?.revision} (${now?.image})`],
       ["Rollout", status.message],
       ["Readiness gate", gate?.reason ?? "not run (rollout did not finish)"],
     ],
     sections: [
+      ["Readiness gate verdicts before", verdictTable(revisions, live.revision)],
       ["Rollout history before", historyBefore],
       ["Rollout history after", historyAfter],
     ],

@@ -26,6 +26,8 @@ describe("deploy", () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(cluster.liveImage()).toBe(`${IMAGE}:1.1.0`);
       expect(cluster.history()).toEqual({ 1: "1.0.0", 2: "1.1.0" });
+      // the new revision's ReplicaSet records that it passed the gate; the seeded one has no record
+      expect(cluster.verdicts()).toEqual({ 1: "-", 2: "passed" });
 
       const calls = cluster.calls();
       const seq = calls.map((c) => words(c).slice(0, 2).join(" "));
@@ -94,6 +96,8 @@ describe("deploy", () => {
       expect(cluster.liveImage()).toBe(`${IMAGE}:1.0.0`);
       // undo re-applies revision 1's template as revision 3, like kubectl does
       expect(cluster.history()).toEqual({ 2: "1.1.0", 3: "1.0.0" });
+      // the undone release is recorded as failed, the restored one as passing its gate again
+      expect(cluster.verdicts()).toEqual({ 2: "failed", 3: "passed" });
       const undo = cluster.calls().find((c) => words(c)[0] === "rollout" && words(c)[1] === "undo");
       expect(undo).toContain("--to-revision=1");
       expect(r.stdout).toMatch(
@@ -218,7 +222,7 @@ describe("rollback", () => {
   it(
     "rolls back to the previous revision and shows the history before and after",
     async () => {
-      await cluster.seed("1.0.0", "1.1.0", "1.2.0");
+      await cluster.seedPassed("1.0.0", "1.1.0", "1.2.0");
       const r = await cluster.run("rollback", rollbackArgs());
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(cluster.liveImage()).toBe(`${IMAGE}:1.1.0`);
@@ -269,20 +273,120 @@ describe("rollback", () => {
   );
 
   it(
-    "fails when the revision it rolled back to does not become ready",
+    "ends red when the revision it rolled back to fails its gate, records that, and names the way back",
     async () => {
-      await cluster.seed("1.0.0", "1.1.0");
+      await cluster.seedPassed("1.0.0", "1.1.0");
       cluster.behave("1.0.0", { ready: false });
-      const r = await cluster.run("rollback", rollbackArgs(["--gate-timeout", "2"]));
+      const r = await cluster.run("rollback", rollbackArgs(["--gate-timeout", "1"]));
       expect(r.code).toBe(1);
       expect(cluster.liveImage()).toBe(`${IMAGE}:1.0.0`);
-      expect(r.stdout).toMatch(/::error title=Rollback on production NOT confirmed::.*\/ready answered 503/);
+      expect(r.stdout).toMatch(
+        /::error title=Rollback on production NOT confirmed::Rollback on production \(revision 2 → 1 \(now numbered 3\)\) did not end healthy: revision 1 \(ghcr\.io\/acme\/transportation-api:1\.0\.0\) failed its readiness gate: not ready within 1 s: \/ready answered 503.*It is live now and recorded as failed\. The revision live before is revision 2 \(ghcr\.io\/acme\/transportation-api:1\.1\.0\) \(passed its readiness gate\): to return to it, roll back with --to-revision 2\./,
+      );
+      expect(r.summary).toContain("rollback on production not confirmed healthy");
+      expect(cluster.verdicts()).toEqual({ 2: "passed", 3: "failed" });
+
+      // The way back it named works, and "previous" will not return to the revision that failed.
+      const back = await cluster.run("rollback", rollbackArgs(["--to-revision", "2"]));
+      expect(back.code, back.stdout + back.stderr).toBe(0);
+      expect(cluster.liveImage()).toBe(`${IMAGE}:1.1.0`);
+      cluster.clearCalls();
+      const previous = await cluster.run("rollback", rollbackArgs());
+      expect(previous.code).toBe(1);
+      expect(previous.stdout).toContain("::error title=Rollback refused::no revision other than the live one");
+      expect(has(cluster.calls(), "rollout", "undo")).toBe(false);
     },
     SLOW,
   );
 });
 
 describe("fake kubectl", () => {
+  const replicaSet = (revision: number) => cluster.state().revisions.find((r) => r.revision === revision)!;
+
+  it(
+    "renumbers the restored revision on undo, keeps its ReplicaSet, and copies its annotations as kubectl does",
+    async () => {
+      await cluster.seed("1.0.0", "1.1.0");
+      const first = replicaSet(1).name;
+      expect(first).toMatch(/^transportation-api-[bcdfghjklmnpqrstvwxz2456789]+$/);
+      expect((await cluster.kubectl(["annotate", `rs/${first}`, "example.com/note=kept"])).code).toBe(0);
+
+      const undo = await cluster.kubectl(["rollout", "undo", "deployment/transportation-api", "--to-revision=1"]);
+      expect(undo.stdout.trim()).toBe("deployment.apps/transportation-api rolled back");
+      // The restored template's ReplicaSet gets max+1; the one undone keeps its number.
+      expect(cluster.history()).toEqual({ 2: "1.1.0", 3: "1.0.0" });
+      expect(replicaSet(3).name).toBe(first);
+
+      const got = await cluster.kubectl(["get", `rs/${first}`, "-o", "json"]);
+      const rs = JSON.parse(got.stdout);
+      expect(rs.metadata.annotations).toMatchObject({
+        "deployment.kubernetes.io/revision": "3",
+        "deployment.kubernetes.io/revision-history": "1",
+        "kubernetes.io/change-cause": "deploy 1.0.0",
+        "example.com/note": "kept",
+      });
+      expect(rs.metadata.labels["pod-template-hash"]).toBe(first.replace("transportation-api-", ""));
+      // The Deployment's annotations are now the ReplicaSet's (kubectl's rollback patch)…
+      const deployment = JSON.parse(
+        (await cluster.kubectl(["get", "deployment/transportation-api", "-o", "json"])).stdout,
+      );
+      expect(deployment.metadata.annotations).toEqual({
+        "deployment.kubernetes.io/revision": "3",
+        "kubernetes.io/change-cause": "deploy 1.0.0",
+        "example.com/note": "kept",
+      });
+      // …and an apply that never set that one leaves it, so the next new ReplicaSet inherits it.
+      await cluster.seed("1.2.0");
+      expect(replicaSet(4).annotations["example.com/note"]).toBe("kept");
+    },
+    SLOW,
+  );
+
+  it(
+    "annotates a ReplicaSet, refusing to overwrite a value without --overwrite, and removes with KEY-",
+    async () => {
+      await cluster.seed("1.0.0");
+      const name = replicaSet(1).name;
+      const key = "transportation-ai.com/readiness-gate";
+      expect((await cluster.kubectl(["annotate", `replicaset/${name}`, `${key}=failed`])).stdout.trim()).toBe(
+        `replicaset.apps/${name} annotated`,
+      );
+      const clash = await cluster.kubectl(["annotate", `rs/${name}`, `${key}=passed`]);
+      expect(clash.code).toBe(1);
+      expect(clash.stderr.trim()).toBe(
+        `error: --overwrite is false but found the following declared annotation(s): '${key}' already has a value (failed)`,
+      );
+      expect((await cluster.kubectl(["annotate", `rs/${name}`, `${key}=passed`, "--overwrite"])).code).toBe(0);
+      const list = JSON.parse(
+        (await cluster.kubectl(["get", "replicasets", "--selector", "app=transportation-api", "-o", "json"])).stdout,
+      );
+      expect(list.items[0].metadata.annotations[key]).toBe("passed");
+      await cluster.kubectl(["annotate", `rs/${name}`, `${key}-`]);
+      expect(replicaSet(1).annotations[key]).toBeUndefined();
+      const missing = await cluster.kubectl(["annotate", "rs/transportation-api-none", `${key}=passed`]);
+      expect(missing.stderr.trim()).toBe(
+        'Error from server (NotFound): replicasets.apps "transportation-api-none" not found',
+      );
+    },
+    SLOW,
+  );
+
+  it(
+    "copies the Deployment's annotations onto the current ReplicaSet on every sync, over what it had",
+    async () => {
+      await cluster.seed("1.0.0");
+      const name = replicaSet(1).name;
+      await cluster.kubectl(["annotate", "deployment/transportation-api", "example.com/owner=deployment"]);
+      expect(replicaSet(1).annotations["example.com/owner"]).toBe("deployment");
+      await cluster.kubectl(["annotate", `rs/${name}`, "example.com/owner=replicaset", "--overwrite"]);
+      expect(replicaSet(1).annotations["example.com/owner"]).toBe("deployment");
+      // Removing it from the Deployment does not remove it from the ReplicaSet.
+      await cluster.kubectl(["annotate", "deployment/transportation-api", "example.com/owner-"]);
+      expect(replicaSet(1).annotations["example.com/owner"]).toBe("deployment");
+    },
+    SLOW,
+  );
+
   it(
     "answers like kubectl for an undo to a revision it does not have",
     async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderWithImage, toYaml } from "../../scripts/ops/lib/render";
+import { GATE_ANNOTATION } from "../../scripts/ops/lib/rollout";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const fakeKubectlDir = join(repoRoot, "test/ops/fake-kubectl");
@@ -33,8 +34,14 @@ export interface RunResult {
 }
 
 interface FakeState {
-  deployment?: { revision: number };
-  revisions: Array<{ revision: number; template: { spec: { containers: Array<{ image: string }> } } }>;
+  deployment?: { revision: number; annotations: Record<string, string> };
+  /** The Deployment's ReplicaSets, one per revision. */
+  revisions: Array<{
+    name: string;
+    revision: number;
+    annotations: Record<string, string>;
+    template: { spec: { containers: Array<{ image: string }> } };
+  }>;
   /** Jobs by name, with the image their pod template runs. */
   jobs?: Record<string, { image: string }>;
 }
@@ -106,6 +113,20 @@ export class FakeCluster {
     return Object.fromEntries(entries);
   }
 
+  /** revision → the readiness gate verdict on its ReplicaSet ("-" when none is recorded). */
+  verdicts(): Record<number, string> {
+    const entries = this.state().revisions.map((r) => [r.revision, r.annotations[GATE_ANNOTATION] ?? "-"]);
+    return Object.fromEntries(entries);
+  }
+
+  /** Runs the fake kubectl directly, scoped like the ops commands scope it. */
+  kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return runProcess(join(fakeKubectlDir, "kubectl"), [...args, "--namespace", "transportation-system"], {
+      env: this.env(),
+      input,
+    });
+  }
+
   /** kubectl invocations so far, without the --namespace scope (checked separately). */
   calls(): string[][] {
     const p = join(this.dir, "calls.jsonl");
@@ -134,6 +155,21 @@ export class FakeCluster {
       FAKE_CLUSTER_URL: this.url,
       ...extra,
     };
+  }
+
+  /**
+   * Seeds a history that deploy.ts made: each revision applied, then recorded as having passed its
+   * readiness gate on its ReplicaSet, as the deploy does after the gate.
+   */
+  async seedPassed(...tags: string[]): Promise<void> {
+    for (const tag of tags) {
+      await this.seed(tag);
+      const s = this.state();
+      const rs = s.revisions.find((r) => r.revision === s.deployment?.revision)!;
+      const r = await this.kubectl(["annotate", `replicaset/${rs.name}`, `${GATE_ANNOTATION}=passed`, "--overwrite"]);
+      if (r.code !== 0) throw new Error(`recording ${tag} as passed failed: ${r.stderr}`);
+    }
+    this.clearCalls();
   }
 
   /** Seeds the revision history: one `kubectl apply` of the fixture Deployment per tag, oldest first. */

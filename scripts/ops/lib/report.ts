@@ -20,6 +20,11 @@ export function errorAnnotation(message: string, title: string): void {
   else console.error(`ERROR ${title}: ${message}`);
 }
 
+export function warning(message: string, title: string): void {
+  if (inActions()) core.warning(message, { title });
+  else console.error(`WARNING ${title}: ${message}`);
+}
+
 export function notice(message: string): void {
   if (inActions()) core.notice(message);
   else console.log(`NOTE ${message}`);

@@ -1,20 +1,36 @@
 // Deployment revisions as Kubernetes keeps them: a revision is a ReplicaSet annotated with
 // deployment.kubernetes.io/revision; `rollout undo` re-applies an old template as a new revision.
+// Each ReplicaSet also carries the verdict of the last readiness gate its version was given (see
+// gate-verdict.ts for why it lives there and what kubectl does with it).
 import { type Kubectl, KubectlError } from "./kubectl";
+import { warning } from "./report";
 
 export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 export const CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause";
+/** `passed` or `failed`: the last readiness gate this revision's version was given here. */
+export const GATE_ANNOTATION = "transportation-ai.com/readiness-gate";
+/** When, by which command, and the gate's reason, for a person reading the ReplicaSet. */
+export const GATE_NOTE_ANNOTATION = "transportation-ai.com/readiness-gate-note";
+
+export type GateVerdict = "passed" | "failed";
 
 export interface LiveDeployment {
   revision: number | undefined;
   image: string | undefined;
   selector: Record<string, string>;
+  /** The Deployment holds a gate verdict, copied there by a `rollout undo` (see gate-verdict.ts). */
+  carriesVerdict: boolean;
 }
 
 export interface Revision {
   revision: number;
   image: string | undefined;
   changeCause: string | undefined;
+  /** The ReplicaSet's name: unlike the number, it survives a renumbering. */
+  replicaSet: string;
+  /** undefined: no gate on record (deployed before verdicts were recorded, or by hand). */
+  verdict: GateVerdict | undefined;
+  verdictNote: string | undefined;
 }
 
 interface K8sContainer {
@@ -54,11 +70,13 @@ export class DeploymentRollout {
       throw new KubectlError(["get", this.ref], r);
     }
     const obj = JSON.parse(r.stdout) as K8sObject;
-    const raw = obj.metadata?.annotations?.[REVISION_ANNOTATION];
+    const annotations = obj.metadata?.annotations ?? {};
+    const raw = annotations[REVISION_ANNOTATION];
     return {
       revision: raw ? Number(raw) : undefined,
       image: containerImage(obj, this.container),
       selector: obj.spec?.selector?.matchLabels ?? { app: this.name },
+      carriesVerdict: GATE_ANNOTATION in annotations || GATE_NOTE_ANNOTATION in annotations,
     };
   }
 
@@ -72,11 +90,18 @@ export class DeploymentRollout {
     const out = await this.kubectl.ok(["get", "replicasets", "--selector", selector, "-o", "json"], { echo: false });
     const items = (JSON.parse(out) as { items?: K8sObject[] }).items ?? [];
     return items
-      .map((rs) => ({
-        revision: Number(rs.metadata?.annotations?.[REVISION_ANNOTATION]),
-        image: containerImage(rs, this.container),
-        changeCause: rs.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION],
-      }))
+      .map((rs) => {
+        const annotations = rs.metadata?.annotations ?? {};
+        const verdict = annotations[GATE_ANNOTATION];
+        return {
+          revision: Number(annotations[REVISION_ANNOTATION]),
+          image: containerImage(rs, this.container),
+          changeCause: annotations[CHANGE_CAUSE_ANNOTATION],
+          replicaSet: rs.metadata?.name ?? "",
+          verdict: verdict === "passed" || verdict === "failed" ? (verdict as GateVerdict) : undefined,
+          verdictNote: annotations[GATE_NOTE_ANNOTATION],
+        };
+      })
       .filter((r) => Number.isInteger(r.revision) && r.revision > 0)
       .sort((a, b) => a.revision - b.revision);
   }
@@ -97,8 +122,34 @@ export class DeploymentRollout {
     return { ok: false, message: new KubectlError([], r).message };
   }
 
+  /** The revision with that number now, if kubectl still has it. */
+  async revision(revision: number): Promise<Revision | undefined> {
+    return (await this.revisions()).find((r) => r.revision === revision);
+  }
+
+  /** `rollout undo`, then takes off the Deployment the gate verdict that kubectl copied onto it. */
   async undo(toRevision: number): Promise<void> {
     await this.kubectl.ok(["rollout", "undo", this.ref, `--to-revision=${toRevision}`]);
+    // The undo itself worked; a verdict left on the Deployment only makes later records less reliable.
+    await this.forgetCopiedVerdict().catch((err: Error) =>
+      warning(`could not remove the gate verdict kubectl copied onto ${this.ref}: ${err.message}`, "Gate verdict"),
+    );
+  }
+
+  /** Removes a gate verdict from the Deployment (nothing to do unless an undo copied one there). */
+  async forgetCopiedVerdict(): Promise<void> {
+    if (!(await this.live())?.carriesVerdict) return;
+    await this.kubectl.ok(["annotate", this.ref, `${GATE_ANNOTATION}-`, `${GATE_NOTE_ANNOTATION}-`]);
+  }
+
+  async recordVerdict(replicaSet: string, verdict: GateVerdict, note: string): Promise<void> {
+    await this.kubectl.ok([
+      "annotate",
+      `replicaset/${replicaSet}`,
+      `${GATE_ANNOTATION}=${verdict}`,
+      `${GATE_NOTE_ANNOTATION}=${note}`,
+      "--overwrite",
+    ]);
   }
 }
 

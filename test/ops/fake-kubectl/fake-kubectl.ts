@@ -1,9 +1,32 @@
-// A fake kubectl that keeps one Deployment's revision history, ReplicaSets, Jobs and applied objects
+// A fake kubectl that keeps one Deployment, its ReplicaSets (= revisions), Jobs and applied objects
 // in $FAKE_KUBECTL_STATE/state.json and answers with kubectl's own texts and exit codes. What the
 // "cluster" does with an image is configured per image in $FAKE_KUBECTL_STATE/behaviour.json:
 //   { "images": { "<image>": { "rollout": "succeed" | "stall" | "timeout", "migration": "complete" | "fail" } } }
 // Every invocation's argv is appended to calls.jsonl, so tests can assert the command sequence.
 // `port-forward` proxies to $FAKE_CLUSTER_URL (the test's stand-in for the Service).
+//
+// With $FAKE_KUBECTL_DOCKER set ({"container": "<name>", "env": {"PORT": "8123", …}}) the workloads
+// run for real on the local Docker engine: applying the migration Job runs its container to the end,
+// and `rollout status` makes the one container named <container> run the live template's image (the
+// rollback rehearsal, scripts/ops/rehearse-rollback.ts). Its "pods" have no readiness probe: the
+// readiness gate is what judges them.
+//
+// Revisions behave as the deployment controller and kubectl keep them (sources, kubernetes/kubernetes
+// pkg/controller/deployment/sync.go getNewReplicaSet and util/deployment_util.go; kubectl
+// pkg/polymorphichelpers/rollback.go):
+// - a ReplicaSet is named <deployment>-<pod-template-hash> and keeps that name for life; its revision
+//   is the annotation deployment.kubernetes.io/revision;
+// - the ReplicaSet whose template equals the Deployment's is the "new" one; whenever the controller
+//   syncs, it gets the revision max(other revisions)+1 if its own is lower (the old number is kept in
+//   deployment.kubernetes.io/revision-history), and the Deployment's annotations are copied onto it
+//   (add or overwrite, never remove; apply/revision bookkeeping keys skipped: copyDeploymentAnnotationsToReplicaSet);
+// - `rollout undo` patches the Deployment with the old ReplicaSet's template and REPLACES the
+//   Deployment's annotations with that ReplicaSet's (keeping only the skipped keys): so a restored
+//   revision is renumbered max+1, and the revision that was undone keeps its number;
+// - `kubectl apply` (client side) removes only the annotations its previous apply set and the new
+//   configuration drops; annotations written by others stay (kubernetes.io/docs/tasks/
+//   manage-kubernetes-objects/declarative-config/, "How apply calculates differences").
+import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { join, resolve } from "node:path";
@@ -11,26 +34,50 @@ import { parse, parseAllDocuments, stringify } from "yaml";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are untyped JSON here
 type Json = Record<string, any>;
-interface RevisionEntry {
+type Annotations = Record<string, string>;
+interface ReplicaSet {
+  name: string;
   revision: number;
   template: Json;
-  changeCause?: string;
+  annotations: Annotations;
 }
 interface State {
   deployment?: {
     name: string;
     namespace: string;
     selector: Record<string, string>;
-    annotations: Json;
+    /** Without deployment.kubernetes.io/revision, which is derived from the new ReplicaSet. */
+    annotations: Annotations;
+    /** Annotation keys the last `kubectl apply` set (its last-applied-configuration). */
+    lastApplied: string[];
+    template: Json;
     revision: number;
   };
-  revisions: RevisionEntry[];
-  jobs: Record<string, { template: Json; image: string }>;
+  /** The Deployment's ReplicaSets, one per revision (the tests read `revisions`). */
+  revisions: ReplicaSet[];
+  jobs: Record<string, { template: Json; image: string; outcome?: "complete" | "fail"; log?: string }>;
   objects: Record<string, string>;
 }
 interface Behaviour {
   images?: Record<string, { rollout?: "succeed" | "stall" | "timeout"; migration?: "complete" | "fail" }>;
 }
+interface DockerBackend {
+  container: string;
+  env: Record<string, string>;
+}
+
+const REVISION = "deployment.kubernetes.io/revision";
+const REVISION_HISTORY = "deployment.kubernetes.io/revision-history";
+const CHANGE_CAUSE = "kubernetes.io/change-cause";
+// annotationsToSkip in deployment_util.go and kubectl's rollback.go (same list).
+const SKIPPED = new Set([
+  "kubectl.kubernetes.io/last-applied-configuration",
+  REVISION,
+  REVISION_HISTORY,
+  "deployment.kubernetes.io/desired-replicas",
+  "deployment.kubernetes.io/max-replicas",
+  "deprecated.deployment.rollback.to",
+]);
 
 const stateDir = process.env.FAKE_KUBECTL_STATE;
 if (!stateDir) fail("FAKE_KUBECTL_STATE is not set");
@@ -42,6 +89,9 @@ const behaviour = (): Behaviour => {
   const p = join(stateDir!, "behaviour.json");
   return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : {};
 };
+const docker: DockerBackend | undefined = process.env.FAKE_KUBECTL_DOCKER
+  ? JSON.parse(process.env.FAKE_KUBECTL_DOCKER)
+  : undefined;
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`${message}\n`);
@@ -84,6 +134,8 @@ function ref(word: string | undefined, word2?: string): { kind: string; name: st
   return { kind: word, name: word2 ?? "" };
 }
 const isKind = (k: string, ...names: string[]) => names.includes(k.toLowerCase());
+const isDeployment = (k: string) => isKind(k, "deployment", "deployments", "deploy", "deployment.apps");
+const isReplicaSet = (k: string) => isKind(k, "replicasets", "replicaset", "rs", "replicaset.apps");
 const imageOf = (template: Json | undefined) => template?.spec?.containers?.[0]?.image as string | undefined;
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const groupName: Record<string, string> = {
@@ -97,11 +149,42 @@ const groupName: Record<string, string> = {
 };
 const typeName = (kind: string) => groupName[kind] ?? kind.toLowerCase();
 
-function currentEntry(s: State): RevisionEntry | undefined {
-  return s.revisions.find((r) => r.revision === s.deployment?.revision);
+/** pod-template-hash as controller.ComputeHash makes it: FNV-1a 32 of the template, its decimal
+ * digits mapped onto rand.SafeEncodeString's alphabet. (The real one hashes a Go dump, not JSON, so
+ * the values differ from a cluster's; what matters here is that equal templates share a name.) */
+function podTemplateHash(template: Json): string {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(JSON.stringify(template))) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  const alphanums = "bcdfghjklmnpqrstvwxz2456789";
+  return [...String(h)].map((c) => alphanums[c.charCodeAt(0) % alphanums.length]).join("");
 }
+
 function notFound(kind: string, name: string): never {
   fail(`Error from server (NotFound): ${kind} "${name}" not found`);
+}
+
+/** One sync of the deployment controller: find or create the new ReplicaSet, number it, copy annotations. */
+function reconcile(s: State): void {
+  const d = s.deployment;
+  if (!d) return;
+  let rs = s.revisions.find((r) => same(r.template, d.template));
+  const maxOld = Math.max(0, ...s.revisions.filter((r) => r !== rs).map((r) => r.revision));
+  if (!rs) {
+    rs = { name: `${d.name}-${podTemplateHash(d.template)}`, revision: 0, template: d.template, annotations: {} };
+    s.revisions.push(rs);
+  }
+  for (const [k, v] of Object.entries(d.annotations)) if (!SKIPPED.has(k)) rs.annotations[k] = v;
+  if (rs.revision < maxOld + 1) {
+    if (rs.revision > 0) {
+      const history = rs.annotations[REVISION_HISTORY];
+      rs.annotations[REVISION_HISTORY] = history ? `${history},${rs.revision}` : String(rs.revision);
+    }
+    rs.revision = maxOld + 1;
+  }
+  d.revision = rs.revision;
 }
 
 function deploymentJson(s: State): Json {
@@ -112,38 +195,83 @@ function deploymentJson(s: State): Json {
     metadata: {
       name: d.name,
       namespace: d.namespace,
-      annotations: { ...d.annotations, "deployment.kubernetes.io/revision": String(d.revision) },
+      annotations: { ...d.annotations, [REVISION]: String(d.revision) },
     },
-    spec: { selector: { matchLabels: d.selector }, template: currentEntry(s)?.template },
+    spec: { selector: { matchLabels: d.selector }, template: d.template },
+  };
+}
+
+function replicaSetJson(s: State, rs: ReplicaSet): Json {
+  const d = s.deployment!;
+  const hash = rs.name.slice(d.name.length + 1);
+  const labels = { ...d.selector, "pod-template-hash": hash };
+  const template = structuredClone(rs.template);
+  template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, "pod-template-hash": hash } };
+  return {
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: {
+      name: rs.name,
+      namespace: d.namespace,
+      labels,
+      annotations: { ...rs.annotations, [REVISION]: String(rs.revision) },
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: d.name, controller: true }],
+    },
+    spec: { selector: { matchLabels: labels }, template },
   };
 }
 
 function applyDeployment(s: State, obj: Json): string {
   const name = obj.metadata.name as string;
   const template = obj.spec.template as Json;
-  const annotations = obj.metadata.annotations ?? {};
-  const next = Math.max(0, ...s.revisions.map((r) => r.revision)) + 1;
-  const cause = annotations["kubernetes.io/change-cause"];
+  const annotations: Annotations = obj.metadata.annotations ?? {};
   if (!s.deployment) {
-    s.deployment = { name, namespace, selector: obj.spec.selector?.matchLabels ?? {}, annotations, revision: 1 };
-    s.revisions.push({ revision: 1, template, changeCause: cause });
+    s.deployment = {
+      name,
+      namespace,
+      selector: obj.spec.selector?.matchLabels ?? {},
+      annotations: { ...annotations },
+      lastApplied: Object.keys(annotations),
+      template,
+      revision: 0,
+    };
+    reconcile(s);
     return `deployment.apps/${name} created`;
   }
-  const current = currentEntry(s);
-  if (current && same(current.template, template)) {
-    const unchanged = same(s.deployment.annotations, annotations);
-    s.deployment.annotations = annotations;
-    return `deployment.apps/${name} ${unchanged ? "unchanged" : "configured"}`;
-  }
-  // Like the controller: an old ReplicaSet with the same template is reused and renumbered.
-  const old = s.revisions.find((r) => same(r.template, template));
-  if (old) {
-    old.revision = next;
-    old.changeCause = cause ?? old.changeCause;
-  } else s.revisions.push({ revision: next, template, changeCause: cause });
-  s.deployment.annotations = annotations;
-  s.deployment.revision = next;
-  return `deployment.apps/${name} configured`;
+  const d = s.deployment;
+  const merged: Annotations = { ...d.annotations };
+  for (const k of d.lastApplied) if (!(k in annotations)) delete merged[k];
+  Object.assign(merged, annotations);
+  const unchanged = same(d.template, template) && same(d.annotations, merged);
+  d.annotations = merged;
+  d.lastApplied = Object.keys(annotations);
+  d.template = template;
+  reconcile(s);
+  return `deployment.apps/${name} ${unchanged ? "unchanged" : "configured"}`;
+}
+
+/** The template's first container, run to the end (a migration Job on the Docker backend). */
+function runJobInDocker(template: Json): { outcome: "complete" | "fail"; log: string } {
+  const container = template.spec?.containers?.[0] ?? {};
+  const env = Object.entries(docker!.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]);
+  const r = spawnSync(
+    "docker",
+    [
+      "run",
+      "--rm",
+      "--network",
+      "host",
+      "--read-only",
+      "--tmpfs",
+      "/tmp",
+      ...env,
+      container.image,
+      ...(container.args ?? []),
+    ],
+    { encoding: "utf8" },
+  );
+  const log = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-50).join("\n");
+  return { outcome: r.status === 0 ? "complete" : "fail", log };
 }
 
 function applyJob(s: State, obj: Json): string {
@@ -153,8 +281,60 @@ function applyJob(s: State, obj: Json): string {
   if (existing && !same(existing.template, template)) {
     fail(`The Job "${name}" is invalid: spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable`);
   }
-  s.jobs[name] = { template, image: imageOf(template) ?? "" };
+  s.jobs[name] = { template, image: imageOf(template) ?? "", ...(docker && !existing ? runJobInDocker(template) : {}) };
   return `job.batch/${name} ${existing ? "unchanged" : "created"}`;
+}
+
+/** Makes the Docker backend's one container run `image`; the reason it cannot, or undefined. */
+function runLiveImageInDocker(image: string, template: Json): string | undefined {
+  const inspect = spawnSync("docker", ["inspect", "--format", "{{.Config.Image}}", docker!.container], {
+    encoding: "utf8",
+  });
+  if (inspect.status === 0 && inspect.stdout.trim() === image) return undefined;
+  spawnSync("docker", ["rm", "--force", docker!.container], { encoding: "utf8" });
+  const env = Object.entries(docker!.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]);
+  const args = template.spec?.containers?.[0]?.args ?? [];
+  const run = spawnSync(
+    "docker",
+    [
+      "run",
+      "--detach",
+      "--name",
+      docker!.container,
+      "--network",
+      "host",
+      "--read-only",
+      "--tmpfs",
+      "/tmp",
+      ...env,
+      image,
+      ...args,
+    ],
+    { encoding: "utf8" },
+  );
+  return run.status === 0 ? undefined : `${run.stderr}`.trim() || `docker run exited with ${run.status}`;
+}
+
+/** `kubectl annotate`: KEY=VALUE sets (refused over another value without --overwrite), KEY- removes. */
+function annotate(target: Annotations, args: string[]): void {
+  const set: Annotations = {};
+  const remove: string[] = [];
+  for (const a of args) {
+    if (a.endsWith("-") && !a.includes("=")) remove.push(a.slice(0, -1));
+    else if (a.includes("=")) set[a.slice(0, a.indexOf("="))] = a.slice(a.indexOf("=") + 1);
+    else fail(`error: invalid annotation format: ${a}`);
+  }
+  if (Object.keys(set).length === 0 && remove.length === 0) fail("error: at least one annotation update is required");
+  if (flags.overwrite !== "true") {
+    const clashes = Object.entries(set)
+      .filter(([k, v]) => k !== CHANGE_CAUSE && target[k] !== undefined && target[k] !== v)
+      .map(([k]) => `'${k}' already has a value (${target[k]})`);
+    if (clashes.length > 0) {
+      fail(`error: --overwrite is false but found the following declared annotation(s): ${clashes.join("; ")}`);
+    }
+  }
+  Object.assign(target, set);
+  for (const k of remove) delete target[k];
 }
 
 function kustomize(dir: string): string {
@@ -197,6 +377,23 @@ switch (verb) {
     out(lines.join("\n"));
     break;
   }
+  case "annotate": {
+    const { kind, name } = ref(rest[0]);
+    const pairs = rest.slice(1);
+    if (isDeployment(kind)) {
+      if (!s.deployment || s.deployment.name !== name) notFound("deployments.apps", name);
+      annotate(s.deployment!.annotations, pairs);
+      out(`deployment.apps/${name} annotated`);
+    } else if (isReplicaSet(kind)) {
+      const rs = s.revisions.find((r) => r.name === name);
+      if (!rs) notFound("replicasets.apps", name);
+      annotate(rs.annotations, pairs);
+      out(`replicaset.apps/${name} annotated`);
+    } else fail(`error: the fake only annotates deployments and replicasets, not ${kind}`);
+    reconcile(s); // the controller sees the change and syncs the new ReplicaSet again
+    save(s);
+    break;
+  }
   case "delete": {
     const { kind, name } = ref(rest[0], rest[1]);
     if (!isKind(kind, "job", "jobs", "job.batch")) fail(`error: the fake only deletes jobs, not ${kind}`);
@@ -212,10 +409,14 @@ switch (verb) {
   case "get": {
     const { kind, name } = ref(rest[0], rest[1]);
     if (flags.o !== "json") fail("error: the fake only prints -o json");
-    if (isKind(kind, "deployment", "deployments", "deploy", "deployment.apps")) {
+    if (isDeployment(kind)) {
       if (!s.deployment || s.deployment.name !== name) notFound("deployments.apps", name);
       out(JSON.stringify(deploymentJson(s)));
-    } else if (isKind(kind, "replicasets", "replicaset", "rs")) {
+    } else if (isReplicaSet(kind) && name) {
+      const rs = s.revisions.find((r) => r.name === name);
+      if (!rs) notFound("replicasets.apps", name);
+      out(JSON.stringify(replicaSetJson(s, rs)));
+    } else if (isReplicaSet(kind)) {
       const selector = flags.selector ?? flags.l ?? "";
       const matches =
         s.deployment !== undefined &&
@@ -223,24 +424,12 @@ switch (verb) {
           const [k, v] = kv.split("=");
           return s.deployment!.selector[k!] === v;
         });
-      const items = matches
-        ? s.revisions.map((r) => ({
-            kind: "ReplicaSet",
-            metadata: {
-              name: `${s.deployment!.name}-rev${r.revision}`,
-              annotations: {
-                "deployment.kubernetes.io/revision": String(r.revision),
-                ...(r.changeCause ? { "kubernetes.io/change-cause": r.changeCause } : {}),
-              },
-            },
-            spec: { template: r.template },
-          }))
-        : [];
+      const items = matches ? s.revisions.map((r) => replicaSetJson(s, r)) : [];
       out(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
     } else if (isKind(kind, "job", "jobs", "job.batch")) {
       const job = s.jobs[name];
       if (!job) notFound("jobs.batch", name);
-      const outcome = behaviour().images?.[job.image]?.migration ?? "complete";
+      const outcome = job.outcome ?? behaviour().images?.[job.image]?.migration ?? "complete";
       const condition =
         outcome === "complete"
           ? { type: "Complete", status: "True" }
@@ -258,6 +447,10 @@ switch (verb) {
     const { name } = ref(rest[0], rest[1]);
     const job = s.jobs[name];
     if (!job) fail(`error: error from server (NotFound): jobs.batch "${name}" not found`);
+    if (job.log !== undefined) {
+      out(job.log);
+      break;
+    }
     const failed = behaviour().images?.[job.image]?.migration === "fail";
     out(
       failed
@@ -272,21 +465,24 @@ switch (verb) {
     if (!s.deployment || s.deployment.name !== name) notFound("deployments.apps", name);
     const d = s.deployment!;
     if (sub === "status") {
-      const outcome = behaviour().images?.[imageOf(currentEntry(s)?.template) ?? ""]?.rollout ?? "succeed";
+      const image = imageOf(d.template) ?? "";
+      const outcome = behaviour().images?.[image]?.rollout ?? "succeed";
       out(`Waiting for deployment "${name}" rollout to finish: 0 of 3 updated replicas are available...`);
       if (outcome === "stall") fail(`error: deployment "${name}" exceeded its progress deadline`);
       if (outcome === "timeout") fail("error: timed out waiting for the condition");
+      const cannot = docker ? runLiveImageInDocker(image, d.template) : undefined;
+      if (cannot) fail(`${cannot}\nerror: deployment "${name}" exceeded its progress deadline`);
       out(`deployment "${name}" successfully rolled out`);
     } else if (sub === "history") {
       const rows = [...s.revisions].sort((a, b) => a.revision - b.revision);
       const width = Math.max(8, ...rows.map((r) => String(r.revision).length));
       out(`deployment.apps/${name} `);
       out(`${"REVISION".padEnd(width)}  CHANGE-CAUSE`);
-      for (const r of rows) out(`${String(r.revision).padEnd(width)}  ${r.changeCause ?? "<none>"}`);
+      for (const r of rows) out(`${String(r.revision).padEnd(width)}  ${r.annotations[CHANGE_CAUSE] ?? "<none>"}`);
     } else if (sub === "undo") {
       const sorted = [...s.revisions].sort((a, b) => a.revision - b.revision);
       const wanted = Number(flags["to-revision"] ?? 0);
-      let target: RevisionEntry | undefined;
+      let target: ReplicaSet | undefined;
       if (wanted === 0) {
         target = sorted.filter((r) => r.revision !== d.revision).pop();
         if (!target) fail(`error: no rollout history found for deployment "${name}"`);
@@ -294,12 +490,16 @@ switch (verb) {
         target = sorted.find((r) => r.revision === wanted);
         if (!target) fail(`error: unable to find specified revision ${wanted} in history`);
       }
-      if (target.revision === d.revision) {
-        out(`deployment.apps/${name} skipped rollback (current template already matches revision ${d.revision})`);
+      if (same(target.template, d.template)) {
+        out(`deployment.apps/${name} skipped rollback (current template already matches revision ${wanted})`);
         break;
       }
-      target.revision = Math.max(...sorted.map((r) => r.revision)) + 1;
-      d.revision = target.revision;
+      // kubectl's patch: spec.template and metadata.annotations replaced by the ReplicaSet's.
+      const kept = Object.fromEntries(Object.entries(d.annotations).filter(([k]) => SKIPPED.has(k)));
+      const copied = Object.fromEntries(Object.entries(target.annotations).filter(([k]) => !SKIPPED.has(k)));
+      d.annotations = { ...kept, ...copied };
+      d.template = target.template;
+      reconcile(s);
       save(s);
       out(`deployment.apps/${name} rolled back`);
     } else fail(`error: unknown command "${sub}" for "kubectl rollout"`);
