@@ -1,8 +1,16 @@
-// `npm run rehearse:rollback`: the automatic rollback, rehearsed for real on the local Docker engine.
-// v1 (the service image) runs and passes the readiness gate; v2 — the same image with a broken
-// Redis address baked in, so it starts but never becomes ready — replaces it on the same port; the
-// same gate the deploy uses rejects v2; v1 is started again and the gate confirms it serves.
-// Prints the seconds from v2's start to v1 confirmed. Exit 0 when every step went as described.
+// `npm run rehearse:rollback`: the automatic rollback, and a manual rollback to "the previous
+// revision" after it, rehearsed with the real deploy, rollback and verify commands on the local
+// Docker engine. The cluster is the fake kubectl of the ops tests (test/ops/fake-kubectl) with its
+// Docker backend: its Deployment keeps revisions, renumbers them on undo and copies annotations as
+// Kubernetes does, its one "pod" is a container running the live revision's image, and the migration
+// Job runs the image's `migrate` against a throwaway PostgreSQL. Steps:
+// 1. deploy v1 (the service image): migration, rollout, the gate passes, recorded as passed;
+// 2. deploy v2 — v1 with a Redis address baked in that does not exist, so it starts but is never
+//    ready: the gate rejects it, deploy undoes it (Kubernetes numbers v1 above v2 again) and gates v1;
+// 3. rollback with no revision ("previous"): v2 failed its gate, so it is refused and v1 stays live
+//    (before the gate verdicts were recorded, it redeployed v2);
+// 4. verify: v1 serves.
+// Prints the seconds from v2's deploy start to v1 confirmed. Exit 0 when every step went as described.
 // Usage: bun scripts/ops/rehearse-rollback.ts [--image <v1 image>] [--gate-timeout <s>]
 //   --image          use an existing image as v1 (default: build transportation-api:1.0.0-rehearsal)
 //   --gate-timeout   seconds the gate gives v2 before rejecting it (default 20)
@@ -11,38 +19,55 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, type ServerProcess, startPostgres } from "../../test/support/processes";
-import { type GateResult, readinessGate } from "./lib/readiness-gate";
 
 const args = process.argv.slice(2);
 const flag = (name: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
 const gateTimeoutS = Number(flag("gate-timeout") ?? 20);
-const bun = join(process.cwd(), "node_modules", ".bin", "bun");
+const root = join(import.meta.dirname, "../..");
+const bun = join(root, "node_modules", ".bin", "bun");
+const fakeKubectl = join(root, "test/ops/fake-kubectl/kubectl");
+const overlay = join(root, "test/ops/fixtures/overlay");
 const suffix = `${process.pid}`;
-const V2_IMAGE = `transportation-api:2.0.0-rehearsal-unready-${suffix}`;
+// deploy.ts runs <image>:<version>; both versions are tagged into one throwaway repository.
+const REPO = `transportation-api-rehearsal-${suffix}`;
 const V2_VERSION = "2.0.0-rehearsal-unready";
-// Production mode requires API credentials; throwaway values for a throwaway service.
-const APP_SECRETS = ["--env", "API_KEY=rehearsal-key", "--env", "API_SECRET=rehearsal-secret"];
-const names = { v1: `tapi-rehearsal-v1-${suffix}`, v2: `tapi-rehearsal-v2-${suffix}` };
+const CONTAINER = `tapi-rehearsal-${suffix}`;
+const stateDir = mkdtempSync(join(tmpdir(), "tapi-rehearsal-kube-"));
+let v1Tag: string | undefined;
+let postgres: ServerProcess | undefined;
+let current: ReturnType<typeof spawn> | undefined;
 
-function exec(cmd: string, argv: string[], input?: string): Promise<{ code: number; out: string }> {
+function exec(
+  cmd: string,
+  argv: string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv; show?: boolean } = {},
+): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, argv, { stdio: ["pipe", "pipe", "pipe"], cwd: root, env: opts.env ?? process.env });
+    current = child;
     let out = "";
-    child.stdout.on("data", (c: Buffer) => {
+    let partial = "";
+    const onData = (c: Buffer) => {
       out += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      out += c.toString();
-    });
+      if (!opts.show) return;
+      const lines = (partial + c.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) console.log(`  │ ${line}`);
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
     child.on("error", (err) => resolve({ code: 127, out: err.message }));
-    child.on("close", (code) => resolve({ code: code ?? 1, out }));
+    child.on("close", (code) => {
+      if (opts.show && partial) console.log(`  │ ${partial}`);
+      resolve({ code: code ?? 1, out });
+    });
     child.stdin.on("error", () => {}); // a child may exit before reading its input
-    child.stdin.end(input ?? "");
+    child.stdin.end(opts.input ?? "");
   });
 }
 
 async function must(cmd: string, argv: string[], input?: string): Promise<string> {
-  const r = await exec(cmd, argv, input);
+  const r = await exec(cmd, argv, { input });
   if (r.code !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed (${r.code}):\n${r.out.trim()}`);
   return r.out.trim();
 }
@@ -68,42 +93,31 @@ async function v1Image(): Promise<string> {
   return built.image;
 }
 
-function runContainer(name: string, image: string, port: number, databaseUrl: string): Promise<string> {
-  // The container spec both versions share, like one Deployment template with only the image changed.
-  return must("docker", [
-    "run",
-    "--detach",
-    "--name",
-    name,
-    "--network",
-    "host",
-    "--read-only",
-    "--tmpfs",
-    "/tmp",
-    "--env",
-    `PORT=${port}`,
-    "--env",
-    `DATABASE_URL=${databaseUrl}`,
-    "--env",
-    "LOG_LEVEL=warn",
-    ...APP_SECRETS,
-    image,
-  ]);
+/** The commands run as on a laptop: plain text, `output name=value` lines, the fake kubectl. */
+function opsEnv(backend: object): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("INPUT_") && !k.startsWith("GITHUB_")) env[k] = v;
+  return {
+    ...env,
+    KUBECTL: fakeKubectl,
+    BUN: bun,
+    FAKE_KUBECTL_STATE: stateDir,
+    FAKE_KUBECTL_DOCKER: JSON.stringify(backend),
+  };
 }
 
-const gate = (url: string, expectedVersion: string, timeoutS: number): Promise<GateResult> =>
-  readinessGate({
-    url,
-    expectedVersion,
-    consecutive: 3,
-    intervalMs: 250,
-    timeoutMs: timeoutS * 1000,
-    requestTimeoutMs: 2000,
-    log: (line) => console.log(`  ${line}`),
-  });
+async function ops(command: string, argv: string[], env: NodeJS.ProcessEnv) {
+  step(`$ bun scripts/ops/${command}.ts ${argv.join(" ")}`);
+  const r = await exec(bun, [`scripts/ops/${command}.ts`, ...argv], { env, show: true });
+  const outputs: Record<string, string> = {};
+  for (const m of r.out.matchAll(/^output ([\w-]+)=(.*)$/gm)) outputs[m[1]!] = m[2]!;
+  return { ...r, outputs };
+}
+
+/** The image the Deployment's container is running now, as Docker reports it. */
+const running = () => must("docker", ["inspect", "--format", "{{.Config.Image}}", CONTAINER]);
 
 async function main(): Promise<number> {
-  let postgres: ServerProcess | undefined;
   try {
     if ((await exec("docker", ["version", "--format", "{{.Server.Version}}"])).code !== 0) {
       step("no Docker engine answering; starting one (npm run docker:engine)");
@@ -117,62 +131,93 @@ async function main(): Promise<number> {
       '{{ index .Config.Labels "org.opencontainers.image.version" }}',
       v1,
     ]);
+    v1Tag = `${REPO}:${v1Version}`;
+    await must("docker", ["tag", v1, v1Tag]);
     // v2: a build whose baked configuration points at a Redis that does not exist (port 1).
     await must(
       "docker",
-      ["build", "--quiet", "--tag", V2_IMAGE, "-"],
+      ["build", "--quiet", "--tag", `${REPO}:${V2_VERSION}`, "-"],
       `FROM ${v1}\nENV APP_VERSION=${V2_VERSION} REDIS_URL=redis://127.0.0.1:1\n`,
     );
-    step(`v1 = ${v1} (version ${v1Version}); v2 = ${V2_IMAGE} (never ready)`);
+    step(`v1 = ${v1} (version ${v1Version}); v2 = ${REPO}:${V2_VERSION} (never ready)`);
 
     postgres = await startPostgres();
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    await must("docker", [
-      "run",
-      "--rm",
-      "--network",
-      "host",
-      "--env",
-      `DATABASE_URL=${postgres.url}`,
-      ...APP_SECRETS,
-      v1,
-      "migrate",
-    ]);
+    // The container spec every revision shares (Production mode requires API credentials;
+    // throwaway values for a throwaway service).
+    const env = opsEnv({
+      container: CONTAINER,
+      env: {
+        PORT: String(port),
+        DATABASE_URL: postgres.url,
+        LOG_LEVEL: "warn",
+        API_KEY: "rehearsal-key",
+        API_SECRET: "rehearsal-secret",
+      },
+    });
+    const gate = ["--url", url, "--interval", "0.25"];
+    const common = ["--environment", "rehearsal", ...gate];
+    const deployArgs = (version: string, gateTimeout: number) => [
+      ...common,
+      "--image",
+      REPO,
+      "--version",
+      version,
+      "--overlay",
+      overlay,
+      "--migration-poll",
+      "0.25",
+      "--gate-timeout",
+      String(gateTimeout),
+    ];
 
-    await runContainer(names.v1, v1, port, postgres.url);
-    const first = await gate(url, v1Version, 90);
-    if (!first.ok) throw new Error(`v1 did not pass the gate, nothing to rehearse: ${first.reason}`);
-    step(`v1 serving at ${url}: ${first.reason}`);
+    const first = await ops("deploy", deployArgs(v1Version, 90), env);
+    if (first.code !== 0) throw new Error("v1 was not deployed, nothing to rehearse");
+    step(`v1 serving at ${url}, revision ${first.outputs.revision}`);
 
-    // "Deploy" v2 in place of v1 on the same port.
     const v2Start = Date.now();
-    await must("docker", ["rm", "--force", names.v1]);
-    await runContainer(names.v2, V2_IMAGE, port, postgres.url);
-    step(`v2 started; the gate gives it ${gateTimeoutS} s`);
-    const second = await gate(url, V2_VERSION, gateTimeoutS);
-    if (second.ok) throw new Error("v2 passed the gate; the rehearsal's broken build was not broken");
-    step(`gate rejected v2: ${second.reason}`);
-
-    // Roll back: the previous image, same spec.
-    await must("docker", ["rm", "--force", names.v2]);
-    await runContainer(names.v1, v1, port, postgres.url);
-    const third = await gate(url, v1Version, 90);
+    const second = await ops("deploy", deployArgs(V2_VERSION, gateTimeoutS), env);
+    if (second.code === 0) throw new Error("v2 was deployed; the rehearsal's broken build was not broken");
+    if (second.outputs.result !== "rolled-back" || second.outputs["live-version"] !== v1Version) {
+      throw new Error(`the deploy of v2 did not roll back to v1: ${JSON.stringify(second.outputs)}`);
+    }
+    if ((await running()) !== v1Tag) throw new Error(`the container runs ${await running()}, not v1`);
     const seconds = ((Date.now() - v2Start) / 1000).toFixed(1);
-    if (!third.ok) throw new Error(`v1 did not come back after the rollback: ${third.reason}`);
-    step(`v1 serving again: ${third.reason}`);
+    step(`v2 rejected and undone; v1 serving again as revision ${second.outputs.revision}`);
+
+    const previous = await ops("rollback", [...common, "--reason", "rehearsal: back to the previous revision"], env);
+    if (previous.code === 0 || previous.outputs.changed !== "false" || (await running()) !== v1Tag) {
+      throw new Error('rolling back to "the previous revision" redeployed the release that failed');
+    }
+    step(`"previous" refused: v2 failed its gate; v1 stays live`);
+
+    const verified = await ops("verify", [...gate, "--expected-version", v1Version], env);
+    if (verified.code !== 0) throw new Error("v1 does not serve after the manual rollback was refused");
     console.log(
-      `rollback rehearsal passed: ${seconds} s from v2 start to v1 confirmed (gate timeout ${gateTimeoutS} s)`,
+      `rollback rehearsal passed: ${seconds} s from v2's deploy start to v1 confirmed (gate timeout ${gateTimeoutS} s); "previous" stayed on v1`,
     );
     return 0;
   } catch (err) {
     console.error(`rollback rehearsal FAILED: ${(err as Error).message}`);
     return 1;
   } finally {
-    for (const name of Object.values(names)) await exec("docker", ["rm", "--force", name]);
-    await exec("docker", ["image", "rm", "--force", V2_IMAGE]);
-    await postgres?.destroy();
+    await cleanUp();
   }
 }
 
+async function cleanUp(): Promise<void> {
+  await exec("docker", ["rm", "--force", CONTAINER]);
+  // Untags only: v1 keeps its own name.
+  if (v1Tag) await exec("docker", ["image", "rm", v1Tag]);
+  await exec("docker", ["image", "rm", "--force", `${REPO}:${V2_VERSION}`]);
+  await postgres?.destroy();
+  rmSync(stateDir, { recursive: true, force: true });
+}
+
+// Stopped from outside: stop the command that runs, then remove what the rehearsal made.
+process.once("SIGTERM", () => {
+  current?.kill("SIGTERM");
+  void cleanUp().finally(() => process.exit(143));
+});
 process.exit(await main());
