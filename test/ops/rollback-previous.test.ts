@@ -2,9 +2,11 @@
 // revisions and copies annotations the way Kubernetes does: the release that just failed and was
 // undone is never the "previous" one, a revision that failed needs --force, revisions without a
 // recorded verdict are only taken when named, and a verdict never leaks onto the next release.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GATE_ANNOTATION } from "../../scripts/ops/lib/rollout";
-import { deployArgs, FakeCluster, IMAGE } from "./harness";
+import { deployArgs, FakeCluster, IMAGE, repoRoot } from "./harness";
 
 const SLOW = 90_000; // several deploys and rollbacks, each a bun process and a dozen fake kubectl calls
 let cluster: FakeCluster;
@@ -132,6 +134,27 @@ describe("rollback to the previous revision", () => {
       );
       expect(cluster.liveImage()).toBe(`${IMAGE}:1.1.0`);
       expect(cluster.verdicts()).toEqual({ 1: "-", 3: "-", 4: "passed" });
+    },
+    SLOW,
+  );
+
+  it(
+    "takes a revision an operator vouched for with the command docs/operations.md gives",
+    async () => {
+      await cluster.seed("1.0.0", "1.1.0", "1.2.0");
+      const command = readFileSync(join(repoRoot, "docs/operations.md"), "utf8")
+        .split("\n")
+        .find((line) => line.startsWith("kubectl annotate rs/<replicaset> "));
+      expect(command).toBeDefined();
+      const replicaSet = cluster.state().revisions.find((r) => r.revision === 1)!.name;
+      const vouched = await cluster.kubectl(command!.replace("<replicaset>", replicaSet).split(" ").slice(1));
+      expect(vouched.code, vouched.stderr).toBe(0);
+
+      // Revision 2 has no verdict, so "previous" goes past it to the one vouched for.
+      const r = await cluster.run("rollback", rollbackArgs());
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain(`passing over revision 2 (${IMAGE}:1.1.0): no readiness gate on record`);
+      expect(cluster.liveImage()).toBe(`${IMAGE}:1.0.0`);
     },
     SLOW,
   );
