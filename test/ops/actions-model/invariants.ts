@@ -107,6 +107,22 @@ export function operatorRunsKept(sim: Simulator): string[] {
     );
 }
 
+/**
+ * A job that ends up skipped holds no group another run uses. If GitHub takes the group before evaluating
+ * `if:`, a skipped job in a shared group would still cancel or delay whatever waits there; so every group
+ * must be one only the runs that really need it can compute. (Nothing to check when `if:` comes first.)
+ */
+export function skippedJobsKeepToThemselves(sim: Simulator): string[] {
+  const users = new Map<string, Set<number>>();
+  const jobs = sim.runs.flatMap((r) => r.allJobs());
+  for (const job of jobs) {
+    if (job.group !== undefined) users.set(job.group, (users.get(job.group) ?? new Set()).add(job.run.id));
+  }
+  return jobs
+    .filter((j) => j.result === "skipped" && j.group !== undefined && users.get(j.group)!.size > 1)
+    .map((j) => `${j.label} was skipped, but took a place in group ${j.group}, which other runs use`);
+}
+
 /** Every check that must hold once the history has played out and every approval was given. */
 export function allInvariants(world: World, sim: Simulator): string[] {
   return [
@@ -115,5 +131,6 @@ export function allInvariants(world: World, sim: Simulator): string[] {
     ...productionInOrder(world),
     ...mainUndisturbed(sim),
     ...operatorRunsKept(sim),
+    ...skippedJobsKeepToThemselves(sim),
   ];
 }
