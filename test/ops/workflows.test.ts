@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { evaluate, isTruthy, type StatusFunctions } from "./actions-model/expressions";
+import { stepConditions } from "./actions-model/workflows";
 import { bunBin, repoRoot, runProcess } from "./harness";
 
 type Json = Record<string, unknown>;
@@ -167,12 +169,35 @@ describe("pipeline structure", () => {
       expect(String((all[id]!.with as Json).digest)).toMatch(/^\$\{\{ needs\.image\.outputs\.digest \}\}$/);
     const promoted = (jobs(workflow("promote.yml")).deploy!.with as Json).digest;
     expect(String(promoted)).toMatch(/^\$\{\{ needs\.resolve\.outputs\.digest \}\}$/);
-    const tagged = (all.release!.steps as Json[]).find((step) => step.id === "tagged")!;
-    expect(String(tagged.if)).toContain("!cancelled()");
     expect((all["deploy-production"]!.with as Json).environment).toBe("production");
     // the reusable deploy job runs inside that GitHub Environment (required reviewers for production)
     const deployJob = jobs(workflow("deploy-environment.yml")).deploy!;
     expect((deployJob.environment as Json).name).toBe(ENV_EXPRESSION);
+  });
+
+  it("takes the released version from the tags, also when semantic-release failed after pushing the tag", async () => {
+    const outputs = jobs(workflow("release.yml")).release!.outputs as Json;
+    for (const name of ["released", "version", "tag", "commit"]) {
+      expect(outputs[name], name).toBe(`${EXPR} steps.tagged.outputs.${name} }}`);
+    }
+    const conditions = await stepConditions(repoRoot, "release.yml", "release");
+    const runs = (step: string, state: string, status: Partial<StatusFunctions>) =>
+      isTruthy(
+        evaluate(
+          conditions.get(step)!,
+          { steps: { head: { outputs: { state } } } },
+          { success: true, failure: false, cancelled: false, ...status },
+        ),
+      );
+    // semantic-release runs only on the tested commit; a re-run whose HEAD is the release commit skips it.
+    expect(["tested", "released", "moved"].filter((state) => runs("semantic", state, {}))).toEqual(["tested"]);
+    // The tags are read after a success, after semantic-release failed, and on a re-run; not once cancelled,
+    // nor when the branch moved on (the newer commit's run releases it).
+    expect(runs("tagged", "tested", {})).toBe(true);
+    expect(runs("tagged", "tested", { success: false, failure: true })).toBe(true);
+    expect(runs("tagged", "released", {})).toBe(true);
+    expect(runs("tagged", "tested", { success: false, cancelled: true })).toBe(false);
+    expect(runs("tagged", "moved", {})).toBe(false);
   });
 
   it("offers a manual rollback with environment, optional revision and reason", () => {

@@ -16,6 +16,7 @@ export interface Contexts {
   vars?: Json;
   needs?: Json;
   jobs?: Json;
+  steps?: Json;
 }
 
 /**

@@ -176,3 +176,13 @@ export async function loadWorkflows(root: string): Promise<Map<string, ModelWork
 export function isLiteralFalse(token: TemplateToken | undefined): boolean {
   return token === undefined || (isBoolean(token) && !token.value);
 }
+
+/** The `if:` of each step of a job (by step id), as GitHub evaluates it (default `success() &&` added). */
+export async function stepConditions(root: string, file: string, jobId: string): Promise<Map<string, string>> {
+  const content = readFileSync(join(root, ".github", "workflows", file), "utf8");
+  const parsed = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
+  const template = await convertWorkflowTemplate(parsed.context, parsed.value!);
+  const job = template.jobs.find((j) => j.id.value === jobId);
+  if (job === undefined || job.type !== "job") throw new Error(`${file}: no job ${jobId}`);
+  return new Map(job.steps.map((step) => [step.id, step.if?.expression ?? "success()"]));
+}
