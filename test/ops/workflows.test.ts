@@ -200,6 +200,54 @@ describe("pipeline structure", () => {
     expect(runs("tagged", "moved", {})).toBe(false);
   });
 
+  it("bounds the last-resort rollback to what GitHub still runs after a cancel, and gives the deploy its full time", async () => {
+    // https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-cancellation: a cancelled
+    // step gets SIGINT, 7.5 s later SIGTERM, 2.5 s later is killed; 5 minutes after the cancel the server
+    // force-terminates whatever still runs.
+    const FORCE_STOP = 300;
+    const SIGNAL_GRACE = 10;
+    const KUBECTL_MARGIN = 30; // history, undo, history again and the summary around the two waits
+    const deploy = jobs(workflow("deploy-environment.yml")).deploy!;
+    const step = (id: string) => (deploy.steps as Json[]).find((s) => s.id === id || s.name === id)!;
+    const defaults = async (command: string) => {
+      const help = (await runProcess(bunBin, [`scripts/ops/${command}.ts`, "--help"])).stdout;
+      return (name: string) => Number(new RegExp(`--${name} <value>.*\\(default: (\\d+)\\)`).exec(help)![1]);
+    };
+    const deployDefault = await defaults("deploy");
+    // deploy.ts on its own: migration, rollout, the undo's rollout, a gate for each version.
+    const deployBound =
+      deployDefault("migration-timeout") + 2 * deployDefault("rollout-timeout") + 2 * deployDefault("gate-timeout");
+    expect(Number(step("deploy")["timeout-minutes"]) * 60).toBeGreaterThanOrEqual(deployBound);
+
+    const lastResort = step("Last-resort rollback");
+    const env = lastResort.env as Record<string, string>;
+    const budget = Number(lastResort["timeout-minutes"]) * 60;
+    expect(budget).toBeLessThanOrEqual(FORCE_STOP - SIGNAL_GRACE);
+    expect(
+      Number(env["INPUT_ROLLOUT-TIMEOUT"]) + Number(env["INPUT_GATE-TIMEOUT"]) + KUBECTL_MARGIN,
+    ).toBeLessThanOrEqual(budget);
+    expect(Number(deploy["timeout-minutes"])).toBeGreaterThan(
+      Number(step("deploy")["timeout-minutes"]) + Number(lastResort["timeout-minutes"]),
+    );
+
+    const conditions = await stepConditions(repoRoot, "deploy-environment.yml", "deploy");
+    const lastResortId = [...conditions.keys()].find((id) => conditions.get(id)!.includes("previous-revision"))!;
+    const runs = (outputs: Record<string, string>, status: Partial<StatusFunctions>) =>
+      isTruthy(
+        evaluate(
+          conditions.get(lastResortId)!,
+          { steps: { deploy: { outputs } } },
+          { success: false, failure: false, cancelled: false, ...status },
+        ),
+      );
+    const recorded = { "previous-revision": "7" };
+    expect(runs(recorded, { failure: true })).toBe(true); // the step ran over its limit or crashed
+    expect(runs(recorded, { cancelled: true })).toBe(true); // the run was cancelled
+    expect(runs({ ...recorded, result: "rolled-back" }, { failure: true })).toBe(false); // deploy.ts undid it
+    expect(runs({}, { failure: true })).toBe(false); // nothing was changed yet
+    expect(runs(recorded, { success: true })).toBe(false);
+  });
+
   it("offers a manual rollback with environment, optional revision and reason", () => {
     const rollback = workflow("rollback.yml");
     const inputs = ((rollback.on as Json).workflow_dispatch as Json).inputs as Record<string, Json>;
