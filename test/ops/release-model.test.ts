@@ -166,7 +166,7 @@ for (const groupBeforeIf of [false, true]) {
       expect(promote.conclusion).toBe("success");
       expect(versionsIn(world, "production")).toContain("1.0.1");
     });
-    it("deploys each branch's releases where the branch table says (main: staging and production; develop: staging; feature, hotfix: none)", () => {
+    it("deploys each branch's releases where the branch table says, and releases only main in the `release` environment", () => {
       const { world, sim } = start(groupBeforeIf);
       world.commit("main", "feat");
       approveEverything(sim);
@@ -190,6 +190,16 @@ for (const groupBeforeIf of [false, true]) {
       expect(where("develop")).toEqual(["staging"]);
       expect(where("feature/login")).toEqual([]);
       expect(where("hotfix/1.0.x")).toEqual([]);
+      // RELEASE_TOKEN's environment: main's release job runs in `release`, no other branch's does.
+      const releaseJobs = sim.runs
+        .flatMap((r) => r.allJobs())
+        .filter((j) => j.file === "release.yml" && j.def.id === "release" && j.result === "success");
+      expect(Object.fromEntries(releaseJobs.map((j) => [j.origin.branch, j.environment ?? "(none)"]))).toEqual({
+        main: "release",
+        develop: "(none)",
+        "feature/login": "(none)",
+        "hotfix/1.0.x": "(none)",
+      });
       expect([...world.images.keys()].sort()).toEqual(
         ["1.0.0", "1.0.1", "1.1.0", "1.2.0-beta.1", "1.2.0-login.1"].sort(),
       );

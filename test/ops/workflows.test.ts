@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { evaluate, isTruthy, type StatusFunctions } from "./actions-model/expressions";
+import { asString, evaluate, isTruthy, type StatusFunctions } from "./actions-model/expressions";
 import { stepConditions } from "./actions-model/workflows";
 import { bunBin, repoRoot, runProcess } from "./harness";
 
@@ -199,6 +199,24 @@ describe("pipeline structure", () => {
     expect(runs("tagged", "released", {})).toBe(true);
     expect(runs("tagged", "tested", { success: false, cancelled: true })).toBe(false);
     expect(runs("tagged", "moved", {})).toBe(false);
+  });
+
+  it("hands RELEASE_TOKEN to main's semantic-release only", () => {
+    const step = (jobs(workflow("release.yml")).release!.steps as Json[]).find((s) => s.id === "semantic")!;
+    const token = String((step.env as Json).GITHUB_TOKEN).trim();
+    expect(token).toMatch(/^\$\{\{.*\}\}$/);
+    const tokenFor = (branch: string, releaseToken: string) =>
+      asString(
+        evaluate(token.slice(3, -2), {
+          github: { event: { workflow_run: { head_branch: branch } } },
+          secrets: { RELEASE_TOKEN: releaseToken, GITHUB_TOKEN: "workflow-token" },
+        }),
+      );
+    expect(tokenFor("main", "bypass-token")).toBe("bypass-token");
+    expect(tokenFor("main", "")).toBe("workflow-token");
+    for (const branch of ["develop", "feature/login", "hotfix/1.4.x"]) {
+      expect(tokenFor(branch, "bypass-token"), branch).toBe("workflow-token");
+    }
   });
 
   it("bounds the last-resort rollback to what GitHub still runs after a cancel, and gives the deploy its full time", async () => {

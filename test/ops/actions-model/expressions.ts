@@ -17,6 +17,7 @@ export interface Contexts {
   needs?: Json;
   jobs?: Json;
   steps?: Json;
+  secrets?: Json;
 }
 
 /**
