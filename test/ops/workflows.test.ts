@@ -395,6 +395,18 @@ describe("hardening", () => {
     }
   });
 
+  it("lets Dependabot keep every pinned kind of dependency current", () => {
+    const config = parse(read(".github/dependabot.yml")) as { updates: Array<Record<string, unknown>> };
+    const ecosystems = new Map(config.updates.map((u) => [u["package-ecosystem"] as string, u]));
+    expect([...ecosystems.keys()].sort()).toEqual(["docker", "docker-compose", "github-actions", "npm"]);
+    // each ecosystem watches the directory its files are in (composite actions: their own directories)
+    expect(ecosystems.get("docker")!.directory).toBe("/");
+    expect(existsSync(join(repoRoot, "Dockerfile"))).toBe(true);
+    expect(ecosystems.get("docker-compose")!.directory).toBe("/");
+    expect(existsSync(join(repoRoot, "docker-compose.yml"))).toBe(true);
+    expect(ecosystems.get("github-actions")!.directories).toEqual(["/", "/.github/actions/*"]);
+  });
+
   it("never splices expressions into shell (values reach scripts through env)", () => {
     for (const { file, doc } of allDocs) {
       for (const step of steps(doc)) {
