@@ -6,7 +6,7 @@ import {
   collecting,
   MAX_RECORD_CHARS,
   readCsvInto,
-} from "../../src/modules/gtfs/csv";
+} from "../../src/modules/gtfs/import/read/csv";
 
 async function parseChunks(chunks: (string | Uint8Array)[]): Promise<CsvRecord[]> {
   async function* gen() {

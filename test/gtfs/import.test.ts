@@ -11,7 +11,7 @@ import { zipSync } from "fflate";
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateFeed } from "../../scripts/gtfs/generate";
-import { FeedValidationError, formatIssue } from "../../src/modules/gtfs/errors";
+import { FeedValidationError, formatIssue } from "../../src/modules/gtfs/import/issues";
 import { BUN, childEnv, MAIN, REPO_ROOT } from "../support/app-server";
 import { board, EDGE, type GtfsEnv, mutatedFeed, SAMPLE_DIR, SLOW, suiteGtfsEnv } from "./helpers";
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { serviceDayRanges } from "../../src/modules/gtfs/api/departures";
 import { parseAt } from "../../src/modules/gtfs/api/routes";
-import { searchKey } from "../../src/modules/gtfs/text";
-import { formatInZone } from "../../src/modules/gtfs/timezone";
+import { searchKey } from "../../src/modules/gtfs/domain/search-key";
+import { formatInZone } from "../../src/modules/gtfs/domain/timezone";
 
 describe("board windows → service days", () => {
   it("a window at 00:30 also scans the previous service day beyond 24:00", () => {

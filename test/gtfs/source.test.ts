@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CsvRecord, collecting, readCsvInto } from "../../src/modules/gtfs/csv";
-import { type FeedSource, openFeed } from "../../src/modules/gtfs/source";
+import { type CsvRecord, collecting, readCsvInto } from "../../src/modules/gtfs/import/read/csv";
+import { type FeedSource, openFeed } from "../../src/modules/gtfs/import/read/source";
 
 const sampleDir = join(process.cwd(), "node_modules/sample-gtfs-feed/gtfs");
 

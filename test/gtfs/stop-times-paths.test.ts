@@ -2,7 +2,7 @@
 // quote-aware record parser otherwise. The stored data must not depend on which path a line took.
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { CsvParser, type CsvRecord } from "../../src/modules/gtfs/csv";
+import { CsvParser, type CsvRecord } from "../../src/modules/gtfs/import/read/csv";
 import { EDGE, mutatedFeed, SAMPLE_DIR, SLOW, suiteGtfsEnv } from "./helpers";
 
 /** Rewrites stop_times.txt record by record (header untouched), parsed with the real CSV parser. */

@@ -1,9 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { MAX_CALENDAR_DAYS, resolveServiceDates } from "../../src/modules/gtfs/calendar";
-import { IssueCollector } from "../../src/modules/gtfs/errors";
-import { frequencyDeparturesBetween, frequencyStarts } from "../../src/modules/gtfs/frequencies";
-import { addDays, formatGtfsTime, parseGtfsDate, parseGtfsTime, weekdayIndex } from "../../src/modules/gtfs/time";
-import { formatInZone, gtfsInstant, localDate, serviceDayBase } from "../../src/modules/gtfs/timezone";
+import { frequencyDeparturesBetween, frequencyStarts } from "../../src/modules/gtfs/domain/frequencies";
+import {
+  addDays,
+  formatGtfsTime,
+  parseGtfsDate,
+  parseGtfsTime,
+  weekdayIndex,
+} from "../../src/modules/gtfs/domain/time";
+import { formatInZone, gtfsInstant, localDate, serviceDayBase } from "../../src/modules/gtfs/domain/timezone";
+import { MAX_CALENDAR_DAYS, resolveServiceDates } from "../../src/modules/gtfs/import/derived/service-dates";
+import { IssueCollector } from "../../src/modules/gtfs/import/issues";
 
 describe("GTFS times and dates", () => {
   it("parses times beyond 24:00 and single-digit hours, rejects malformed ones", () => {

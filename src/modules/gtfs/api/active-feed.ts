@@ -5,7 +5,7 @@ import { CompiledQuery, type Kysely, sql } from "kysely";
 import pg from "pg";
 import type { Database } from "../../../db/database";
 import { ApiError } from "../../../http/errors";
-import { FEED_CHANGED_CHANNEL } from "../db/feed-tables";
+import { FEED_CHANGED_CHANNEL } from "../domain/feed-version";
 
 export interface ActiveFeed {
   id: number;

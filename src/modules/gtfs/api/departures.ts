@@ -6,10 +6,10 @@
 // base is "noon minus 12h" in the feed's time zone.
 import { LRUCache } from "lru-cache";
 import { ApiError } from "../../../http/errors";
-import { BOARD_BUCKET_SECS, FREQUENCY_HOUR } from "../db/feed-tables";
-import { frequencyDeparturesBetween } from "../frequencies";
-import { addDays, formatGtfsTime } from "../time";
-import { formatInZone, localDate, serviceDayBase } from "../timezone";
+import { BOARD_BUCKET_SECS, FREQUENCY_HOUR } from "../domain/feed-version";
+import { frequencyDeparturesBetween } from "../domain/frequencies";
+import { addDays, formatGtfsTime } from "../domain/time";
+import { formatInZone, localDate, serviceDayBase } from "../domain/timezone";
 import type { ActiveFeed, HotQuery } from "./active-feed";
 
 export interface ServiceDayRange {

@@ -1,9 +1,9 @@
 // Read queries behind /v1 (everything but departure boards). All run against the active version's schema.
 import { sql } from "kysely";
 import { ApiError } from "../../../http/errors";
-import { searchKey } from "../text";
-import { formatGtfsTime } from "../time";
-import { formatInZone, gtfsInstant } from "../timezone";
+import { searchKey } from "../domain/search-key";
+import { formatGtfsTime } from "../domain/time";
+import { formatInZone, gtfsInstant } from "../domain/timezone";
 import { type ActiveFeed, type AnyDb, table } from "./active-feed";
 import { decodeCursor, page } from "./cursor";
 

@@ -2,21 +2,7 @@
 // A schema per version (rather than a feed_version column on every table) means: COPY goes into fresh
 // unindexed tables, indexes are built once after the load without touching the served version,
 // retiring a version is DROP SCHEMA (no bulk DELETE, no bloat), and queries never filter by version.
-// LAYOUT is stored with each feed; bump it when these tables change so old versions are re-imported.
-export const LAYOUT = 2; // 2: departure boards read stop_departures (no stop_times (stop_idx, departure_secs) index)
-
-/** stop_departures groups a stop's departures by this many seconds of the service day (its `hour`). */
-export const BOARD_BUCKET_SECS = 3600;
-
-/** stop_departures.hour of a stop's row of frequency-based trips' stop times (offsets, not times). */
-export const FREQUENCY_HOUR = -1;
-
-/** NOTIFY channel: a feed version was activated (payload: its id). */
-export const FEED_CHANGED_CHANNEL = "gtfs_feed_changed";
-
-export function feedSchemaName(feedId: number): string {
-  return `gtfs_f${feedId}`;
-}
+import { BOARD_BUCKET_SECS, FREQUENCY_HOUR } from "../domain/feed-version";
 
 /** Columns loaded by COPY, in order, per table. Derived columns are filled by the importer. */
 export const TABLE_COLUMNS = {

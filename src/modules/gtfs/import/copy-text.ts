@@ -1,5 +1,5 @@
 // PostgreSQL COPY text format: tab-separated, \N for NULL, backslash escapes for \ tab LF CR.
-import type { Value } from "../schema";
+import type { Value } from "./read/columns";
 
 const SPECIAL = /[\\\t\n\r]/;
 const SPECIAL_ALL = /[\\\t\n\r]/g;

@@ -6,29 +6,27 @@
 // → prune old versions. Any failure (or a kill) before activation leaves the served version untouched;
 // the half-loaded schema is dropped now, or by the next import if the process died.
 import type { Database } from "../../../db/database";
-import { type CalendarEntry, type CalendarException, resolveServiceDates } from "../calendar";
-import type { CsvLineSink } from "../csv";
 import {
   buildStopDeparturesSql,
   createIndexesSql,
   createTablesSql,
-  FEED_CHANGED_CHANNEL,
-  feedSchemaName,
-  LAYOUT,
   stopTimesTableSql,
   TABLE_COLUMNS,
 } from "../db/feed-tables";
-import { type FeedIssue, FeedValidationError, IssueCollector } from "../errors";
-import { isBlank, readRecordsInto, readTable } from "../reader";
-import { columnIndex, FILES, type GtfsTable, parseRecord, type Value } from "../schema";
-import { type FeedSource, type OpenFeedOptions, openFeed } from "../source";
-import { searchKey } from "../text";
+import { FEED_CHANGED_CHANNEL, feedSchemaName, LAYOUT } from "../domain/feed-version";
+import { searchKey } from "../domain/search-key";
 import { BoardCollector } from "./board-buckets";
 import { BinaryCopyWriter } from "./copy-binary";
 import { copyField, copyLine } from "./copy-text";
+import { type CalendarEntry, type CalendarException, resolveServiceDates } from "./derived/service-dates";
 import { digitAt, fieldEnds, timeAt, uintAt } from "./fast-fields";
 import { IdLookup } from "./id-lookup";
+import { type FeedIssue, FeedValidationError, IssueCollector } from "./issues";
 import { type LoadSession, openPgliteSession, openPostgresSession } from "./load-session";
+import { columnIndex, FILES, type GtfsTable, parseRecord, type Value } from "./read/columns";
+import type { CsvLineSink } from "./read/csv";
+import { isBlank, readRecordsInto, readTable } from "./read/reader";
+import { type FeedSource, type OpenFeedOptions, openFeed } from "./read/source";
 
 export interface ImportProgress {
   fileStarted?(file: string, bytes: number | undefined): void;

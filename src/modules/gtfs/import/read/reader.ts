@@ -1,9 +1,10 @@
 // Reads one GTFS file as batches of typed rows (aligned with the file's ColumnSpec list), reporting
 // malformed values with file, line and field. readRecordsInto hands the raw records, once the header is
 // mapped, to a sink: hot paths that convert fields themselves (stop_times) read plain lines in place.
+
+import type { IssueCollector } from "../issues";
+import { type FileSpec, mapHeader, parseRecord, type Value } from "./columns";
 import { type CsvLineSink, type CsvRecord, CsvSyntaxError, collecting, readCsvInto } from "./csv";
-import type { IssueCollector } from "./errors";
-import { type FileSpec, mapHeader, parseRecord, type Value } from "./schema";
 
 export interface RowBatch {
   rows: Value[][];

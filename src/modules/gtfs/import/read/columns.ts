@@ -1,8 +1,9 @@
 // What the importer reads from each GTFS file: columns, their types, and which are required
 // (per https://gtfs.org/schedule/reference/). Unknown columns are ignored; column order is free.
-import type { IssueCollector } from "./errors";
-import { parseGtfsDate, parseGtfsTime } from "./time";
-import { isValidTimeZone } from "./timezone";
+
+import { parseGtfsDate, parseGtfsTime } from "../../domain/time";
+import { isValidTimeZone } from "../../domain/timezone";
+import type { IssueCollector } from "../issues";
 
 export type FieldType = "id" | "text" | "int" | "float" | "lat" | "lon" | "time" | "date" | "timezone" | "color";
 

@@ -1,7 +1,8 @@
 // Which service_ids run on which dates, from calendar.txt (weekly pattern over a date range) and
 // calendar_dates.txt (exception_type 1 adds a date, 2 removes it). A feed may use only calendar_dates.
-import type { IssueCollector } from "./errors";
-import { addDays, weekdayIndex } from "./time";
+
+import { addDays, weekdayIndex } from "../../domain/time";
+import type { IssueCollector } from "../issues";
 
 export interface CalendarEntry {
   serviceId: string;
