@@ -106,7 +106,7 @@ export function formatSummary(s: ImportSummary): string {
   if (s.pruneError !== undefined)
     lines.push(`warning: old versions were not pruned (${s.pruneError}); the next import retries`);
   for (const w of s.warnings) {
-    lines.push(`warning (${w.count}×): ${w.message}`);
+    lines.push(`warning ${w.code} (${w.count}×): ${w.message}`);
     for (const e of w.examples.slice(0, 3)) lines.push(`  e.g. ${formatIssue(e)}`);
   }
   return `${lines.join("\n")}\n`;

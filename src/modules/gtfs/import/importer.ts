@@ -21,7 +21,7 @@ import { copyField, copyLine } from "./copy-text";
 import { type CalendarEntry, type CalendarException, resolveServiceDates } from "./derived/service-dates";
 import { digitAt, fieldEnds, timeAt, uintAt } from "./fast-fields";
 import { IdLookup } from "./id-lookup";
-import { type FeedIssue, FeedValidationError, IssueCollector } from "./issues";
+import { type ErrorCode, FeedValidationError, IssueCollector, type WarningGroup } from "./issues";
 import { type LoadSession, openPgliteSession, openPostgresSession } from "./load-session";
 import { columnIndex, FILES, type GtfsTable, parseRecord, type Value } from "./read/columns";
 import type { CsvLineSink } from "./read/csv";
@@ -61,7 +61,7 @@ export interface ImportSummary {
   phases: { name: string; seconds: number }[];
   totalRows: number;
   seconds: number;
-  warnings: { message: string; count: number; examples: FeedIssue[] }[];
+  warnings: WarningGroup[];
   pruned: number[];
   /** Set when the new version went live but old versions could not be dropped (the next import retries). */
   pruneError?: string;
@@ -319,9 +319,10 @@ function checkRequiredFiles(source: FeedSource): void {
   const issues = new IssueCollector();
   for (const spec of Object.values(FILES))
     if (spec.required && !source.files.has(spec.file))
-      issues.error({ file: spec.file, message: "required file is missing" });
+      issues.error({ code: "missing_file", file: spec.file, message: "required file is missing" });
   if (!source.files.has("calendar.txt") && !source.files.has("calendar_dates.txt"))
     issues.error({
+      code: "missing_file",
       file: "calendar.txt",
       message: "calendar.txt or calendar_dates.txt is required (neither is present)",
     });
@@ -410,6 +411,7 @@ class IndexBuilder {
             .catch(() => []);
           throw new FeedValidationError([
             {
+              code: "duplicate_stop_sequence",
               file: "stop_times.txt",
               field: "stop_sequence",
               value: `${trip?.trip_id ?? idx}, ${seq}`,
@@ -431,7 +433,9 @@ function duplicateKeyError(err: unknown, stmt: string): FeedValidationError | un
   const table = /on "[^"]+"\.(\w+)/.exec(stmt)?.[1] ?? "?";
   const file = table === "service_dates" ? "calendar_dates.txt" : `${table}.txt`;
   const m = /Key \(([^)]*)\)=\(([^)]*)\)/.exec(e.detail ?? "");
-  return new FeedValidationError([{ file, field: m?.[1], value: m?.[2], message: `duplicate ${m?.[1] ?? "key"}` }]);
+  return new FeedValidationError([
+    { code: "duplicate_id", file, field: m?.[1], value: m?.[2], message: `duplicate ${m?.[1] ?? "key"}` },
+  ]);
 }
 
 /**
@@ -688,8 +692,8 @@ class FeedLoader {
   /** Per-table row check + COPY line. Returns undefined to skip a row (after reporting it). */
   private converter(table: GtfsTable): (row: Value[], line: number) => string | undefined {
     const file = FILES[table].file;
-    const err = (line: number, field: string, value: Value, message: string) => {
-      this.issues.error({ file, line, field, value: value === null ? undefined : String(value), message });
+    const err = (line: number, code: ErrorCode, field: string, value: Value, message: string) => {
+      this.issues.error({ code, file, line, field, value: value === null ? undefined : String(value), message });
       return undefined;
     };
     switch (table) {
@@ -698,7 +702,7 @@ class FeedLoader {
         return (row, line) => {
           this.agencyCount++;
           const id = (row[c.agency_id] as string | null) ?? "";
-          if (this.agencies.has(id)) return err(line, "agency_id", id, "duplicate agency_id");
+          if (this.agencies.has(id)) return err(line, "duplicate_id", "agency_id", id, "duplicate agency_id");
           this.agencies.add(id);
           const tz = row[c.agency_timezone] as string;
           if (this.meta.timezone === null) {
@@ -707,6 +711,7 @@ class FeedLoader {
             this.meta.publisherUrl ??= row[c.agency_url] as string;
           } else if (tz !== this.meta.timezone)
             this.issues.warn({
+              code: "agency_timezones_differ",
               file,
               line,
               field: "agency_timezone",
@@ -733,7 +738,7 @@ class FeedLoader {
         return (row, line) => {
           const id = row[c.stop_id] as string;
           const type = (row[c.location_type] as number | null) ?? 0;
-          if (this.stops.has(id)) return err(line, "stop_id", id, "duplicate stop_id");
+          if (this.stops.has(id)) return err(line, "duplicate_id", "stop_id", id, "duplicate stop_id");
           const idx = this.stopTypes.length;
           this.stops.set(id, idx);
           this.stopTypes.push(type);
@@ -741,13 +746,17 @@ class FeedLoader {
           const lon = row[c.stop_lon] as number | null;
           const name = row[c.stop_name] as string | null;
           if (type <= 2) {
-            if (lat === null) return err(line, "stop_lat", null, "required for location_type 0, 1 and 2");
-            if (lon === null) return err(line, "stop_lon", null, "required for location_type 0, 1 and 2");
-            if (name === null) return err(line, "stop_name", null, "required for location_type 0, 1 and 2");
+            if (lat === null)
+              return err(line, "conditionally_required", "stop_lat", null, "required for location_type 0, 1 and 2");
+            if (lon === null)
+              return err(line, "conditionally_required", "stop_lon", null, "required for location_type 0, 1 and 2");
+            if (name === null)
+              return err(line, "conditionally_required", "stop_name", null, "required for location_type 0, 1 and 2");
           }
           const parent = row[c.parent_station] as string | null;
           if (parent !== null) this.parentRefs.push({ line, parent, type });
-          else if (type >= 2) return err(line, "parent_station", null, "required for location_type 2, 3 and 4");
+          else if (type >= 2)
+            return err(line, "conditionally_required", "parent_station", null, "required for location_type 2, 3 and 4");
           row[c.location_type] = type;
           // geo: equirectangular (lon·cos lat, lat) so that point distance ≈ metres / 111 195 for KNN.
           const geo = lat === null || lon === null ? null : `(${lon * Math.cos((lat * Math.PI) / 180)},${lat})`;
@@ -758,15 +767,21 @@ class FeedLoader {
         const c = columnIndex("routes");
         return (row, line) => {
           const id = row[c.route_id] as string;
-          if (this.routes.has(id)) return err(line, "route_id", id, "duplicate route_id");
+          if (this.routes.has(id)) return err(line, "duplicate_id", "route_id", id, "duplicate route_id");
           this.routes.add(id);
           const agency = row[c.agency_id] as string | null;
           if (agency === null) {
             if (this.agencyCount > 1)
-              return err(line, "agency_id", null, "required when the feed has several agencies");
+              return err(
+                line,
+                "conditionally_required",
+                "agency_id",
+                null,
+                "required when the feed has several agencies",
+              );
             row[c.agency_id] = [...this.agencies][0] || null;
           } else if (!this.agencies.has(agency) && !(this.agencyCount === 1 && this.agencies.has("")))
-            return err(line, "agency_id", agency, "unknown agency_id (not in agency.txt)");
+            return err(line, "unknown_reference", "agency_id", agency, "unknown agency_id (not in agency.txt)");
           return copyLine(row);
         };
       }
@@ -777,7 +792,7 @@ class FeedLoader {
           const id = row[c.service_id] as string;
           const start = row[c.start_date] as string;
           const end = row[c.end_date] as string;
-          if (end < start) return err(line, "end_date", end, "end_date is before start_date");
+          if (end < start) return err(line, "invalid_range", "end_date", end, "end_date is before start_date");
           this.services.add(id);
           this.calendar.push({
             serviceId: id,
@@ -814,15 +829,23 @@ class FeedLoader {
         const checkShapes = this.source.files.has("shapes.txt");
         return (row, line) => {
           const id = row[c.trip_id] as string;
-          if (this.trips.has(id)) return err(line, "trip_id", id, "duplicate trip_id");
+          if (this.trips.has(id)) return err(line, "duplicate_id", "trip_id", id, "duplicate trip_id");
           const route = row[c.route_id] as string;
-          if (!this.routes.has(route)) return err(line, "route_id", route, "unknown route_id (not in routes.txt)");
+          if (!this.routes.has(route))
+            return err(line, "unknown_reference", "route_id", route, "unknown route_id (not in routes.txt)");
           const service = row[c.service_id] as string;
           if (!this.services.has(service))
-            return err(line, "service_id", service, "unknown service_id (not in calendar.txt or calendar_dates.txt)");
+            return err(
+              line,
+              "unknown_reference",
+              "service_id",
+              service,
+              "unknown service_id (not in calendar.txt or calendar_dates.txt)",
+            );
           const shape = row[c.shape_id] as string | null;
           if (shape !== null && checkShapes && !this.shapes.has(shape))
             this.issues.warn({
+              code: "unknown_shape_id",
               file,
               line,
               field: "shape_id",
@@ -839,9 +862,10 @@ class FeedLoader {
         return (row, line) => {
           const trip = row[c.trip_id] as string;
           const idx = this.trips.get(trip);
-          if (idx === undefined) return err(line, "trip_id", trip, "unknown trip_id (not in trips.txt)");
+          if (idx === undefined)
+            return err(line, "unknown_reference", "trip_id", trip, "unknown trip_id (not in trips.txt)");
           if ((row[c.end_time] as number) <= (row[c.start_time] as number))
-            return err(line, "end_time", row[c.end_time] ?? null, "end_time must be after start_time");
+            return err(line, "invalid_range", "end_time", row[c.end_time] ?? null, "end_time must be after start_time");
           if (row[c.exact_times] === null) row[c.exact_times] = 0;
           this.frequencyTrips.add(trip);
           this.frequencyTripIdxs.add(idx);
@@ -857,15 +881,18 @@ class FeedLoader {
         return (row, line) => {
           for (const f of ["from_stop_id", "to_stop_id"] as const) {
             const v = row[c[f]] as string | null;
-            if (v !== null && !this.stops.has(v)) return err(line, f, v, "unknown stop_id (not in stops.txt)");
+            if (v !== null && !this.stops.has(v))
+              return err(line, "unknown_reference", f, v, "unknown stop_id (not in stops.txt)");
           }
           for (const f of ["from_route_id", "to_route_id"] as const) {
             const v = row[c[f]] as string | null;
-            if (v !== null && !this.routes.has(v)) return err(line, f, v, "unknown route_id (not in routes.txt)");
+            if (v !== null && !this.routes.has(v))
+              return err(line, "unknown_reference", f, v, "unknown route_id (not in routes.txt)");
           }
           for (const f of ["from_trip_id", "to_trip_id"] as const) {
             const v = row[c[f]] as string | null;
-            if (v !== null && !this.trips.has(v)) return err(line, f, v, "unknown trip_id (not in trips.txt)");
+            if (v !== null && !this.trips.has(v))
+              return err(line, "unknown_reference", f, v, "unknown trip_id (not in trips.txt)");
           }
           return copyLine(row);
         };
@@ -879,6 +906,7 @@ class FeedLoader {
     for (const ref of this.parentRefs) {
       if (!this.stops.has(ref.parent))
         this.issues.error({
+          code: "unknown_reference",
           file: "stops.txt",
           line: ref.line,
           field: "parent_station",
@@ -931,12 +959,26 @@ class FeedLoader {
     const issues = this.issues;
     const tripIdx = knownTripIdx ?? this.trips.get(trip);
     if (tripIdx === undefined) {
-      issues.error({ file, line, field: "trip_id", value: trip, message: "unknown trip_id (not in trips.txt)" });
+      issues.error({
+        code: "unknown_reference",
+        file,
+        line,
+        field: "trip_id",
+        value: trip,
+        message: "unknown trip_id (not in trips.txt)",
+      });
       return false;
     }
     const stopIdx = knownStopIdx ?? this.stops.get(stop);
     if (stopIdx === undefined) {
-      issues.error({ file, line, field: "stop_id", value: stop, message: "unknown stop_id (not in stops.txt)" });
+      issues.error({
+        code: "unknown_reference",
+        file,
+        line,
+        field: "stop_id",
+        value: stop,
+        message: "unknown stop_id (not in stops.txt)",
+      });
       return false;
     }
     if (tripIdx !== this.lastTripIdx) {
@@ -953,6 +995,7 @@ class FeedLoader {
       const earlier = this.tripSequences.indexOf(sequence);
       if (earlier >= 0) {
         issues.error({
+          code: "duplicate_stop_sequence",
           file,
           line,
           field: "stop_sequence",
@@ -982,6 +1025,7 @@ class FeedLoader {
     const type = this.stopTypes[stopIdx]!;
     if (type !== 0)
       issues.warn({
+        code: type === 1 ? "stop_time_at_station" : "stop_time_at_location",
         file,
         line,
         field: "stop_id",
@@ -995,7 +1039,13 @@ class FeedLoader {
     const dep = departure ?? arrival;
     if (dep === null) {
       if (timepoint === 1) {
-        issues.error({ file, line, field: "departure_time", message: "required for a timepoint (timepoint=1)" });
+        issues.error({
+          code: "conditionally_required",
+          file,
+          line,
+          field: "departure_time",
+          message: "required for a timepoint (timepoint=1)",
+        });
         return false;
       }
       this.missingTimes++;
@@ -1003,7 +1053,13 @@ class FeedLoader {
     } else {
       if (dep > this.maxDepartureSecs) this.maxDepartureSecs = dep;
       if (arr! > dep)
-        issues.warn({ file, line, field: "departure_time", message: "departure_time is before arrival_time" });
+        issues.warn({
+          code: "departure_before_arrival",
+          file,
+          line,
+          field: "departure_time",
+          message: "departure_time is before arrival_time",
+        });
     }
     if (this.board && dep !== null) {
       if (frequencyBased) this.board.addFrequency(stopIdx, dep, tripIdx, sequence, headsign, pickup !== 1);
@@ -1186,7 +1242,11 @@ class FeedLoader {
     this.meta.startDate ??= min;
     this.meta.endDate ??= max;
     if (rows === 0)
-      this.issues.warn({ file: "calendar.txt", message: "no service runs on any date (calendar resolves to nothing)" });
+      this.issues.warn({
+        code: "no_service_dates",
+        file: "calendar.txt",
+        message: "no service runs on any date (calendar resolves to nothing)",
+      });
     this.files.push({ file: "(service dates)", rows, seconds: 0 });
   }
 
@@ -1257,6 +1317,7 @@ class FeedLoader {
     );
     if (Number(left?.n) > 0)
       this.issues.warn({
+        code: "times_not_interpolated",
         file: "stop_times.txt",
         message: `${left?.n} stop times without times could not be interpolated (no timed stop before or after)`,
       });

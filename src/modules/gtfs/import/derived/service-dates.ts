@@ -56,6 +56,7 @@ export function resolveServiceDates(
       if (from < cal.startDate) from = cal.startDate;
       to = addDays(from, MAX_CALENDAR_DAYS - 1);
       issues?.warn({
+        code: "long_service_range",
         file: "calendar.txt",
         line: cal.line,
         field: "end_date",

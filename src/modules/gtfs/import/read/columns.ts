@@ -3,7 +3,7 @@
 
 import { parseGtfsDate, parseGtfsTime } from "../../domain/time";
 import { isValidTimeZone } from "../../domain/timezone";
-import type { IssueCollector } from "../issues";
+import type { ErrorCode, IssueCollector } from "../issues";
 
 export type FieldType = "id" | "text" | "int" | "float" | "lat" | "lon" | "time" | "date" | "timezone" | "color";
 
@@ -198,7 +198,13 @@ export function mapHeader(spec: FileSpec, header: string[], issues: IssueCollect
   let ok = true;
   spec.columns.forEach((col, i) => {
     if (col.required && index[i] === -1) {
-      issues.error({ file: spec.file, line: 1, field: col.name, message: "missing required column" });
+      issues.error({
+        code: "missing_column",
+        file: spec.file,
+        line: 1,
+        field: col.name,
+        message: "missing required column",
+      });
       ok = false;
     }
   });
@@ -226,7 +232,13 @@ export function parseRecord(
     if (raw !== undefined && (raw.charCodeAt(0) === 32 || raw.charCodeAt(raw.length - 1) === 32)) raw = raw.trim();
     if (raw === undefined || raw === "") {
       if (col.required) {
-        issues.error({ file: spec.file, line, field: col.name, message: "required value is empty" });
+        issues.error({
+          code: "missing_value",
+          file: spec.file,
+          line,
+          field: col.name,
+          message: "required value is empty",
+        });
         ok = false;
       }
       out.push(null);
@@ -234,7 +246,7 @@ export function parseRecord(
     }
     const v = convert(col, raw);
     if (typeof v === "object" && v !== null) {
-      issues.error({ file: spec.file, line, field: col.name, value: raw, message: v.error });
+      issues.error({ code: v.code, file: spec.file, line, field: col.name, value: raw, message: v.error });
       ok = false;
       out.push(null);
     } else out.push(v);
@@ -242,42 +254,49 @@ export function parseRecord(
   return ok ? out : undefined;
 }
 
-function convert(col: ColumnSpec, raw: string): string | number | { error: string } {
+function convert(col: ColumnSpec, raw: string): string | number | { code: ErrorCode; error: string } {
   switch (col.type) {
     case "id":
     case "text":
       return raw;
     case "int": {
       const n = parseInteger(raw);
-      if (n === undefined) return { error: "expected an integer" };
-      if (col.values && !col.values.includes(n)) return { error: `expected one of ${col.values.join(", ")}` };
-      if (col.min !== undefined && n < col.min) return { error: `expected an integer ≥ ${col.min}` };
+      if (n === undefined) return { code: "invalid_integer", error: "expected an integer" };
+      if (col.values && !col.values.includes(n))
+        return { code: "invalid_enum", error: `expected one of ${col.values.join(", ")}` };
+      if (col.min !== undefined && n < col.min)
+        return { code: "below_minimum", error: `expected an integer ≥ ${col.min}` };
       return n;
     }
     case "float": {
       const n = Number(raw);
-      return Number.isFinite(n) ? n : { error: "expected a number" };
+      return Number.isFinite(n) ? n : { code: "invalid_number", error: "expected a number" };
     }
     case "lat":
     case "lon": {
       const n = Number(raw);
       const limit = col.type === "lat" ? 90 : 180;
       if (!Number.isFinite(n) || Math.abs(n) > limit)
-        return { error: `expected a ${col.type === "lat" ? "latitude" : "longitude"} in ±${limit}` };
+        return {
+          code: "invalid_coordinate",
+          error: `expected a ${col.type === "lat" ? "latitude" : "longitude"} in ±${limit}`,
+        };
       return n;
     }
     case "time": {
       const t = parseGtfsTime(raw);
-      return t === undefined ? { error: "expected a time HH:MM:SS" } : t;
+      return t === undefined ? { code: "invalid_time", error: "expected a time HH:MM:SS" } : t;
     }
     case "date": {
       const d = parseGtfsDate(raw);
-      return d === undefined ? { error: "expected a date YYYYMMDD" } : d;
+      return d === undefined ? { code: "invalid_date", error: "expected a date YYYYMMDD" } : d;
     }
     case "timezone":
-      return isValidTimeZone(raw) ? raw : { error: "unknown IANA time zone" };
+      return isValidTimeZone(raw) ? raw : { code: "invalid_timezone", error: "unknown IANA time zone" };
     case "color":
-      return /^[0-9A-Fa-f]{6}$/.test(raw) ? raw.toUpperCase() : { error: "expected a hex colour RRGGBB" };
+      return /^[0-9A-Fa-f]{6}$/.test(raw)
+        ? raw.toUpperCase()
+        : { code: "invalid_color", error: "expected a hex colour RRGGBB" };
   }
 }
 

@@ -47,6 +47,7 @@ export async function* readRecordsInto(
       // rows. (Fewer fields are fine: feeds leave trailing optional columns off.)
       if (body && lines > 1 && fields.length > columns)
         issues.error({
+          code: "csv_syntax",
           file: spec.file,
           line,
           message: `a quoted field runs from line ${line} to line ${line + lines - 1} and leaves ${fields.length} fields where the header has ${columns} (a stray '"'?)`,
@@ -62,10 +63,11 @@ export async function* readRecordsInto(
     }
   } catch (err) {
     if (!(err instanceof CsvSyntaxError)) throw err;
-    issues.error({ file: spec.file, line: err.line, message: err.message });
+    issues.error({ code: "csv_syntax", file: spec.file, line: err.line, message: err.message });
     return;
   }
-  if (!headerSeen) issues.error({ file: spec.file, line: 1, message: "file is empty (no header row)" });
+  if (!headerSeen)
+    issues.error({ code: "empty_file", file: spec.file, line: 1, message: "file is empty (no header row)" });
 }
 
 /** Raw records after a valid header, in batches; nothing if the header is unusable (issue reported). */
