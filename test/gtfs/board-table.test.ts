@@ -8,8 +8,8 @@ import {
   down as allowAnyActiveLayout,
   up as requireCurrentActiveLayout,
 } from "../../src/db/migrations/0102_gtfs_active_layout";
-import { buildStopDeparturesSql } from "../../src/modules/gtfs/db/feed-tables";
 import { FREQUENCY_HOUR } from "../../src/modules/gtfs/domain/feed-version";
+import { buildStopDeparturesSql } from "../../src/modules/gtfs/import/derived/board-table";
 import { createTestApp } from "../support/test-app";
 import { board, EDGE, SAMPLE_DIR, SLOW, suiteGtfsEnv } from "./helpers";
 

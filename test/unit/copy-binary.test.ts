@@ -3,7 +3,7 @@
 // the largest stop_times tuple at every alignment near the edge of a chunk.
 import { describe, expect, it } from "vitest";
 import { BinaryCopyWriter } from "../../src/modules/gtfs/import/copy-binary";
-import { stopTimeTupleBytes } from "../../src/modules/gtfs/import/importer";
+import { stopTimeTupleBytes } from "../../src/modules/gtfs/import/files/stop-times-converter";
 
 const CHUNK = 1 << 20;
 const HEADER = 19;

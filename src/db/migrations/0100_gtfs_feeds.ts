@@ -1,7 +1,7 @@
 import { type Kysely, sql } from "kysely";
 
 // The GTFS feed catalogue. Each imported feed version lives in its own schema (gtfs_f<id>, tables from
-// src/modules/gtfs/db/feed-tables.ts); this table says which one is served. Exactly one row is
+// src/modules/gtfs/import/tables.ts); this table says which one is served. Exactly one row is
 // 'active' (partial unique index), and switching versions is one UPDATE pair in one transaction.
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`

@@ -3,7 +3,7 @@ import {
   buildStopDeparturesSql,
   stopDeparturesIndexSql,
   stopDeparturesTableSql,
-} from "../../modules/gtfs/db/feed-tables";
+} from "../../modules/gtfs/import/derived/board-table";
 
 // Feed layout 2: departure boards read a per-stop, per-hour table (stop_departures) instead of a
 // B-tree over all stop times. Feed versions imported before keep serving after an upgrade: their

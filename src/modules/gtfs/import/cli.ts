@@ -2,7 +2,8 @@
 // terminal, plain lines otherwise (CI logs, Kubernetes Jobs).
 import { databaseTarget } from "../../../config/load";
 import type { Runtime } from "../../../runtime";
-import { type ImportProgress, type ImportSummary, importFeed, rollbackFeed } from "./importer";
+import { rollbackFeed } from "./catalogue";
+import { type ImportProgress, type ImportSummary, importFeed } from "./importer";
 import { formatIssue } from "./issues";
 
 export const IMPORT_USAGE = "import <feed.zip|folder|http(s)://url> | import --rollback [version]";

@@ -1,8 +1,21 @@
-// Which service_ids run on which dates, from calendar.txt (weekly pattern over a date range) and
-// calendar_dates.txt (exception_type 1 adds a date, 2 removes it). A feed may use only calendar_dates.
-
+// service_dates: which service_ids run on which dates, from calendar.txt (weekly pattern over a date
+// range) and calendar_dates.txt (exception_type 1 adds a date, 2 removes it); a feed may use only
+// calendar_dates. Expanded once at import, so a board joins one small table instead of evaluating
+// calendars per request. The feed's dates default to the first and last of them.
 import { addDays, weekdayIndex } from "../../domain/time";
+import { copyField } from "../copy-text";
+import { ID } from "../files/feed-file";
+import type { FeedState } from "../files/feed-state";
 import type { IssueCollector } from "../issues";
+import type { LoadSession } from "../load-session";
+
+export const serviceDatesTable = {
+  name: "service_dates",
+  copyColumns: ["service_id", "date"],
+  create: (s: string) => [`create table ${s}.service_dates (service_id ${ID} not null, date date not null)`],
+  indexes: (s: string) => [`create unique index service_dates_pk on ${s}.service_dates (service_id, date)`],
+  analyze: true,
+} as const;
 
 export interface CalendarEntry {
   serviceId: string;
@@ -73,4 +86,44 @@ export function resolveServiceDates(
   const out = new Map<string, string[]>();
   for (const [id, dates] of active) out.set(id, [...dates].sort());
   return out;
+}
+
+/** Resolves the calendars the files left in `state` and COPYs the dates in; returns the rows stored. */
+export async function loadServiceDates(
+  session: LoadSession,
+  schema: string,
+  state: FeedState,
+  issues: IssueCollector,
+): Promise<number> {
+  const resolved = resolveServiceDates(state.calendar, state.exceptions, issues);
+  const sink = session.copy(`"${schema}".service_dates`, serviceDatesTable.copyColumns);
+  let parts: string[] = [];
+  let rows = 0;
+  let min: string | null = null;
+  let max: string | null = null;
+  for (const [service, dates] of resolved) {
+    for (const d of dates) {
+      parts.push(`${copyField(service)}\t${d}\n`);
+      rows++;
+    }
+    if (dates.length) {
+      if (min === null || dates[0]! < min) min = dates[0]!;
+      if (max === null || dates.at(-1)! > max) max = dates.at(-1)!;
+    }
+    if (parts.length > 50_000) {
+      await sink.write(parts.join(""));
+      parts = [];
+    }
+  }
+  if (parts.length) await sink.write(parts.join(""));
+  await sink.end();
+  state.meta.startDate ??= min;
+  state.meta.endDate ??= max;
+  if (rows === 0)
+    issues.warn({
+      code: "no_service_dates",
+      file: "calendar.txt",
+      message: "no service runs on any date (calendar resolves to nothing)",
+    });
+  return rows;
 }

@@ -7,8 +7,8 @@
 // Frequency-based trips (frequencies.txt) are not listed by time: a stop's rows of those trips go to
 // one extra row per stop with hour = FREQUENCY_HOUR, departure_secs holding each stop time's offset
 // from its trip's first departure (the template the board expands by headway).
-import { BOARD_BUCKET_SECS, FREQUENCY_HOUR } from "../domain/feed-version";
-import type { BinaryCopyWriter } from "./copy-binary";
+import { BOARD_BUCKET_SECS, FREQUENCY_HOUR } from "../../domain/feed-version";
+import type { BinaryCopyWriter } from "../copy-binary";
 
 export interface BoardBucket {
   stopIdx: number;
