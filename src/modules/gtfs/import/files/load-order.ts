@@ -1,7 +1,6 @@
 // The order files load in, derived from what each says it depends on: a file's rows are checked against
-// the ids of the files they refer to, so those load first. Ties keep the order the files are listed in
-// (files/all.ts), which puts the bulk (stop_times) as late as its dependants allow: the indexes of the
-// tables before it are built while it loads.
+// the ids of the files they refer to, so those load first. Otherwise files keep the order they are
+// listed in (files/all.ts says why that order).
 
 export interface Dependent {
   readonly name: string;
