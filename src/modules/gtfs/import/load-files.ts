@@ -68,25 +68,23 @@ export async function loadFiles(options: LoadFilesOptions): Promise<FileSummary[
     }
     const onRows = (n: number) => progress?.fileProgress?.(name, n, bytesRead);
     let rows: number;
-    let finish: RowConverter["finish"];
+    let converter: RowConverter | undefined;
     if (file.copy === "binary") rows = await loadStreamed(file, chunks(), options, onRows);
     else {
       const second = streamStarted ? undefined : connections.second;
       // One statement at a time per connection: the previous file's COPY there is waited for first.
       if (second) await settle();
       const loaded = await loadText(file, chunks(), options, second ?? connections.main, onRows);
-      if (second) {
-        loaded.stored.catch(() => {}); // awaited in settle()
-        pending.push(loaded.stored);
-      } else await loaded.stored;
+      if (second) pending.push(loaded.stored);
+      else await loaded.stored;
       rows = loaded.rows;
-      finish = loaded.finish;
+      converter = loaded.converter;
     }
     const seconds = (performance.now() - started) / 1000;
     summaries.push({ file: name, rows, seconds });
     progress?.fileDone?.(name, rows, seconds);
     load.issues.throwIfFailed();
-    finish?.();
+    converter?.finish?.();
   }
   load.issues.throwIfFailed();
   await settle(); // the derived data updates those tables
@@ -105,7 +103,7 @@ async function loadText(
   options: LoadFilesOptions,
   session: LoadSession,
   onRows: (rows: number) => void,
-): Promise<{ rows: number; stored: Promise<number>; finish: RowConverter["finish"] }> {
+): Promise<{ rows: number; stored: Promise<number>; converter: RowConverter }> {
   const issues = options.load.issues;
   const sink = session.copy(`"${options.schema}".${file.table.name}`, file.table.copyColumns);
   const converter = file.rows(options.load);
@@ -129,7 +127,9 @@ async function loadText(
     onRows(rows);
   }
   if (parts.length && !issues.failed) await sink.write(parts.join(""));
-  return { rows, stored: sink.end(), finish: converter.finish };
+  const stored = sink.end();
+  stored.catch(() => {}); // the caller awaits it, now or in settle()
+  return { rows, stored, converter };
 }
 
 /** Records → binary COPY as they are read, with backpressure from the server. */
