@@ -13,6 +13,14 @@ interface PodOwner {
 
 const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume"]);
 
+/**
+ * What the committed overlays give the app image instead of a version: a digest no image has. A tag
+ * there would be applied by `kubectl apply -k` and could roll back what runs; deploy tooling supplies
+ * the release (image:version@digest) and `npm run config:apply` keeps the live one.
+ */
+export const UNSET_APP_IMAGE_DIGEST = `sha256:${"0".repeat(64)}`;
+const isAppImage = (image: string) => /(^|\/)transportation-api$/.test(image.split("@")[0]!.replace(/:[^/:]+$/, ""));
+
 function podOf(o: K8sObject): PodOwner | undefined {
   const spec = o.spec as Any;
   if (o.kind === "Deployment" || o.kind === "Job")
@@ -54,6 +62,12 @@ function containerFindings(p: PodOwner): string[] {
     const sec = c.securityContext ?? {};
     const problem = imageProblem(c.image);
     if (problem) out.push(`${cid}: ${problem}`);
+    if (typeof c.image === "string" && isAppImage(c.image) && !c.image.endsWith(`@${UNSET_APP_IMAGE_DIGEST}`))
+      out.push(
+        `${cid}: image ${c.image} names a release; a committed overlay leaves the app image unset ` +
+          `(@${UNSET_APP_IMAGE_DIGEST.slice(0, 15)}…) so that \`kubectl apply -k\` cannot change what runs ` +
+          "(npm run deploy supplies it)",
+      );
     for (const kind of ["requests", "limits"])
       for (const resource of ["cpu", "memory"])
         if (c.resources?.[kind]?.[resource] === undefined) out.push(`${cid}: resources.${kind}.${resource} not set`);

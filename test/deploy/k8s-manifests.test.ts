@@ -37,7 +37,7 @@ const container = (o: K8sObject): Any => (o as Any).spec.template.spec.container
 const overlayImage = (overlay: string) => {
   const k = parse(readFileSync(join(K8S_DIR, "overlays", overlay, "kustomization.yaml"), "utf8"));
   const entry = k.images.find((i: Any) => i.name === "transportation-api");
-  return `${entry.newName}:${entry.newTag}`;
+  return `${entry.newName}@${entry.digest}`;
 };
 
 /** Key paths of a YAML mapping, e.g. `database.pool_size`. */
@@ -189,23 +189,29 @@ withKubectl("overlay differences", () => {
     expect(Number.parseInt(cpu("staging"), 10)).toBeLessThan(Number.parseInt(cpu("production"), 10));
   }, 60_000);
 
-  it("moves the Deployment and the migration Job together when deploy tooling edits only newTag", () => {
+  it("refuses an overlay that names a release for the app image (kubectl apply -k would roll it out)", () => {
     const copy = tempDir("kustomize");
     try {
       cpSync(join(ROOT, "deploy"), join(copy, "deploy"), { recursive: true });
       const file = join(copy, "deploy", "k8s", "overlays", "production", "kustomization.yaml");
       const doc = parseDocument(readFileSync(file, "utf8"));
       const entry = (doc.get("images") as Any).items.find((i: Any) => i.get("name") === "transportation-api");
-      entry.set("newTag", "9.8.7");
+      entry.delete("digest");
+      entry.set("newTag", "0.1.0");
       writeFileSync(file, doc.toString());
       const out = parseManifests(renderYaml(join(copy, "deploy", "k8s", "overlays", "production")));
       const images = out.flatMap((o) =>
         o.kind === "Deployment" || o.kind === "Job" ? [container(o).image as string] : [],
       );
       expect(images).toEqual([
-        "ghcr.io/transportation-ai/transportation-api:9.8.7",
-        "ghcr.io/transportation-ai/transportation-api:9.8.7",
+        "ghcr.io/transportation-ai/transportation-api:0.1.0",
+        "ghcr.io/transportation-ai/transportation-api:0.1.0",
       ]);
+      const findings = policyFindings(out).join("\n");
+      expect(findings).toMatch(
+        /Deployment\/transportation-api: container transportation-api: image \S+:0\.1\.0 names a release/,
+      );
+      expect(findings).toMatch(/Job\/transportation-migrate: container migrate: image \S+:0\.1\.0 names a release/);
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }

@@ -44,11 +44,14 @@ interface FakeState {
   }>;
   /** Jobs by name, with the image their pod template runs. */
   jobs?: Record<string, { image: string }>;
+  /** Other objects `kubectl apply` stored, by "Kind/name", as YAML text. */
+  objects?: Record<string, string>;
 }
 
 export class FakeCluster {
   readonly dir = mkdtempSync(join(tmpdir(), "tapi-fake-kube-"));
   private behaviours: Record<string, ImageBehaviour> = {};
+  private brokenConfig: string | undefined;
   private server: Server | undefined;
   url = "";
 
@@ -83,18 +86,37 @@ export class FakeCluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  behave(tag: string, behaviour: ImageBehaviour): void {
-    this.behaviours[`${IMAGE}:${tag}`] = behaviour;
+  behave(tag: string, behaviour: ImageBehaviour, image = IMAGE): void {
+    this.behaviours[`${image}:${tag}`] = behaviour;
+    this.writeBehaviour();
+  }
+
+  /** New pods never become ready while the ConfigMap transportation-config contains `text`. */
+  breakOnConfig(text: string | undefined): void {
+    this.brokenConfig = text;
     this.writeBehaviour();
   }
 
   private writeBehaviour(): void {
-    writeFileSync(join(this.dir, "behaviour.json"), JSON.stringify({ images: this.behaviours }));
+    writeFileSync(
+      join(this.dir, "behaviour.json"),
+      JSON.stringify({ images: this.behaviours, brokenConfig: this.brokenConfig }),
+    );
   }
 
   state(): FakeState {
     const p = join(this.dir, "state.json");
     return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : { revisions: [] };
+  }
+
+  /** An object `kubectl apply` stored, e.g. "ConfigMap/transportation-config", as YAML text. */
+  object(id: string): string | undefined {
+    return this.state().objects?.[id];
+  }
+
+  /** The live Deployment's annotations. */
+  annotations(): Record<string, string> {
+    return this.state().deployment?.annotations ?? {};
   }
 
   liveImage(): string | undefined {
@@ -192,15 +214,15 @@ export class FakeCluster {
     this.clearCalls();
   }
 
-  /** Runs `bun scripts/ops/<command>.ts` as an Actions step would. */
-  async run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  /** Runs `bun scripts/ops/<command>.ts` as an Actions step would (in `cwd`, default the repository). */
+  async run(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<RunResult> {
     const work = mkdtempSync(join(tmpdir(), "tapi-step-"));
     const outputFile = join(work, "output");
     const summaryFile = join(work, "summary");
     writeFileSync(outputFile, "");
     writeFileSync(summaryFile, "");
     const result = await runProcess(bunBin, [join(repoRoot, `scripts/ops/${command}.ts`), ...args], {
-      cwd: repoRoot,
+      cwd,
       env: this.env({ GITHUB_ACTIONS: "true", GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, ...env }),
     });
     const outputs = parseOutputFile(readFileSync(outputFile, "utf8"));

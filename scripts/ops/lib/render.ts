@@ -30,7 +30,7 @@ const APP_IMAGE_NAME = "transportation-api";
 
 /** True for the app image whatever registry/tag the overlay gave it (…/transportation-api[:tag]). */
 export function isAppImage(image: string, repository: string): boolean {
-  const name = image.split("@")[0]!.replace(/:[^/:]+$/, "");
+  const name = repositoryOf(image);
   return name === repository || name === APP_IMAGE_NAME || name.endsWith(`/${APP_IMAGE_NAME}`);
 }
 
@@ -68,7 +68,31 @@ function setAppImage(doc: Document, image: string, repository: string): number {
 export const imageRef = (image: string, tag: string, digest?: string) => `${image}:${tag}${digest ? `@${digest}` : ""}`;
 
 export function renderWithImage(rendered: string, opts: RenderOptions): RenderedManifests {
-  const image = imageRef(opts.image, opts.tag, opts.digest);
+  return renderWithImageRef(rendered, imageRef(opts.image, opts.tag, opts.digest), opts.image, opts);
+}
+
+/**
+ * The overlay pointed at an image reference as it is (e.g. the one the live Deployment runs, for a
+ * configuration change that must not move the image).
+ */
+export function renderKeepingImage(
+  rendered: string,
+  opts: { deploymentName: string; migrationJobName: string; image: string },
+): RenderedManifests {
+  return renderWithImageRef(rendered, opts.image, repositoryOf(opts.image), opts);
+}
+
+/** `ghcr.io/acme/app:1.2.3@sha256:…` → `ghcr.io/acme/app` (a registry port is not a tag). */
+export function repositoryOf(image: string): string {
+  return image.split("@")[0]!.replace(/:[^/:]+$/, "");
+}
+
+function renderWithImageRef(
+  rendered: string,
+  image: string,
+  repository: string,
+  opts: Pick<RenderOptions, "deploymentName" | "migrationJobName" | "changeCause">,
+): RenderedManifests {
   const docs = parseAllDocuments(rendered).filter((d) => d.contents !== null);
   const config: Document[] = [];
   const objects: string[] = [];
@@ -90,16 +114,16 @@ export function renderWithImage(rendered: string, opts: RenderOptions): Rendered
       }
     }
     if (kind === "Deployment" && name === opts.deploymentName) {
-      if (setAppImage(doc, image, opts.image) === 0) {
+      if (setAppImage(doc, image, repository) === 0) {
         throw new Error(`Deployment ${name} has no container running the ${APP_IMAGE_NAME} image`);
       }
       if (opts.changeCause) doc.setIn(["metadata", "annotations", CHANGE_CAUSE_ANNOTATION], opts.changeCause);
       deployment = doc;
     } else if (kind === "Job" && name === opts.migrationJobName) {
-      setAppImage(doc, image, opts.image);
+      setAppImage(doc, image, repository);
       migrationJob = doc;
     } else {
-      if (kind === "CronJob") setAppImage(doc, image, opts.image);
+      if (kind === "CronJob") setAppImage(doc, image, repository);
       config.push(doc);
     }
   }

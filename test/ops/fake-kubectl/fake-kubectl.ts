@@ -4,6 +4,8 @@
 //   { "images": { "<image>": { "rollout": "succeed" | "stall" | "timeout", "migration": "complete" | "fail" } } }
 // Every invocation's argv is appended to calls.jsonl, so tests can assert the command sequence.
 // `port-forward` proxies to $FAKE_CLUSTER_URL (the test's stand-in for the Service).
+// `kustomize` (and `apply -k`) render with the real kubectl when $FAKE_REAL_KUBECTL names it: rendering
+// is local, no cluster is involved. Without it, a kustomization's resources are concatenated.
 //
 // With $FAKE_KUBECTL_DOCKER set ({"container": "<name>", "env": {"PORT": "8123", …}}) the workloads
 // run for real on the local Docker engine: applying the migration Job runs its container to the end,
@@ -26,6 +28,14 @@
 // - `kubectl apply` (client side) removes only the annotations its previous apply set and the new
 //   configuration drops; annotations written by others stay (kubernetes.io/docs/tasks/
 //   manage-kubernetes-objects/declarative-config/, "How apply calculates differences").
+// Commands follow the kubectl reference (https://kubernetes.io/docs/reference/kubectl/generated/):
+// - `rollout restart` sets the pod template annotation kubectl.kubernetes.io/restartedAt to the time in
+//   RFC 3339 seconds, which makes a new revision with the same image; a second restart within the same
+//   second changes nothing and is refused (kubectl_rollout_restart; kubectl pkg/cmd/rollout/rollout_restart.go);
+// - `annotate` refuses to change an existing value without --overwrite (kubernetes.io/change-cause
+//   excepted), and removes `key-` (kubectl_annotate; kubectl pkg/cmd/annotate/annotate.go);
+// - `apply` of several objects applies every one it can; those the server refuses are reported at the
+//   end and the exit status is 1.
 import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
@@ -60,6 +70,8 @@ interface State {
 }
 interface Behaviour {
   images?: Record<string, { rollout?: "succeed" | "stall" | "timeout"; migration?: "complete" | "fail" }>;
+  /** While ConfigMap transportation-config holds this text, new pods never become ready (a bad value). */
+  brokenConfig?: string;
 }
 interface DockerBackend {
   container: string;
@@ -69,6 +81,7 @@ interface DockerBackend {
 const REVISION = "deployment.kubernetes.io/revision";
 const REVISION_HISTORY = "deployment.kubernetes.io/revision-history";
 const CHANGE_CAUSE = "kubernetes.io/change-cause";
+const RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
 // annotationsToSkip in deployment_util.go and kubectl's rollback.go (same list).
 const SKIPPED = new Set([
   "kubectl.kubernetes.io/last-applied-configuration",
@@ -114,6 +127,7 @@ for (let i = 0; i < raw.length; i++) {
     a === "-l" ||
     a === "-o" ||
     a === "-f" ||
+    a === "-k" ||
     a === "--address"
   ) {
     flags[a.replace(/^-+/, "")] = raw[++i] ?? "";
@@ -274,12 +288,17 @@ function runJobInDocker(template: Json): { outcome: "complete" | "fail"; log: st
   return { outcome: r.status === 0 ? "complete" : "fail", log };
 }
 
+/** The API server refused an object; `apply` goes on with the others. */
+class Invalid extends Error {}
+
 function applyJob(s: State, obj: Json): string {
   const name = obj.metadata.name as string;
   const template = obj.spec.template as Json;
   const existing = s.jobs[name];
   if (existing && !same(existing.template, template)) {
-    fail(`The Job "${name}" is invalid: spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable`);
+    throw new Invalid(
+      `The Job "${name}" is invalid: spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable`,
+    );
   }
   s.jobs[name] = { template, image: imageOf(template) ?? "", ...(docker && !existing ? runJobInDocker(template) : {}) };
   return `job.batch/${name} ${existing ? "unchanged" : "created"}`;
@@ -338,6 +357,12 @@ function annotate(target: Annotations, args: string[]): void {
 }
 
 function kustomize(dir: string): string {
+  const real = process.env.FAKE_REAL_KUBECTL;
+  if (real) {
+    const r = spawnSync(real, ["kustomize", dir], { encoding: "utf8" });
+    if (r.status !== 0) fail(r.stderr.trim() || `error: kustomize ${dir} failed`);
+    return r.stdout;
+  }
   const k = parse(readFileSync(join(dir, "kustomization.yaml"), "utf8")) as Json;
   const parts: string[] = [];
   for (const res of (k.resources ?? []) as string[]) {
@@ -356,15 +381,23 @@ switch (verb) {
     break;
   }
   case "apply": {
-    if (flags.f !== "-") fail("error: only -f - is supported by the fake");
-    const docs = parseAllDocuments(readFileSync(0, "utf8"))
+    if (flags.f !== "-" && flags.k === undefined) fail("error: only -f - and -k DIR are supported by the fake");
+    const source = flags.k !== undefined ? kustomize(flags.k) : readFileSync(0, "utf8");
+    const docs = parseAllDocuments(source)
       .map((d) => d.toJS() as Json)
       .filter(Boolean);
     const lines: string[] = [];
+    const errors: string[] = [];
     for (const obj of docs) {
       if (obj.kind === "Deployment") lines.push(applyDeployment(s, obj));
-      else if (obj.kind === "Job") lines.push(applyJob(s, obj));
-      else {
+      else if (obj.kind === "Job") {
+        try {
+          lines.push(applyJob(s, obj));
+        } catch (err) {
+          if (!(err instanceof Invalid)) throw err;
+          errors.push(`Error from server (Invalid): error when applying patch: ${err.message}`);
+        }
+      } else {
         const key = `${obj.kind}/${obj.metadata.name}`;
         const text = stringify(obj);
         const verbDone =
@@ -375,6 +408,7 @@ switch (verb) {
     }
     save(s);
     out(lines.join("\n"));
+    if (errors.length > 0) fail(errors.join("\n"));
     break;
   }
   case "annotate": {
@@ -426,6 +460,12 @@ switch (verb) {
         });
       const items = matches ? s.revisions.map((r) => replicaSetJson(s, r)) : [];
       out(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    } else if (isKind(kind, "configmap", "configmaps", "cm")) {
+      const text = s.objects[`ConfigMap/${name}`];
+      if (text === undefined) notFound("configmaps", name);
+      const obj = parse(text) as Json;
+      obj.metadata = { ...obj.metadata, namespace, resourceVersion: "1", uid: `uid-${name}` };
+      out(JSON.stringify(obj));
     } else if (isKind(kind, "job", "jobs", "job.batch")) {
       const job = s.jobs[name];
       if (!job) notFound("jobs.batch", name);
@@ -464,9 +504,26 @@ switch (verb) {
     const { name } = ref(target, rest[2]);
     if (!s.deployment || s.deployment.name !== name) notFound("deployments.apps", name);
     const d = s.deployment!;
-    if (sub === "status") {
+    if (sub === "restart") {
+      const template = structuredClone(d.template);
+      const restartedAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      template.metadata = { ...template.metadata };
+      template.metadata.annotations = { ...template.metadata.annotations, [RESTARTED_AT]: restartedAt };
+      if (same(template, d.template)) {
+        fail(
+          `error: failed to create patch for ${name}: if restart has already been triggered within the past second, please wait before attempting to trigger another`,
+        );
+      }
+      d.template = template;
+      reconcile(s);
+      save(s);
+      out(`deployment.apps/${name} restarted`);
+    } else if (sub === "status") {
       const image = imageOf(d.template) ?? "";
-      const outcome = behaviour().images?.[image]?.rollout ?? "succeed";
+      const b = behaviour();
+      const badConfig =
+        b.brokenConfig !== undefined && (s.objects["ConfigMap/transportation-config"] ?? "").includes(b.brokenConfig);
+      const outcome = badConfig ? "stall" : (b.images?.[image]?.rollout ?? "succeed");
       out(`Waiting for deployment "${name}" rollout to finish: 0 of 3 updated replicas are available...`);
       if (outcome === "stall") fail(`error: deployment "${name}" exceeded its progress deadline`);
       if (outcome === "timeout") fail("error: timed out waiting for the condition");
