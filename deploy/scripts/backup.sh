@@ -1,26 +1,29 @@
 #!/usr/bin/env bash
 # Backs up the transportation database to BACKUP_DIR as a verified pg_dump custom-format archive
 # (compressed) named transportation_db_YYYYmmdd_HHMMSS.dump (UTC), then deletes backups older than
-# RETENTION_DAYS, never the newest one. Cron and the Kubernetes CronJob run this same file.
+# RETENTION_DAYS, never the newest good one. Cron and the Kubernetes CronJob run this same file.
 #
-# Usage: backup.sh [--prune-only]
-#   --prune-only  apply the retention rule without taking a backup
+# Usage: backup.sh [--env-file FILE] [--prune-only]
+#   --env-file FILE  read the variables below from FILE (KEY=VALUE lines, read as data, never run);
+#                    values there replace the environment's
+#   --prune-only     apply the retention rule without taking a backup
 # Environment:
-#   DATABASE_URL     connection URI; without it libpq's PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE apply
-#   BACKUP_DIR       where backups go (default /backup/transportation)
-#   RETENTION_DAYS   delete backups older than this many days (default 7)
-# Cron, daily at 02:00 (see docs/operations.md for the environment file):
-#   0 2 * * * /opt/transportation-api/deploy/scripts/backup.sh >>/var/log/transportation-backup.log 2>&1
+#   DATABASE_URL            postgresql://user[:password]@host[:port]/database (required: the database
+#                           is never guessed)
+#   BACKUP_DIR              where backups go (default /backup/transportation)
+#   RETENTION_DAYS          delete backups older than this many days (default 7)
+#   PGCONNECT_TIMEOUT       seconds before an unreachable server counts as a failure (default 30)
+#   BACKUP_REQUIRED_TABLES  tables an archive must hold to be kept as a backup of this project
+#                           (default: public.kysely_migration public.app_metadata)
+# Cron, daily at 02:00: see docs/operations.md ("On a server with cron").
 # Exit status is non-zero, with a one-line reason, on any failure; nothing is pruned then.
 set -euo pipefail
 
+SCRIPT_NAME=backup
+# shellcheck source=deploy/scripts/pg-common.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/pg-common.sh"
+readonly ENV_KEYS="DATABASE_URL BACKUP_DIR RETENTION_DAYS PGCONNECT_TIMEOUT BACKUP_REQUIRED_TABLES"
 readonly PREFIX=transportation_db_
-
-log() { printf '%s backup: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
-die() {
-  log "ERROR: $*"
-  exit 1
-}
 
 # One line from a tool's stderr with a hint for the usual causes; secrets never reach the log.
 explain() {
@@ -42,15 +45,25 @@ explain() {
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 prune_only=false
-case "${1:-}" in
-  "") ;;
-  --prune-only) prune_only=true ;;
-  -h | --help)
-    usage
-    exit 0
-    ;;
-  *) die "unknown argument '$1' (usage: backup.sh [--prune-only])" ;;
-esac
+env_file=""
+while (($# > 0)); do
+  case $1 in
+    --prune-only) prune_only=true && shift ;;
+    --env-file)
+      (($# >= 2)) || die "--env-file needs a file"
+      env_file=$2
+      shift 2
+      ;;
+    --env-file=*) env_file=${1#--env-file=} && shift ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *) die "unknown argument '$1' (usage: backup.sh [--env-file FILE] [--prune-only])" ;;
+  esac
+done
+# shellcheck disable=SC2086 # the key list is split on purpose
+if [[ -n $env_file ]]; then read_env_file "$env_file" $ENV_KEYS; fi
 
 backup_dir=${BACKUP_DIR:-/backup/transportation}
 retention_days=${RETENTION_DAYS:-7}
@@ -61,8 +74,10 @@ retention_days=$((10#$retention_days))
 
 # Without a timeout an unreachable server can hang a nightly run for many minutes.
 export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-30}
-conn_args=()
-if [[ -n ${DATABASE_URL:-} ]]; then conn_args=("--dbname=$DATABASE_URL"); fi
+if ! $prune_only; then
+  database=$(target_database)
+  conn_args=("--dbname=$DATABASE_URL")
+fi
 
 mkdir -p -- "$backup_dir" 2>/dev/null || die "cannot create BACKUP_DIR $backup_dir"
 [[ -d $backup_dir && -w $backup_dir ]] || die "BACKUP_DIR $backup_dir is not a writable directory"
@@ -82,7 +97,7 @@ cleanup() {
 trap cleanup EXIT
 
 take_backup() {
-  local stamp final list started size entries rc=0
+  local stamp final list started size entries toc dumped missing rc=0
   stamp=$(date -u +%Y%m%d_%H%M%S)
   final="$backup_dir/${PREFIX}${stamp}.dump"
   # Hidden and without the .dump suffix, so retention and restore never pick up an unfinished file.
@@ -103,10 +118,19 @@ take_backup() {
   # The table of contents must list, and every data block must decompress to the end of the file.
   pg_restore --list --file="$list" "$partial" 2>"$errfile" ||
     die "verification failed, archive has no readable table of contents: $(explain "$errfile")"
-  entries=$(grep -cv '^;' "$list" || true)
+  toc=$(<"$list")
   rm -f -- "$list"
+  entries=$(grep -cv '^;' <<<"$toc" || true)
   pg_restore --file=/dev/null "$partial" 2>"$errfile" ||
     die "verification failed, archive is unreadable: $(explain "$errfile")"
+  # A dump of the wrong database must not count as a backup (and must not let retention delete the
+  # real ones): it must come from the database DATABASE_URL names and hold this project's tables.
+  dumped=$(archive_database "$toc")
+  [[ $dumped == "$database" ]] ||
+    die "verification failed: the archive is of database '$dumped', not '$database'; not kept, nothing pruned"
+  missing=$(missing_tables "$toc")
+  [[ -z $missing ]] ||
+    die "verification failed: database $database has no $missing ($entries archive entries): not a transportation-api database? not kept, nothing pruned"
 
   sync -- "$partial" 2>/dev/null || true
   mv -- "$partial" "$final" || die "cannot rename the finished backup to $final"
@@ -115,16 +139,28 @@ take_backup() {
   log "wrote $final ($size bytes, $entries archive entries) in $((SECONDS - started))s"
 }
 
+# The newest backup whose table of contents holds the project's tables: retention never deletes it,
+# however old, so a run of bad or missing nights never leaves the directory without a usable backup.
+newest_good() {
+  local file toc
+  while IFS= read -r file; do
+    toc=$(pg_restore --list -- "$file" 2>/dev/null) || continue
+    if [[ -z $(missing_tables "$toc") ]]; then
+      printf '%s' "$file"
+      return
+    fi
+  done < <(find "$backup_dir" -maxdepth 1 -type f -name "${PREFIX}*.dump" -printf '%T@ %p\n' | sort -rn | cut -d' ' -f2-)
+}
+
 prune() {
-  local newest file removed=0 kept
-  newest=$(find "$backup_dir" -maxdepth 1 -type f -name "${PREFIX}*.dump" -printf '%T@ %p\n' |
-    sort -n | tail -n 1 | cut -d' ' -f2-)
-  if [[ -z $newest ]]; then
-    log "no backups in $backup_dir, nothing to prune"
+  local keep file removed=0 kept
+  keep=$(newest_good)
+  if [[ -z $keep ]]; then
+    log "no usable backup in $backup_dir (none holds $(tr -s ' ' <<<"${BACKUP_REQUIRED_TABLES:-$DEFAULT_REQUIRED_TABLES}")), nothing pruned"
     return
   fi
   while IFS= read -r -d '' file; do
-    [[ $file == "$newest" ]] && continue
+    [[ $file == "$keep" ]] && continue
     rm -f -- "$file" || die "cannot delete $file"
     log "deleted $(basename -- "$file") (older than $retention_days days)"
     removed=$((removed + 1))
@@ -132,7 +168,7 @@ prune() {
   # Left behind by runs that were killed mid-dump.
   find "$backup_dir" -maxdepth 1 -type f -name ".${PREFIX}*.partial*" -mmin +1440 -delete 2>/dev/null || true
   kept=$(find "$backup_dir" -maxdepth 1 -type f -name "${PREFIX}*.dump" | wc -l)
-  log "retention ${retention_days}d: deleted $removed, kept $kept (newest $(basename -- "$newest"))"
+  log "retention ${retention_days}d: deleted $removed, kept $kept (newest usable $(basename -- "$keep"))"
 }
 
 if ! $prune_only; then take_backup; fi

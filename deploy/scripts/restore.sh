@@ -3,25 +3,26 @@
 # end before the database is touched, and the restore runs in one transaction (with --clean --if-exists,
 # and dropping what was made after the backup), so a failure leaves the database exactly as it was.
 #
-# Usage: restore.sh [--dbname NAME] FILE|latest [-- extra pg_restore options, e.g. --no-owner]
+# Usage: restore.sh [--dbname NAME] [--force] FILE|latest [-- extra pg_restore options, e.g. --no-owner]
 #   FILE       a transportation_db_*.dump archive; `latest` = the newest one in BACKUP_DIR
 #   --dbname   restore into database NAME on the same server instead of DATABASE_URL's database
 #              (e.g. a scratch database to test a backup); it must exist
+#   --force    restore an archive that lacks this project's tables (it would replace the database
+#              with something that is not a transportation-api database)
 # Environment:
-#   DATABASE_URL          connection URI; without it libpq's PG* variables apply
+#   DATABASE_URL          postgresql://user[:password]@host[:port]/database (required)
 #   BACKUP_DIR            where `latest` is looked up (default /backup/transportation)
+#   BACKUP_REQUIRED_TABLES  what makes an archive one of this project's (default:
+#                         public.kysely_migration public.app_metadata)
 #   RESTORE_LOCK_TIMEOUT  seconds to wait for another session's table lock before giving up and rolling
 #                         back (default 60); stop the API first (restore-k8s.sh does) so nothing holds locks
 # Stop writers before restoring: rows written after the backup are lost.
 set -euo pipefail
 
+SCRIPT_NAME=restore
+# shellcheck source=deploy/scripts/pg-common.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/pg-common.sh"
 readonly PREFIX=transportation_db_
-
-log() { printf '%s restore: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
-die() {
-  log "ERROR: $*"
-  exit 1
-}
 
 explain() {
   local msg
@@ -34,13 +35,9 @@ explain() {
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
-# URL (or key=value conninfo) with its database replaced by NAME; query parameters are kept.
+# URL with its database replaced by NAME; query parameters are kept.
 with_database() {
   local url=$1 name=$2 scheme rest query=""
-  if [[ $url != *://* ]]; then
-    printf '%s dbname=%s' "$url" "$name" # in a conninfo string the last dbname wins
-    return
-  fi
   scheme=${url%%://*}
   rest=${url#*://}
   if [[ $rest == *\?* ]]; then
@@ -52,6 +49,7 @@ with_database() {
 
 target_db=""
 file=""
+force=false
 extra=()
 while (($# > 0)); do
   case $1 in
@@ -64,6 +62,7 @@ while (($# > 0)); do
       target_db=${1#--dbname=}
       shift
       ;;
+    --force) force=true && shift ;;
     -h | --help)
       usage
       exit 0
@@ -73,7 +72,7 @@ while (($# > 0)); do
       extra=("$@")
       break
       ;;
-    -*) die "unknown option '$1' (usage: restore.sh [--dbname NAME] FILE|latest [-- pg_restore options])" ;;
+    -*) die "unknown option '$1' (usage: restore.sh [--dbname NAME] [--force] FILE|latest [-- pg_restore options])" ;;
     *)
       [[ -z $file ]] || die "only one backup file can be restored at a time"
       file=$1
@@ -81,7 +80,7 @@ while (($# > 0)); do
       ;;
   esac
 done
-[[ -n $file ]] || die "no backup file given (usage: restore.sh [--dbname NAME] FILE|latest)"
+[[ -n $file ]] || die "no backup file given (usage: restore.sh [--dbname NAME] [--force] FILE|latest)"
 for option in "${extra[@]}"; do
   case $option in
     # The restore is one transaction of its own; these would commit part of it early.
@@ -109,19 +108,21 @@ toc=$(pg_restore --list "$file" 2>"$errfile") ||
   die "refusing to restore $file: not a pg_dump custom-format archive ($(explain "$errfile")); database untouched"
 pg_restore --file=/dev/null "$file" 2>"$errfile" ||
   die "refusing to restore $file: the archive is incomplete or corrupt ($(explain "$errfile")); database untouched"
+# --clean drops every table the archive has and the restore drops what it lacks: an archive of some other
+# database would leave none of the project's data.
+missing=$(missing_tables "$toc")
+if [[ -n $missing ]]; then
+  $force || die "refusing to restore $file: it is a dump of database '$(archive_database "$toc")' without $missing, not a transportation-api backup; database untouched (--force restores it anyway)"
+  log "warning: $file has no $missing; restoring anyway (--force)"
+fi
 
 export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-30}
 lock_timeout=${RESTORE_LOCK_TIMEOUT:-60}
 [[ $lock_timeout =~ ^[0-9]+$ ]] || die "RESTORE_LOCK_TIMEOUT must be a number of seconds (got '$lock_timeout')"
-if [[ -n ${DATABASE_URL:-} ]]; then
-  conninfo=$DATABASE_URL
-  if [[ -n $target_db ]]; then conninfo=$(with_database "$DATABASE_URL" "$target_db"); fi
-  conn_args=("--dbname=$conninfo")
-else
-  # Always a --dbname: without one pg_restore would print SQL instead of restoring. An empty value
-  # makes libpq fall back to PGDATABASE.
-  conn_args=("--dbname=${target_db:-${PGDATABASE:-}}")
-fi
+target_database >/dev/null # DATABASE_URL must name the server and database: nothing is guessed
+conninfo=$DATABASE_URL
+if [[ -n $target_db ]]; then conninfo=$(with_database "$DATABASE_URL" "$target_db"); fi
+conn_args=("--dbname=$conninfo")
 sql() { psql --no-psqlrc --no-align --tuples-only --no-password --quiet "${conn_args[@]}" --command="$1"; }
 
 dbname=$(sql 'select current_database()' 2>"$errfile") ||

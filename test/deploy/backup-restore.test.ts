@@ -1,12 +1,22 @@
 // deploy/scripts/backup.sh and restore.sh against a real PostgreSQL 15.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/processes";
 import { createTestDatabase, stopPrivateServers, type TestDatabase } from "../support/services";
-import { dumpsIn, fingerprint, loadSampleData, query, run, SCRIPTS, script, tempDir } from "./helpers";
+import {
+  dumpsIn,
+  fingerprint,
+  loadProjectDatabase,
+  loadSampleData,
+  query,
+  run,
+  SCRIPTS,
+  script,
+  tempDir,
+} from "./helpers";
 
 const DAY = 86_400_000;
 
@@ -29,12 +39,27 @@ describe("backup.sh and restore.sh", () => {
     return dir;
   };
 
+  let foreign: TestDatabase; // a database of something else: no transportation-api tables
+  const dbName = (url: string) => new URL(url).pathname.slice(1);
+  /** A private copy of a real backup, made `ageMs` old. */
+  let sample = "";
+  const copyOfBackup = (file: string, ageMs: number) => {
+    writeFileSync(file, readFileSync(sample));
+    age(file, ageMs);
+  };
+
   beforeAll(async () => {
     db = await createTestDatabase("backup");
-    await loadSampleData(db.url);
+    await loadProjectDatabase(db.url);
+    foreign = await createTestDatabase("foreign");
+    await loadSampleData(foreign.url, 500);
+    const dir = newDir("sample");
+    expect((await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir })).code).toBe(0);
+    sample = join(dir, dumpsIn(dir)[0]!);
   }, 60_000);
   afterAll(async () => {
     await db?.drop();
+    await foreign?.drop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     await stopPrivateServers();
   }, 60_000);
@@ -42,12 +67,16 @@ describe("backup.sh and restore.sh", () => {
   it("backs up, and a restore brings back every table's rows and sequences after data was changed", async () => {
     const dir = newDir("bk");
     const before = await fingerprint(db.url);
-    expect(Object.keys(before)).toEqual([
-      "table routes",
-      "table stop_times",
-      "table stops",
-      "sequence stops_stop_id_seq",
-    ]);
+    expect(Object.keys(before)).toEqual(
+      expect.arrayContaining([
+        "table app_metadata",
+        "table kysely_migration",
+        "table routes",
+        "table stop_times",
+        "table stops",
+        "sequence stops_stop_id_seq",
+      ]),
+    );
 
     const backup = await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir });
     expect(backup.stderr).toContain("wrote");
@@ -95,22 +124,108 @@ describe("backup.sh and restore.sh", () => {
     }
   }, 60_000);
 
-  it("works with libpq's PG* variables instead of DATABASE_URL", async () => {
-    const dir = newDir("pgenv");
+  it("refuses to run without a DATABASE_URL that names the database: libpq's defaults are never used", async () => {
+    const dir = newDir("notarget");
+    copyOfBackup(join(dir, "transportation_db_20200101_020000.dump"), 30 * DAY);
     const u = new URL(db.url);
-    const pgEnv = {
-      PGHOST: u.hostname,
-      PGPORT: u.port,
-      PGUSER: decodeURIComponent(u.username),
-      PGDATABASE: u.pathname.slice(1),
-      BACKUP_DIR: dir,
-    };
-    const before = await fingerprint(db.url);
-    expect((await script("backup.sh", [], pgEnv)).code).toBe(0);
-    await query(db.url, "delete from routes");
-    const result = await script("restore.sh", ["latest"], pgEnv);
-    expect(result.code).toBe(0);
-    expect(await fingerprint(db.url)).toEqual(before);
+    const pgEnv = { PGHOST: u.hostname, PGPORT: u.port, PGUSER: "postgres", PGDATABASE: dbName(db.url) };
+    const without = await script("backup.sh", [], { ...pgEnv, BACKUP_DIR: dir });
+    expect(without.code).not.toBe(0);
+    expect(without.stderr).toMatch(/DATABASE_URL is not set: name the database/);
+    const noDatabase = `postgresql://postgres@${u.host}`;
+    for (const url of [noDatabase, `${noDatabase}/`, `${noDatabase}/?sslmode=disable`]) {
+      const r = await script("backup.sh", [], { DATABASE_URL: url, BACKUP_DIR: dir });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/DATABASE_URL names no database/);
+    }
+    const restore = await script("restore.sh", ["latest"], { ...pgEnv, BACKUP_DIR: dir });
+    expect(restore.code).not.toBe(0);
+    expect(restore.stderr).toMatch(/DATABASE_URL is not set/);
+    expect(dumpsIn(dir)).toEqual(["transportation_db_20200101_020000.dump"]); // nothing pruned
+  }, 60_000);
+
+  it("keeps no backup of a database without the project's tables, and prunes nothing then", async () => {
+    const dir = newDir("wrongdb");
+    copyOfBackup(join(dir, "transportation_db_20200101_020000.dump"), 30 * DAY);
+    const result = await script("backup.sh", [], { DATABASE_URL: foreign.url, BACKUP_DIR: dir });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `database ${dbName(foreign.url)} has no public.kysely_migration public.app_metadata .*not kept, nothing pruned`,
+      ),
+    );
+    expect(readdirSync(dir).filter((f) => f !== ".backup.lock")).toEqual(["transportation_db_20200101_020000.dump"]);
+  }, 60_000);
+
+  it("reads --env-file as data: `&` in the URL is a character, a misspelt key is an error naming its line", async () => {
+    const dir = newDir("envfile");
+    const envFile = join(newDir("etc"), "backup.env");
+    const url = `${db.url}?sslmode=disable&application_name=nightly_backup`;
+    writeFileSync(envFile, `# nightly backup\nDATABASE_URL="${url}"\nexport RETENTION_DAYS=3\n\nBACKUP_DIR=${dir}\n`, {
+      mode: 0o600,
+    });
+    const ok = await script("backup.sh", ["--env-file", envFile], {});
+    expect(ok.stderr).toContain("wrote");
+    expect(ok.code).toBe(0);
+    expect(dumpsIn(dir)).toHaveLength(1);
+
+    writeFileSync(envFile, `DATABSE_URL=${db.url}\nBACKUP_DIR=${dir}\n`, { mode: 0o600 });
+    const typo = await script("backup.sh", ["--env-file", envFile], {});
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr).toContain(`${envFile} line 1: unknown key DATABSE_URL`);
+
+    writeFileSync(envFile, `DATABASE_URL=$(touch ${dir}/pwned)\n`, { mode: 0o600 });
+    const code = await script("backup.sh", ["--env-file", envFile], {});
+    expect(code.code).not.toBe(0);
+    expect(code.stderr).toMatch(/DATABASE_URL is not a postgresql:\/\/ URL/);
+    expect(existsSync(join(dir, "pwned"))).toBe(false);
+
+    writeFileSync(envFile, `DATABASE_URL=${db.url}\n`, { mode: 0o644 });
+    chmodSync(envFile, 0o644);
+    const open = await script("backup.sh", ["--env-file", envFile], { BACKUP_DIR: dir });
+    expect(open.code).not.toBe(0);
+    expect(open.stderr).toMatch(/mode 644 lets other users read the database password; chmod 600/);
+  }, 60_000);
+
+  it("refuses to restore an archive without the project's tables unless forced", async () => {
+    const dir = newDir("foreignarchive");
+    const archive = join(dir, "transportation_db_20200101_020000.dump");
+    const dumped = await run("pg_dump", ["--format=custom", `--file=${archive}`, foreign.url]);
+    expect(dumped.code, dumped.stderr).toBe(0);
+    const scratch = await createTestDatabase("scratchforeign");
+    try {
+      await loadProjectDatabase(scratch.url, 1_000);
+      const before = await fingerprint(scratch.url);
+      const refused = await script("restore.sh", [archive], { DATABASE_URL: scratch.url });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(
+        /refusing to restore .*without public\.kysely_migration public\.app_metadata, not a transportation-api backup; database untouched \(--force/,
+      );
+      expect(await fingerprint(scratch.url)).toEqual(before);
+      const forced = await script("restore.sh", ["--force", archive], { DATABASE_URL: scratch.url });
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(await fingerprint(scratch.url)).toEqual(await fingerprint(foreign.url));
+    } finally {
+      await scratch.drop();
+    }
+  }, 60_000);
+
+  it("never lets retention delete the newest usable backup, whatever newer files say", async () => {
+    const dir = newDir("lastgood");
+    copyOfBackup(join(dir, "transportation_db_20200101_020000.dump"), 40 * DAY);
+    // Newer, but dumps of another database (as a wrong DATABASE_URL made them before this check).
+    for (const [name, days] of [
+      ["transportation_db_20200201_020000.dump", 20],
+      ["transportation_db_20200202_020000.dump", 10],
+    ] as const) {
+      const file = join(dir, name);
+      expect((await run("pg_dump", ["--format=custom", `--file=${file}`, foreign.url])).code).toBe(0);
+      age(file, days * DAY);
+    }
+    const pruned = await script("backup.sh", ["--prune-only"], { BACKUP_DIR: dir, RETENTION_DAYS: "7" });
+    expect(pruned.code).toBe(0);
+    expect(dumpsIn(dir)).toEqual(["transportation_db_20200101_020000.dump"]);
+    expect(pruned.stderr).toMatch(/newest usable transportation_db_20200101_020000\.dump/);
   }, 60_000);
 
   it("refuses a truncated backup before touching the database", async () => {
@@ -212,11 +327,11 @@ describe("backup.sh and restore.sh", () => {
   it("keeps backups younger than RETENTION_DAYS and deletes older ones, never other files", async () => {
     const dir = newDir("retention");
     const old = ["transportation_db_20200101_020000.dump", "transportation_db_20200102_020000.dump"];
-    age(join(dir, old[0]!), 30 * DAY);
-    age(join(dir, old[1]!), 7 * DAY + 3_600_000); // just past 7 days
+    copyOfBackup(join(dir, old[0]!), 30 * DAY);
+    copyOfBackup(join(dir, old[1]!), 7 * DAY + 3_600_000); // just past 7 days
     const young = ["transportation_db_20200103_020000.dump", "transportation_db_20200104_020000.dump"];
-    age(join(dir, young[0]!), 7 * DAY - 3_600_000); // just inside 7 days
-    age(join(dir, young[1]!), DAY);
+    copyOfBackup(join(dir, young[0]!), 7 * DAY - 3_600_000); // just inside 7 days
+    copyOfBackup(join(dir, young[1]!), DAY);
     age(join(dir, "notes.txt"), 90 * DAY);
     age(join(dir, ".transportation_db_20200101_020000.dump.partial"), 2 * DAY); // a killed run's leftover
 
@@ -238,9 +353,9 @@ describe("backup.sh and restore.sh", () => {
 
   it("never deletes the newest backup, however old", async () => {
     const dir = newDir("newest");
-    age(join(dir, "transportation_db_20200101_020000.dump"), 40 * DAY);
-    age(join(dir, "transportation_db_20200102_020000.dump"), 30 * DAY);
-    age(join(dir, "transportation_db_20200103_020000.dump"), 20 * DAY);
+    copyOfBackup(join(dir, "transportation_db_20200101_020000.dump"), 40 * DAY);
+    copyOfBackup(join(dir, "transportation_db_20200102_020000.dump"), 30 * DAY);
+    copyOfBackup(join(dir, "transportation_db_20200103_020000.dump"), 20 * DAY);
     const result = await script("backup.sh", ["--prune-only"], { BACKUP_DIR: dir, RETENTION_DAYS: "7" });
     expect(result.code).toBe(0);
     expect(dumpsIn(dir)).toEqual(["transportation_db_20200103_020000.dump"]);

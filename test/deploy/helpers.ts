@@ -5,7 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import pino from "pino";
 import { loadSyntheticTransitData } from "../../scripts/backup/synthetic";
+import { loadConfig } from "../../src/config/load";
+import { openDatabase } from "../../src/db/database";
+import { migrateToLatest } from "../../src/db/migrate";
 import { postgresBinDir } from "../support/processes";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
@@ -119,4 +123,21 @@ export async function fingerprint(url: string): Promise<Record<string, string>> 
 /** The benchmark's synthetic transit tables (FK, index, sequence), `stopTimes` rows of stop_times. */
 export function loadSampleData(url: string, stopTimes = 20_000): Promise<void> {
   return loadSyntheticTransitData(url, stopTimes);
+}
+
+/** The project's own schema, every migration applied, as `npm run migrate` leaves a database. */
+export async function migrateProject(url: string): Promise<void> {
+  const config = loadConfig({ env: { DATABASE_URL: url, NODE_ENV: "test" }, file: join(ROOT, "config.yaml") });
+  const database = await openDatabase(config, pino({ level: "silent" }));
+  try {
+    await migrateToLatest(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
+/** A transportation-api database with transit-shaped rows: the migrated schema plus the synthetic tables. */
+export async function loadProjectDatabase(url: string, stopTimes = 20_000): Promise<void> {
+  await migrateProject(url);
+  await loadSampleData(url, stopTimes);
 }

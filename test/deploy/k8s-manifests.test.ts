@@ -152,7 +152,7 @@ for (const overlay of OVERLAYS)
       expect(volume.persistentVolumeClaim.claimName).toBe("transportation-backups");
       // The scripts ConfigMap carries the very files cron runs.
       const scripts = find(objects(overlay), "ConfigMap", "transportation-backup-scripts") as Any;
-      for (const name of ["backup.sh", "restore.sh"])
+      for (const name of ["backup.sh", "restore.sh", "pg-common.sh"])
         expect(scripts.data[name]).toBe(readFileSync(join(ROOT, "deploy", "scripts", name), "utf8"));
     }, 60_000);
 

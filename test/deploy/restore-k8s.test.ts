@@ -8,7 +8,7 @@ import { kubectlMissingReason, parseManifests, renderOverlay } from "../../scrip
 import { policyFindings } from "../../scripts/k8s/policy";
 import { schemaErrors } from "../../scripts/k8s/schema";
 import { createTestDatabase, stopPrivateServers, type TestDatabase } from "../support/services";
-import { dumpsIn, fakeKubectlBin, fingerprint, loadSampleData, query, SCRIPTS, script, tempDir } from "./helpers";
+import { dumpsIn, fakeKubectlBin, fingerprint, loadProjectDatabase, query, SCRIPTS, script, tempDir } from "./helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests poke at untyped manifests.
 type Any = any;
@@ -59,7 +59,7 @@ describe("restore-k8s.sh", () => {
     bin = fakeKubectlBin();
     cleanup.push(bin);
     db = await createTestDatabase("k8srestore");
-    await loadSampleData(db.url, 2_000);
+    await loadProjectDatabase(db.url, 2_000);
     const dir = tempDir("k8sbackups");
     cleanup.push(dir);
     const result = await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir });
