@@ -30,6 +30,7 @@ explain() {
   local msg
   msg=$(sed -e 's/^pg_[a-z]*: error: //' -e 's/^pg_[a-z]*: //' "$1" | tr '\n' ' ' | sed -e 's/  */ /g' -e 's/ $//')
   if [[ -n ${DATABASE_URL:-} ]]; then msg=${msg//"$DATABASE_URL"/<DATABASE_URL>}; fi
+  if [[ -n ${SAFE_URL:-} ]]; then msg=${msg//"$SAFE_URL"/<DATABASE_URL>}; fi
   if [[ -n ${PGPASSWORD:-} ]]; then msg=${msg//"$PGPASSWORD"/<PGPASSWORD>}; fi
   case $msg in
     *"No space left on device"* | *"File too large"*) msg+=" [disk full: free space in BACKUP_DIR]" ;;
@@ -76,7 +77,8 @@ retention_days=$((10#$retention_days))
 export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-30}
 if ! $prune_only; then
   database=$(target_database)
-  conn_args=("--dbname=$DATABASE_URL")
+  without_password "$DATABASE_URL"
+  conn_args=("--dbname=$SAFE_URL")
 fi
 
 mkdir -p -- "$backup_dir" 2>/dev/null || die "cannot create BACKUP_DIR $backup_dir"
@@ -92,6 +94,7 @@ errfile=$(mktemp)
 partial=""
 cleanup() {
   rm -f -- "$errfile"
+  if [[ -n $PASSFILE ]]; then rm -f -- "$PASSFILE"; fi
   if [[ -n $partial ]]; then rm -f -- "$partial"; fi
 }
 trap cleanup EXIT

@@ -76,3 +76,45 @@ missing_tables() {
 archive_database() {
   sed -n 's/^;[[:space:]]*dbname: //p' <<<"$1" | head -n 1
 }
+
+# The child tools (pg_dump, pg_restore, psql) get the connection without its password, which any user
+# would read in `ps`: the password moves from the URL (user info or `password=` parameter) to a
+# private password file for libpq (PGPASSFILE, mode 600, removed by the caller's exit trap).
+# Sets SAFE_URL (the URL without the password) and PASSFILE (empty when the URL had no password).
+SAFE_URL=""
+PASSFILE=""
+without_password() {
+  local url=$1 scheme authority rest userinfo query="" password="" pair escaped
+  local -a pairs=() kept=()
+  [[ $url =~ ^(postgres(ql)?)://([^/?#]*)(.*)$ ]] || die "DATABASE_URL is not a postgresql:// URL"
+  scheme=${BASH_REMATCH[1]}
+  authority=${BASH_REMATCH[3]}
+  rest=${BASH_REMATCH[4]}
+  if [[ $authority == *@* ]]; then
+    userinfo=${authority%@*}
+    if [[ $userinfo == *:* ]]; then
+      password=$(url_decode "${userinfo#*:}")
+      authority="${userinfo%%:*}@${authority##*@}"
+    fi
+  fi
+  if [[ $rest == *\?* ]]; then
+    IFS='&' read -ra pairs <<<"${rest#*\?}"
+    rest=${rest%%\?*}
+    for pair in "${pairs[@]}"; do
+      if [[ $pair == password=* ]]; then password=$(url_decode "${pair#password=}"); else kept+=("$pair"); fi
+    done
+    query=$(
+      IFS='&'
+      printf '%s' "${kept[*]}"
+    )
+  fi
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  SAFE_URL="$scheme://$authority$rest${query:+?$query}"
+  if [[ -n $password ]]; then
+    PASSFILE=$(umask 077 && mktemp "${TMPDIR:-/tmp}/.pgpass.XXXXXX") || die "cannot create a private password file"
+    escaped=${password//\\/\\\\}
+    printf '*:*:*:*:%s\n' "${escaped//:/\\:}" >"$PASSFILE"
+    export PGPASSFILE=$PASSFILE
+    unset PGPASSWORD # it would take precedence over the file (libpq reads it first)
+  fi
+}

@@ -29,6 +29,7 @@ explain() {
   msg=$(sed -e 's/^pg_[a-z]*: error: //' -e 's/^pg_[a-z]*: //' -e 's/^psql: error: //' "$1" |
     tr '\n' ' ' | sed -e 's/  */ /g' -e 's/ $//')
   if [[ -n ${DATABASE_URL:-} ]]; then msg=${msg//"$DATABASE_URL"/<DATABASE_URL>}; fi
+  if [[ -n ${SAFE_URL:-} ]]; then msg=${msg//"$SAFE_URL"/<DATABASE_URL>}; fi
   if [[ -n ${PGPASSWORD:-} ]]; then msg=${msg//"$PGPASSWORD"/<PGPASSWORD>}; fi
   printf '%s' "${msg:-no error output}"
 }
@@ -100,7 +101,7 @@ fi
 [[ -f $file && -r $file ]] || die "no readable backup file at $file"
 
 errfile=$(mktemp)
-trap 'rm -f -- "$errfile"' EXIT
+trap 'rm -f -- "$errfile" ${PASSFILE:+"$PASSFILE"}' EXIT
 
 # A truncated or corrupt archive is refused here, before any connection to the database.
 # The table of contents is read once and used again below.
@@ -120,8 +121,9 @@ export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-30}
 lock_timeout=${RESTORE_LOCK_TIMEOUT:-60}
 [[ $lock_timeout =~ ^[0-9]+$ ]] || die "RESTORE_LOCK_TIMEOUT must be a number of seconds (got '$lock_timeout')"
 target_database >/dev/null # DATABASE_URL must name the server and database: nothing is guessed
-conninfo=$DATABASE_URL
-if [[ -n $target_db ]]; then conninfo=$(with_database "$DATABASE_URL" "$target_db"); fi
+without_password "$DATABASE_URL"
+conninfo=$SAFE_URL
+if [[ -n $target_db ]]; then conninfo=$(with_database "$SAFE_URL" "$target_db"); fi
 conn_args=("--dbname=$conninfo")
 sql() { psql --no-psqlrc --no-align --tuples-only --no-password --quiet "${conn_args[@]}" --command="$1"; }
 
