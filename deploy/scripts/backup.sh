@@ -3,10 +3,12 @@
 # (compressed) named transportation_db_YYYYmmdd_HHMMSS.dump (UTC), then deletes backups older than
 # RETENTION_DAYS, never the newest good one. Cron and the Kubernetes CronJob run this same file.
 #
-# Usage: backup.sh [--env-file FILE] [--prune-only]
+# Usage: backup.sh [--env-file FILE] [--prune-only | --check]
 #   --env-file FILE  read the variables below from FILE (KEY=VALUE lines, read as data, never run);
 #                    values there replace the environment's
 #   --prune-only     apply the retention rule without taking a backup
+#   --check          exit 1, with the reason, unless the last run succeeded and the last good backup
+#                    is younger than BACKUP_MAX_AGE_HOURS (for monitoring: a backup that did not run)
 # Environment:
 #   DATABASE_URL            postgresql://user[:password]@host[:port]/database (required: the database
 #                           is never guessed)
@@ -15,6 +17,10 @@
 #   PGCONNECT_TIMEOUT       seconds before an unreachable server counts as a failure (default 30)
 #   BACKUP_REQUIRED_TABLES  tables an archive must hold to be kept as a backup of this project
 #                           (default: public.kysely_migration public.app_metadata)
+#   BACKUP_STATUS_FILE      outcome of every run in Prometheus text format, e.g. for node_exporter's
+#                           textfile collector (default $BACKUP_DIR/transportation_backup.prom):
+#                           transportation_backup_last_success_timestamp_seconds and friends
+#   BACKUP_MAX_AGE_HOURS    --check fails when the last good backup is older (default 26)
 # Cron, daily at 02:00: see docs/operations.md ("On a server with cron").
 # Exit status is non-zero, with a one-line reason, on any failure; nothing is pruned then.
 set -euo pipefail
@@ -22,7 +28,8 @@ set -euo pipefail
 SCRIPT_NAME=backup
 # shellcheck source=deploy/scripts/pg-common.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/pg-common.sh"
-readonly ENV_KEYS="DATABASE_URL BACKUP_DIR RETENTION_DAYS PGCONNECT_TIMEOUT BACKUP_REQUIRED_TABLES"
+readonly ENV_KEYS="DATABASE_URL BACKUP_DIR RETENTION_DAYS PGCONNECT_TIMEOUT BACKUP_REQUIRED_TABLES BACKUP_STATUS_FILE BACKUP_MAX_AGE_HOURS"
+readonly METRIC=transportation_backup
 readonly PREFIX=transportation_db_
 
 # One line from a tool's stderr with a hint for the usual causes; secrets never reach the log.
@@ -46,10 +53,12 @@ explain() {
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 prune_only=false
+check=false
 env_file=""
 while (($# > 0)); do
   case $1 in
     --prune-only) prune_only=true && shift ;;
+    --check) check=true && shift ;;
     --env-file)
       (($# >= 2)) || die "--env-file needs a file"
       env_file=$2
@@ -60,13 +69,93 @@ while (($# > 0)); do
       usage
       exit 0
       ;;
-    *) die "unknown argument '$1' (usage: backup.sh [--env-file FILE] [--prune-only])" ;;
+    *) die "unknown argument '$1' (usage: backup.sh [--env-file FILE] [--prune-only | --check])" ;;
   esac
 done
 # shellcheck disable=SC2086 # the key list is split on purpose
 if [[ -n $env_file ]]; then read_env_file "$env_file" $ENV_KEYS; fi
 
 backup_dir=${BACKUP_DIR:-/backup/transportation}
+status_file=${BACKUP_STATUS_FILE:-$backup_dir/$METRIC.prom}
+
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+# A value from the status file (0 when absent).
+status_value() { awk -v name="${METRIC}_$1" '$1 == name { v = $2 } END { print v + 0 }' "$status_file" 2>/dev/null || echo 0; }
+
+# The outcome of this run for monitoring, written whatever happened (a failed run keeps the time of
+# the last good backup). Replaced atomically: a scraper never reads half a file.
+write_status() {
+  local ok=$1 now success size tmp
+  now=$(date +%s)
+  success=$(status_value last_success_timestamp_seconds)
+  size=$(status_value last_size_bytes)
+  if ((ok)); then
+    success=$now
+    size=$written_size
+  fi
+  tmp=$(mktemp "$(dirname -- "$status_file")/.$METRIC.prom.XXXXXX" 2>/dev/null) || {
+    log "warning: cannot write the status file $status_file"
+    return 0
+  }
+  cat >"$tmp" <<EOF
+# HELP ${METRIC}_last_success_timestamp_seconds When the last verified backup was written (Unix time; 0: never).
+# TYPE ${METRIC}_last_success_timestamp_seconds gauge
+${METRIC}_last_success_timestamp_seconds $success
+# HELP ${METRIC}_last_attempt_timestamp_seconds When backup.sh last ran (Unix time).
+# TYPE ${METRIC}_last_attempt_timestamp_seconds gauge
+${METRIC}_last_attempt_timestamp_seconds $now
+# HELP ${METRIC}_last_attempt_success 1 if the last run wrote a verified backup, 0 if it failed.
+# TYPE ${METRIC}_last_attempt_success gauge
+${METRIC}_last_attempt_success $ok
+# HELP ${METRIC}_last_size_bytes Size of the last verified backup.
+# TYPE ${METRIC}_last_size_bytes gauge
+${METRIC}_last_size_bytes $size
+EOF
+  if ! chmod 644 "$tmp" || ! mv -f -- "$tmp" "$status_file"; then
+    log "warning: cannot write the status file $status_file"
+  fi
+}
+
+# --check: the last run succeeded and its backup is recent enough. Also catches the runs that never
+# happened (cron not running, a crontab line that fails before the script starts): nothing updates
+# the status, so it grows old.
+check_status() {
+  local max=${BACKUP_MAX_AGE_HOURS:-26} now success attempt ok hours
+  if ! [[ $max =~ ^[0-9]+$ ]] || ((10#$max < 1)); then
+    die "BACKUP_MAX_AGE_HOURS must be a whole number of hours >= 1 (got '$max')"
+  fi
+  [[ -r $status_file ]] ||
+    die "no backup status at $status_file: backup.sh has not run with this BACKUP_DIR (or BACKUP_STATUS_FILE)"
+  now=$(date +%s)
+  success=$(status_value last_success_timestamp_seconds)
+  attempt=$(status_value last_attempt_timestamp_seconds)
+  ok=$(status_value last_attempt_success)
+  local last="never"
+  if ((success > 0)); then last="at $(iso "$success")"; fi
+  ((ok == 1)) || die "the last backup run, at $(iso "$attempt"), failed (see its log); last good backup: $last"
+  hours=$(((now - success) / 3600))
+  ((now - success <= 10#$max * 3600)) ||
+    die "no backup for ${hours} h (last good backup $last, limit ${max} h): is the job still scheduled and running?"
+  printf 'backup ok: last good backup %s (%s h ago, %s bytes)\n' "$last" "$hours" "$(status_value last_size_bytes)"
+}
+if $check; then
+  check_status
+  exit 0
+fi
+
+errfile=""
+partial=""
+written_size=0
+# Every backup run leaves its outcome in the status file, also one that fails before it starts dumping.
+record_status=$([[ $prune_only == false ]] && echo true || echo false)
+cleanup() {
+  local rc=$?
+  if [[ -n $errfile ]]; then rm -f -- "$errfile"; fi
+  if [[ -n $PASSFILE ]]; then rm -f -- "$PASSFILE"; fi
+  if [[ -n $partial ]]; then rm -f -- "$partial"; fi
+  if $record_status; then write_status "$((rc == 0 ? 1 : 0))"; fi
+}
+trap cleanup EXIT
 retention_days=${RETENTION_DAYS:-7}
 if ! [[ $retention_days =~ ^[0-9]+$ ]] || ((10#$retention_days < 1)); then
   die "RETENTION_DAYS must be a whole number of days >= 1 (got '$retention_days')"
@@ -91,13 +180,6 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 errfile=$(mktemp)
-partial=""
-cleanup() {
-  rm -f -- "$errfile"
-  if [[ -n $PASSFILE ]]; then rm -f -- "$PASSFILE"; fi
-  if [[ -n $partial ]]; then rm -f -- "$partial"; fi
-}
-trap cleanup EXIT
 
 take_backup() {
   local stamp final list started size entries toc dumped missing rc=0
@@ -139,6 +221,7 @@ take_backup() {
   mv -- "$partial" "$final" || die "cannot rename the finished backup to $final"
   partial=""
   size=$(stat -c %s -- "$final")
+  written_size=$size
   log "wrote $final ($size bytes, $entries archive entries) in $((SECONDS - started))s"
 }
 

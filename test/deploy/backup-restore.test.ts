@@ -23,6 +23,10 @@ const DAY = 86_400_000;
 const schemas = async (url: string): Promise<string[]> =>
   (await query<{ nspname: string }>(url, "select nspname from pg_namespace order by 1")).map((r) => r.nspname);
 
+/** What a backup run leaves besides its lock and status file. */
+const backupFiles = (dir: string) =>
+  readdirSync(dir).filter((f) => f !== ".backup.lock" && f !== "transportation_backup.prom");
+
 /** Sets a file's mtime to `ageMs` in the past (retention reads mtimes; no waiting). */
 function age(file: string, ageMs: number, content = "not a real dump"): void {
   if (!existsSync(file)) writeFileSync(file, content);
@@ -83,8 +87,8 @@ describe("backup.sh and restore.sh", () => {
     expect(backup.code).toBe(0);
     const files = dumpsIn(dir);
     expect(files).toHaveLength(1);
-    // Only the finished archive (and the lock file) remain: no temp file left behind.
-    expect(readdirSync(dir).filter((f) => f !== ".backup.lock")).toEqual(files);
+    // Only the finished archive (and the lock and status files) remain: no temp file left behind.
+    expect(backupFiles(dir)).toEqual(files);
     const file = join(dir, files[0]!);
     const toc = execFileSync("pg_restore", ["--list", file], { encoding: "utf8" });
     expect(toc).toMatch(/TABLE DATA public stop_times/);
@@ -154,7 +158,7 @@ describe("backup.sh and restore.sh", () => {
         `database ${dbName(foreign.url)} has no public.kysely_migration public.app_metadata .*not kept, nothing pruned`,
       ),
     );
-    expect(readdirSync(dir).filter((f) => f !== ".backup.lock")).toEqual(["transportation_db_20200101_020000.dump"]);
+    expect(backupFiles(dir)).toEqual(["transportation_db_20200101_020000.dump"]);
   }, 60_000);
 
   it("reads --env-file as data: `&` in the URL is a character, a misspelt key is an error naming its line", async () => {
@@ -369,7 +373,7 @@ describe("backup.sh and restore.sh", () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/pg_dump failed: .*\[database server unreachable\]/);
     expect(result.stderr + result.stdout).not.toContain("Sup3rS3cretPw");
-    expect(readdirSync(dir).filter((f) => f !== ".backup.lock")).toEqual(["transportation_db_20200101_020000.dump"]);
+    expect(backupFiles(dir)).toEqual(["transportation_db_20200101_020000.dump"]);
   }, 60_000);
 
   it("fails clearly on bad credentials", async () => {
@@ -406,7 +410,7 @@ describe("backup.sh and restore.sh", () => {
       expect(result.stderr).toMatch(
         mounted ? /No space left on device.*\[disk full/ : /file size limit exceeded.*\[disk full/,
       );
-      expect(readdirSync(dir).filter((f) => f !== ".backup.lock")).toEqual(["transportation_db_20200101_020000.dump"]);
+      expect(backupFiles(dir)).toEqual(["transportation_db_20200101_020000.dump"]);
     } finally {
       if (mounted) execFileSync("umount", [dir]);
     }
