@@ -156,6 +156,16 @@ cleanup() {
   if $record_status; then write_status "$((rc == 0 ? 1 : 0))"; fi
 }
 trap cleanup EXIT
+# SIGTERM (a Job's deadline, `docker stop`, a person) stops the dump at once: no half-written file stays,
+# and the run counts as failed in the status file.
+on_signal() {
+  trap '' INT TERM
+  if [[ -n $child ]]; then kill -TERM "$child" 2>/dev/null || true; fi
+  log "ERROR: interrupted by SIG$1: no backup written"
+  exit "$2"
+}
+trap 'on_signal INT 130' INT
+trap 'on_signal TERM 143' TERM
 retention_days=${RETENTION_DAYS:-7}
 if ! [[ $retention_days =~ ^[0-9]+$ ]] || ((10#$retention_days < 1)); then
   die "RETENTION_DAYS must be a whole number of days >= 1 (got '$retention_days')"
@@ -191,7 +201,7 @@ take_backup() {
   [[ ! -e $final ]] || die "$final already exists (two backups within one second?)"
   started=$SECONDS
 
-  pg_dump --format=custom --compress=6 --no-password --file="$partial" "${conn_args[@]}" 2>"$errfile" || rc=$?
+  interruptible pg_dump --format=custom --compress=6 --no-password --file="$partial" "${conn_args[@]}" 2>"$errfile" || rc=$?
   if ((rc == 128 + 25)); then
     die "pg_dump failed: file size limit exceeded (SIGXFSZ) [disk full: free space in BACKUP_DIR or raise ulimit -f]"
   elif ((rc > 128)); then
@@ -201,12 +211,12 @@ take_backup() {
   fi
 
   # The table of contents must list, and every data block must decompress to the end of the file.
-  pg_restore --list --file="$list" "$partial" 2>"$errfile" ||
+  interruptible pg_restore --list --file="$list" "$partial" 2>"$errfile" ||
     die "verification failed, archive has no readable table of contents: $(explain "$errfile")"
   toc=$(<"$list")
   rm -f -- "$list"
   entries=$(grep -cv '^;' <<<"$toc" || true)
-  pg_restore --file=/dev/null "$partial" 2>"$errfile" ||
+  interruptible pg_restore --file=/dev/null "$partial" 2>"$errfile" ||
     die "verification failed, archive is unreadable: $(explain "$errfile")"
   # A dump of the wrong database must not count as a backup (and must not let retention delete the
   # real ones): it must come from the database DATABASE_URL names and hold this project's tables.

@@ -8,7 +8,22 @@ set -euo pipefail
 # app's own metadata, which every installation has from its first migration on.
 readonly DEFAULT_REQUIRED_TABLES="public.kysely_migration public.app_metadata"
 
-log() { printf '%s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SCRIPT_NAME" "$*" >&2; }
+# Long steps run as a background child that the script waits for: bash runs a signal trap only between
+# foreground commands, so this is what lets SIGTERM act at once (and lets the trap stop the child).
+child=""
+interruptible() {
+  "$@" &
+  child=$!
+  local rc=0
+  wait "$child" || rc=$?
+  child=""
+  return "$rc"
+}
+
+# The log goes to the script's own stderr, kept as fd 3: a trap can run while a command's stderr is
+# redirected to a file (`interruptible tool 2>file`), and its message must still reach the log.
+exec 3>&2
+log() { printf '%s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SCRIPT_NAME" "$*" >&3; }
 die() {
   log "ERROR: $*"
   exit 1

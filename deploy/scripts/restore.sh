@@ -17,6 +17,9 @@
 #   RESTORE_LOCK_TIMEOUT  seconds to wait for another session's table lock before giving up and rolling
 #                         back (default 60); stop the API first (restore-k8s.sh does) so nothing holds locks
 # Stop writers before restoring: rows written after the backup are lost.
+# SIGTERM or SIGINT stops it at any point (also as PID 1 of a Job's container, where a shell without a
+# handler would ignore SIGTERM): the restore's session is ended on the server, so its transaction rolls
+# back, and the exit status is 143 (130 for SIGINT) with the database unchanged.
 set -euo pipefail
 
 SCRIPT_NAME=restore
@@ -101,13 +104,41 @@ fi
 [[ -f $file && -r $file ]] || die "no readable backup file at $file"
 
 errfile=$(mktemp)
-trap 'rm -f -- "$errfile" ${PASSFILE:+"$PASSFILE"}' EXIT
+tocfile=$(mktemp)
+rcfile=$(mktemp)
+trap 'rm -f -- "$errfile" "$tocfile" "$rcfile" ${PASSFILE:+"$PASSFILE"}' EXIT
+
+# Signals: every long step runs as a background child that the script `wait`s for, so a trapped signal
+# is handled at once (bash runs traps only between foreground commands) and the child can be stopped.
+restore_pid=""
+app=""
+dbname=""
+on_signal() {
+  local signal=$1 code=$2
+  trap '' INT TERM
+  if [[ -n $restore_pid ]]; then
+    # End the restore's session on the server first: its transaction is rolled back there, whatever
+    # the client would send next. Then stop the client.
+    sql "select pg_terminate_backend(pid) from pg_stat_activity where application_name = '$app'" >/dev/null 2>&1 || true
+    kill -TERM "$restore_pid" 2>/dev/null || true
+    if wait "$restore_pid" 2>/dev/null && [[ ! -s $rcfile ]]; then
+      log "interrupted by SIG$signal after the restore had committed: database $dbname restored"
+      exit "$code"
+    fi
+  fi
+  if [[ -n $child ]]; then kill -TERM "$child" 2>/dev/null || true; fi
+  log "ERROR: interrupted by SIG$signal: the restore was stopped${dbname:+ and rolled back}; database ${dbname:-(not yet connected)} unchanged"
+  exit "$code"
+}
+trap 'on_signal INT 130' INT
+trap 'on_signal TERM 143' TERM
 
 # A truncated or corrupt archive is refused here, before any connection to the database.
 # The table of contents is read once and used again below.
-toc=$(pg_restore --list "$file" 2>"$errfile") ||
+interruptible pg_restore --list --file="$tocfile" "$file" 2>"$errfile" ||
   die "refusing to restore $file: not a pg_dump custom-format archive ($(explain "$errfile")); database untouched"
-pg_restore --file=/dev/null "$file" 2>"$errfile" ||
+toc=$(<"$tocfile")
+interruptible pg_restore --file=/dev/null "$file" 2>"$errfile" ||
   die "refusing to restore $file: the archive is incomplete or corrupt ($(explain "$errfile")); database untouched"
 # --clean drops every table the archive has and the restore drops what it lacks: an archive of some other
 # database would leave none of the project's data.
@@ -135,7 +166,7 @@ if ((${others:-0} > 0)); then log "warning: $others other session(s) use $dbname
 
 # The archive's own preamble sets lock_timeout = 0, so a session holding a lock on a table would make
 # the restore wait forever. Watch instead: cancel (which rolls back) once it waited RESTORE_LOCK_TIMEOUT.
-app="transportation-restore-$$"
+app="transportation-restore-$$-$(date +%s)"
 blocked_seconds() {
   sql "select coalesce(max(extract(epoch from now() - l.waitstart))::int, 0) from pg_locks l
        join pg_stat_activity a on a.pid = l.pid where a.application_name = '$app' and not l.granted"
@@ -191,15 +222,18 @@ if [[ -n $drops ]]; then log "dropping what the backup does not have: $(tr '\n' 
 log "restoring $(basename -- "$file") into database $dbname"
 started=$SECONDS
 # One transaction, committed only when the whole archive went through: if pg_restore stops early the
-# COMMIT is never sent, and psql's exit closes the session, which rolls everything back.
-(
-  set -o pipefail
-  {
+# COMMIT is never sent (its exit status goes to $rcfile instead), and psql's exit closes the session,
+# which rolls everything back. psql is the background child itself, so a signal can stop it.
+: >"$errfile"
+PGAPPNAME=$app PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" \
+  psql --no-psqlrc --quiet --no-password --set=ON_ERROR_STOP=1 "${conn_args[@]}" >/dev/null 2>>"$errfile" < <(
     printf 'BEGIN;\n%s' "$drops"
-    pg_restore --clean --if-exists --file=- "${extra[@]}" "$file" && printf 'COMMIT;\n'
-  } | PGAPPNAME=$app PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" \
-    psql --no-psqlrc --quiet --no-password --set=ON_ERROR_STOP=1 "${conn_args[@]}" >/dev/null
-) 2>"$errfile" &
+    if pg_restore --clean --if-exists --file=- "${extra[@]}" "$file" 2>>"$errfile"; then
+      printf 'COMMIT;\n'
+    else
+      echo "$?" >"$rcfile"
+    fi
+  ) &
 restore_pid=$!
 lock_problem=""
 while kill -0 "$restore_pid" 2>/dev/null; do
@@ -209,12 +243,22 @@ while kill -0 "$restore_pid" 2>/dev/null; do
     sql "select pg_cancel_backend(pid) from pg_stat_activity where application_name = '$app'" >/dev/null || true
     break
   fi
-  sleep 1
+  interruptible sleep 1
 done
 rc=0
 wait "$restore_pid" || rc=$?
+restore_pid=""
+if ((rc == 0)) && [[ -s $rcfile ]]; then rc=1; fi
 if ((rc != 0)); then
   reason=${lock_problem:-$(explain "$errfile")}
   die "restore into $dbname failed and was rolled back, the database is unchanged: $reason"
 fi
-log "restored $(basename -- "$file") into database $dbname in $((SECONDS - started))s"
+# Verify what was committed: the project's tables are there, with their migration history.
+if migrations=$(sql "select count(*) from public.kysely_migration" 2>"$errfile"); then
+  :
+elif $force; then
+  migrations="no"
+else
+  die "restored $dbname, but cannot read its migration history: $(explain "$errfile")"
+fi
+log "restored $(basename -- "$file") into database $dbname in $((SECONDS - started))s ($migrations migrations recorded)"

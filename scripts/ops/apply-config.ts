@@ -11,6 +11,7 @@ import type { Kubectl } from "./lib/kubectl";
 import { numberOption, type OptionSpec, type Options } from "./lib/options";
 import { renderKeepingImage, toYaml } from "./lib/render";
 import { errorAnnotation, group, info, mask, setOutput, writeSummary } from "./lib/report";
+import { refuseDuringRestore, restoreInProgress } from "./lib/restore-guard";
 import { DeploymentRollout, type LiveDeployment, versionOfImage } from "./lib/rollout";
 
 const specs: OptionSpec[] = [
@@ -69,6 +70,8 @@ async function applyConfig(options: Options): Promise<number> {
   const env = options.environment!;
   const overlay = options.overlay || `deploy/k8s/overlays/${env}`;
 
+  const restoring = await restoreInProgress(kubectl, name);
+  if (restoring) return refuseDuringRestore(`Configuration change on ${env}`, restoring);
   const before = await rollout.live();
   if (!before?.image || before.revision === undefined) {
     errorAnnotation(

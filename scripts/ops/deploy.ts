@@ -13,6 +13,7 @@ import { runMigrationJob } from "./lib/migration";
 import { numberOption, type OptionSpec, type Options, UsageError } from "./lib/options";
 import { imageOf, imageRef, renderWithImage, toYaml } from "./lib/render";
 import { errorAnnotation, group, info, mask, notice, setOutput, writeSummary } from "./lib/report";
+import { refuseDuringRestore, restoreInProgress } from "./lib/restore-guard";
 import { DeploymentRollout, type LiveDeployment, versionOfImage } from "./lib/rollout";
 
 const specs: OptionSpec[] = [
@@ -82,6 +83,8 @@ async function deploy(options: Options): Promise<number> {
     throw new UsageError(`--digest must be sha256: and 64 hex digits (got ${options.digest})`);
   const target = imageRef(options.image!, options.version!, options.digest);
   const env = options.environment!;
+  const restoring = await restoreInProgress(kubectl, options.deployment!);
+  if (restoring) return refuseDuringRestore(`Deploy to ${env}`, restoring);
 
   const before = await group("Live state before the deploy", async () => {
     const live = await rollout.live();
@@ -113,6 +116,9 @@ async function deploy(options: Options): Promise<number> {
       info(result.message);
     } else notice(`the overlay has no Job ${options["migration-job"]}; no migration run`);
     step = "apply deployment";
+    // A restore may have started since: leave the Deployment (and its replica count) alone.
+    const restoringNow = await restoreInProgress(kubectl, options.deployment!);
+    if (restoringNow) return refuseDuringRestore(`Deploy to ${env}`, restoringNow);
     await group("Apply the Deployment", async () => {
       // A verdict that a hand-run `rollout undo` left on the Deployment would be copied onto the new
       // revision's ReplicaSet before its gate ran (lib/gate-verdict.ts).

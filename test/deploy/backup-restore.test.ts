@@ -1,10 +1,11 @@
 // deploy/scripts/backup.sh and restore.sh against a real PostgreSQL 15.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../support/processes";
+import { eventually } from "../support/app-server";
+import { freePort, postgresBinDir } from "../support/processes";
 import { createTestDatabase, stopPrivateServers, type TestDatabase } from "../support/services";
 import {
   dumpsIn,
@@ -283,6 +284,117 @@ describe("backup.sh and restore.sh", () => {
     expect(await fingerprint(db.url)).toEqual(before);
     expect(await schemas(db.url)).toContain("gtfs_f98");
     await query(db.url, "drop table made_later; drop schema gtfs_f98 cascade");
+  }, 60_000);
+
+  /**
+   * Starts a restore, lets it block on a table lock, sends SIGTERM to the restore.sh process, releases
+   * the lock and checks that nothing was restored: not by the script, nor by a client it left behind.
+   */
+  async function interruptRestore(asPid1: boolean) {
+    const dir = newDir("sigterm");
+    expect((await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir })).code).toBe(0);
+    await query(db.url, "update routes set route_type = 5");
+    const before = await fingerprint(db.url);
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    const args = [join(SCRIPTS, "restore.sh"), join(dir, dumpsIn(dir)[0]!)];
+    // A new PID namespace makes bash PID 1, where the kernel drops signals it has no handler for.
+    const child = spawn(asPid1 ? "unshare" : "bash", asPid1 ? ["--pid", "--fork", "bash", ...args] : args, {
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        RESTORE_LOCK_TIMEOUT: "600",
+        PATH: `${postgresBinDir()}:${process.env.PATH}`,
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const restoring = (state: string) =>
+      query<{ n: number }>(
+        db.url,
+        `select count(*)::int as n from pg_stat_activity where application_name like 'transportation-restore-%' ${state}`,
+      ).then((rows) => rows[0]!.n);
+    try {
+      await holder.query("begin; lock table stop_times in access share mode");
+      await eventually(
+        async () => (await restoring("and wait_event_type = 'Lock'")) > 0,
+        30_000,
+        "the restore to wait",
+      );
+      const target = asPid1
+        ? Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(" ")[0])
+        : child.pid!;
+      process.kill(target, "SIGTERM");
+      const code = await Promise.race([
+        exited,
+        new Promise<string>((resolve) => setTimeout(() => resolve("still running 20 s after SIGTERM"), 20_000)),
+      ]);
+      expect(code).toBe(143);
+      expect(stderr).toMatch(/interrupted by SIGTERM: the restore was stopped and rolled back; database \S+ unchanged/);
+      await eventually(async () => (await restoring("")) === 0, 10_000, "the restore's session to end");
+    } finally {
+      await holder.query("rollback");
+      await holder.end();
+      child.kill("SIGKILL");
+    }
+    expect(await fingerprint(db.url)).toEqual(before);
+  }
+
+  it("stops on SIGTERM and rolls the restore back, leaving no client behind to commit it later", async () => {
+    await interruptRestore(false);
+  }, 60_000);
+
+  (process.getuid?.() === 0 ? it : it.skip)(
+    "stops on SIGTERM as PID 1 (a Job's container) and rolls the restore back",
+    async () => {
+      await interruptRestore(true);
+    },
+    60_000,
+  );
+
+  it("stops a backup on SIGTERM at once, leaving no partial file and a failed run in the status", async () => {
+    const dir = newDir("backupsigterm");
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    const child = spawn("bash", [join(SCRIPTS, "backup.sh")], {
+      env: { ...process.env, DATABASE_URL: db.url, BACKUP_DIR: dir, PATH: `${postgresBinDir()}:${process.env.PATH}` },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const dumping = () =>
+      query<{ n: number }>(
+        db.url,
+        "select count(*)::int as n from pg_stat_activity where application_name = 'pg_dump' and wait_event_type = 'Lock'",
+      ).then((rows) => rows[0]!.n);
+    try {
+      // pg_dump waits for this lock as long as it is held: the dump is "in progress".
+      await holder.query("begin; lock table routes in access exclusive mode");
+      await eventually(async () => (await dumping()) > 0, 30_000, "pg_dump to wait");
+      child.kill("SIGTERM");
+      const code = await Promise.race([
+        exited,
+        new Promise<string>((resolve) => setTimeout(() => resolve("still running 20 s after SIGTERM"), 20_000)),
+      ]);
+      expect(code).toBe(143);
+      expect(stderr).toMatch(/backup: ERROR: interrupted by SIGTERM: no backup written/);
+      await eventually(async () => (await dumping()) === 0, 10_000, "pg_dump's session to end");
+    } finally {
+      await holder.query("rollback");
+      await holder.end();
+      child.kill("SIGKILL");
+    }
+    expect(backupFiles(dir)).toEqual([]);
+    expect(readFileSync(join(dir, "transportation_backup.prom"), "utf8")).toMatch(
+      /^transportation_backup_last_attempt_success 0$/m,
+    );
   }, 60_000);
 
   it("drops what was made after the backup: a later migration's objects and an imported feed's schema", async () => {

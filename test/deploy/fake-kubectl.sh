@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # A stand-in for kubectl in restore-k8s tests: records every call (one line of arguments in
 # $FAKE_KUBECTL_DIR/calls) and answers like kubectl for the few commands the script uses, keeping the
-# Deployment's replica count in $FAKE_KUBECTL_DIR/replicas. Anything else fails loudly.
+# Deployment's replica count in $FAKE_KUBECTL_DIR/replicas and its annotations in .../annotations
+# (key<TAB>value lines). Anything else fails loudly. As the kubectl reference says
+# (https://kubernetes.io/docs/reference/kubectl/generated/kubectl_annotate/): `annotate KEY=VALUE`
+# refuses to change an existing value without --overwrite, `annotate KEY-` removes the key; jsonpath
+# prints an absent field as nothing; `delete --cascade=foreground --wait` returns once the Job and its
+# pods are gone, after which the Job is NotFound.
 # Knobs: FAKE_POD_POLLS (listings that still show pods after a scale to 0, default 1),
-# FAKE_JOB_RESULT (succeeded|failed, default succeeded), FAKE_ROLLOUT_FAIL=1, FAKE_REAL_KUBECTL (the
-# real binary, for the client-side `create secret --dry-run=client`).
+# FAKE_JOB_RESULT (succeeded|failed|running, default succeeded), FAKE_ACTIVE_JOBS (what
+# `get jobs … {.items[*].status.active}` prints), FAKE_ROLLOUT_FAIL=1, FAKE_REAL_KUBECTL (the real
+# binary, for the client-side `create secret --dry-run=client`).
 set -euo pipefail
 state=${FAKE_KUBECTL_DIR:?FAKE_KUBECTL_DIR must be set}
 printf '%s\n' "$*" >>"$state/calls"
@@ -23,6 +29,36 @@ replicas=$(cat "$state/replicas" 2>/dev/null || echo 3)
 case "$*" in
   "get deployment transportation-api -o jsonpath={.spec.replicas}")
     printf '%s' "$replicas"
+    ;;
+  "get deployment transportation-api -o jsonpath={.metadata.annotations."*)
+    key=${5#jsonpath=\{.metadata.annotations.}
+    key=${key%\}}
+    key=${key//\\./.}
+    awk -F '\t' -v k="$key" '$1 == k { printf "%s", $2 }' "$state/annotations" 2>/dev/null || true
+    ;;
+  "annotate deployment/transportation-api "*)
+    touch "$state/annotations"
+    overwrite=false
+    for pair in "${@:3}"; do [[ $pair == --overwrite ]] && overwrite=true; done
+    for pair in "${@:3}"; do
+      [[ $pair == --overwrite ]] && continue
+      if [[ $pair == *- && $pair != *=* ]]; then
+        awk -F '\t' -v k="${pair%-}" '$1 != k' "$state/annotations" >"$state/annotations.new"
+      else
+        key=${pair%%=*}
+        old=$(awk -F '\t' -v k="$key" '$1 == k { print $2 }' "$state/annotations")
+        if [[ -n $old && $old != "${pair#*=}" ]] && ! $overwrite; then
+          echo "error: --overwrite is false but found the following declared annotation(s): '$key' already has a value ($old)" >&2
+          exit 1
+        fi
+        { awk -F '\t' -v k="$key" '$1 != k' "$state/annotations"; printf '%s\t%s\n' "$key" "${pair#*=}"; } >"$state/annotations.new"
+      fi
+      mv "$state/annotations.new" "$state/annotations"
+    done
+    echo "deployment.apps/transportation-api annotated"
+    ;;
+  "get jobs -l app=transportation-restore -o jsonpath={.items[*].status.active}")
+    printf '%s' "${FAKE_ACTIVE_JOBS:-}"
     ;;
   "scale deployment/transportation-api --replicas="*)
     printf '%s' "${3#--replicas=}" >"$state/replicas"
@@ -48,7 +84,19 @@ case "$*" in
     echo "job.batch/$name created"
     ;;
   "get job transportation-restore-"*" -o jsonpath={.status.succeeded}/{.status.failed}")
-    if [[ ${FAKE_JOB_RESULT:-succeeded} == succeeded ]]; then printf '1/'; else printf '/1'; fi
+    if [[ -e $state/deleted-$3 ]]; then
+      echo "Error from server (NotFound): jobs.batch \"$3\" not found" >&2
+      exit 1
+    fi
+    case ${FAKE_JOB_RESULT:-succeeded} in
+      succeeded) printf '1/' ;;
+      failed) printf '/1' ;;
+      running) printf '/' ;;
+    esac
+    ;;
+  "delete job transportation-restore-"*" --cascade=foreground --wait=true --timeout="*)
+    touch "$state/deleted-$3"
+    echo "job.batch \"$3\" deleted"
     ;;
   "logs job/transportation-restore-"*)
     echo "restore: (fake) job logs"

@@ -3,10 +3,13 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubectlMissingReason, parseManifests, renderOverlay } from "../../scripts/k8s/manifests";
 import { policyFindings } from "../../scripts/k8s/policy";
 import { schemaErrors } from "../../scripts/k8s/schema";
+import { eventually } from "../support/app-server";
+import { postgresBinDir } from "../support/processes";
 import { createTestDatabase, stopPrivateServers, type TestDatabase } from "../support/services";
 import { dumpsIn, fakeKubectlBin, fingerprint, loadProjectDatabase, query, SCRIPTS, script, tempDir } from "./helpers";
 
@@ -18,7 +21,14 @@ interface Cluster {
   calls(): string[];
   replicas(): string;
   applied(): string[];
+  /** The Deployment's restore mark, "" when absent. */
+  mark(): string;
 }
+
+const MARK = "transportation-ai.com/restore-in-progress";
+const READ_MARK =
+  "get deployment transportation-api -o jsonpath={.metadata.annotations.transportation-ai\\.com/restore-in-progress}";
+const UNMARK = `annotate deployment/transportation-api ${MARK}-`;
 
 function fakeCluster(replicas = 3): Cluster {
   const dir = tempDir("fakecluster");
@@ -32,6 +42,13 @@ function fakeCluster(replicas = 3): Cluster {
         .filter((f) => f.startsWith("applied-"))
         .sort()
         .map((f) => readFileSync(join(dir, f), "utf8")),
+    mark: () =>
+      existsSync(join(dir, "annotations"))
+        ? (readFileSync(join(dir, "annotations"), "utf8")
+            .split("\n")
+            .find((l) => l.startsWith(`${MARK}\t`))
+            ?.split("\t")[1] ?? "")
+        : "",
   };
 }
 
@@ -80,17 +97,26 @@ describe("restore-k8s.sh", () => {
     expect(result.stderr).toContain("restore of");
     expect(result.code).toBe(0);
     expect(await fingerprint(db.url)).toEqual(before);
-    expect(steps(c)).toEqual([
-      "get deployment transportation-api -o jsonpath={.spec.replicas}",
+    const s = steps(c);
+    expect(s.slice(0, 2)).toEqual(["get deployment transportation-api -o jsonpath={.spec.replicas}", READ_MARK]);
+    // marked before anything stops, with the count to come back to
+    expect(s[2]).toMatch(
+      new RegExp(
+        `^annotate deployment/transportation-api ${MARK}=since=\\S+ replicas=3 backup=transportation_db_\\d{8}_\\d{6}\\.dump by=\\S+$`,
+      ),
+    );
+    expect(s.slice(3)).toEqual([
       "scale deployment/transportation-api --replicas=0",
       // polled until the pods are gone (the fake shows them once more after the scale-down)
       "get pods -l app=transportation-api -o name",
       "get pods -l app=transportation-api -o name",
       "scale deployment/transportation-api --replicas=3",
       "rollout status deployment/transportation-api --timeout=600s",
+      UNMARK,
     ]);
     expect(c.calls().every((l) => l.startsWith("--namespace transportation-system "))).toBe(true);
     expect(c.replicas()).toBe("3");
+    expect(c.mark()).toBe("");
   }, 60_000);
 
   it("scales back even when the restore fails, and the database stays as it was", async () => {
@@ -106,8 +132,9 @@ describe("restore-k8s.sh", () => {
     expect(await fingerprint(db.url)).toEqual(before);
     const s = c.calls();
     expect(s.every((l) => l.startsWith("--namespace transportation-system --context prod-eu "))).toBe(true);
-    expect(s.at(-2)).toMatch(/scale deployment\/transportation-api --replicas=4$/);
-    expect(s.at(-1)).toMatch(/rollout status deployment\/transportation-api/);
+    expect(s.at(-3)).toMatch(/scale deployment\/transportation-api --replicas=4$/);
+    expect(s.at(-2)).toMatch(/rollout status deployment\/transportation-api/);
+    expect(s.at(-1)).toMatch(new RegExp(`${UNMARK}$`));
     expect(c.replicas()).toBe("4");
   }, 60_000);
 
@@ -117,22 +144,22 @@ describe("restore-k8s.sh", () => {
     const result = await restoreK8s(c, [name, "--timeout", "120"]);
     expect(result.code).toBe(0);
     const s = steps(c);
-    expect(s.slice(0, 2)).toEqual([
-      "get deployment transportation-api -o jsonpath={.spec.replicas}",
-      "scale deployment/transportation-api --replicas=0",
-    ]);
+    expect(s[3]).toBe("scale deployment/transportation-api --replicas=0");
     const apply = s.indexOf("apply -f -");
     expect(apply).toBeGreaterThan(s.lastIndexOf("get pods -l app=transportation-api -o name"));
     expect(s[apply + 1]).toMatch(/^get job transportation-restore-\d{14} -o jsonpath=/);
-    expect(s.slice(-2)).toEqual([
+    expect(s.slice(-3)).toEqual([
       "scale deployment/transportation-api --replicas=3",
       "rollout status deployment/transportation-api --timeout=120s",
+      UNMARK,
     ]);
 
     const [manifest] = c.applied();
     const [job] = parseManifests(manifest!) as Any[];
     expect(job.kind).toBe("Job");
     expect(job.spec.backoffLimit).toBe(0); // a restore is never retried on its own
+    // The script's own timeout (120 s) stops the Job first, so it decides what happens to the API.
+    expect(job.spec.activeDeadlineSeconds).toBeGreaterThan(120);
     expect(job.spec.template.spec.containers[0].command).toEqual([
       "bash",
       "/opt/transportation/scripts/restore.sh",
@@ -172,13 +199,15 @@ describe("restore-k8s.sh", () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     child.kill("SIGTERM");
-    expect(await exited).toBe(130);
-    expect(steps(c).slice(-2)).toEqual([
+    expect(await exited).toBe(143);
+    expect(steps(c).slice(-3)).toEqual([
       "scale deployment/transportation-api --replicas=5",
       "rollout status deployment/transportation-api --timeout=600s",
+      UNMARK,
     ]);
     expect(steps(c).some((l) => l.startsWith("apply"))).toBe(false); // never got to the restore
     expect(c.replicas()).toBe("5");
+    expect(c.mark()).toBe("");
   }, 60_000);
 
   it("fails when the restore Job fails, after scaling back", async () => {
@@ -186,9 +215,10 @@ describe("restore-k8s.sh", () => {
     const result = await restoreK8s(c, ["latest"], { FAKE_JOB_RESULT: "failed" });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/job\/transportation-restore-\d+ failed/);
-    expect(steps(c).slice(-2)).toEqual([
+    expect(steps(c).slice(-3)).toEqual([
       "scale deployment/transportation-api --replicas=2",
       "rollout status deployment/transportation-api --timeout=600s",
+      UNMARK,
     ]);
   }, 60_000);
 
@@ -204,11 +234,125 @@ describe("restore-k8s.sh", () => {
     const refused = await restoreK8s(c, ["latest"]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/already stands at 0 replicas/);
-    expect(steps(c)).toEqual(["get deployment transportation-api -o jsonpath={.spec.replicas}"]);
+    expect(steps(c)).toEqual(["get deployment transportation-api -o jsonpath={.spec.replicas}", READ_MARK]);
 
     const told = await restoreK8s(c, ["latest", "--replicas", "3"]);
     expect(told.code).toBe(0);
     expect(c.replicas()).toBe("3");
+  }, 60_000);
+
+  /** restore-k8s.sh as a child process, to signal it mid-way. */
+  function startRestoreK8s(c: Cluster, args: string[], env: Record<string, string> = {}) {
+    const child = spawn("bash", [join(SCRIPTS, "restore-k8s.sh"), ...args], {
+      env: {
+        ...process.env,
+        PATH: `${bin}:${postgresBinDir()}:${process.env.PATH}`,
+        FAKE_KUBECTL_DIR: c.dir,
+        POLL_INTERVAL: "0.05",
+        ...env,
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    return { child, exited, stderr: () => stderr };
+  }
+  const callsInclude = (c: Cluster, prefix: string) =>
+    existsSync(join(c.dir, "calls")) && steps(c).some((l) => l.startsWith(prefix));
+
+  it("leaves the API down, marked, when interrupted while the restore Job runs: the Job is deleted and waited for", async () => {
+    const c = cluster(5);
+    const run = startRestoreK8s(c, ["latest"], { FAKE_JOB_RESULT: "running" });
+    await eventually(async () => callsInclude(c, "get job transportation-restore-"), 30_000, "the Job to be polled");
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toBe(143);
+    const s = steps(c);
+    const deleted = s.findIndex((l) => l.startsWith("delete job transportation-restore-"));
+    expect(s[deleted]).toMatch(
+      /^delete job transportation-restore-\d{14} --cascade=foreground --wait=true --timeout=600s$/,
+    );
+    expect(s.slice(deleted + 1)).toEqual([]); // nothing after: no scale-up, the mark stays
+    expect(s.filter((l) => l.startsWith("scale"))).toEqual(["scale deployment/transportation-api --replicas=0"]);
+    expect(c.replicas()).toBe("0");
+    expect(c.mark()).toMatch(/replicas=5/);
+    expect(run.stderr()).toMatch(
+      /interrupted by SIGTERM: job\/transportation-restore-\d+ was deleted and its pod has stopped; its transaction rolled back/,
+    );
+    expect(run.stderr()).toMatch(
+      /The API is DOWN: deployment\/transportation-api stands at 0 replicas and keeps the mark/,
+    );
+    expect(run.stderr()).toContain("restore-k8s.sh --resume -n transportation-system latest");
+  }, 60_000);
+
+  it("leaves the API down when the restore Job does not finish within --timeout", async () => {
+    const c = cluster(3);
+    // 2 s, not 1: the script counts whole seconds, and the pods' wait must not run out first.
+    const result = await restoreK8s(c, ["latest", "--timeout", "2"], {
+      FAKE_JOB_RESULT: "running",
+      POLL_INTERVAL: "0.1",
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/job\/transportation-restore-\d+ did not finish within 2s: job\/\S+ was deleted/);
+    expect(
+      steps(c).some((l) => /^delete job transportation-restore-\d+ --cascade=foreground --wait=true/.test(l)),
+    ).toBe(true);
+    expect(c.replicas()).toBe("0");
+    expect(c.mark()).not.toBe("");
+  }, 60_000);
+
+  it("with --local, stops restore.sh on SIGTERM so that it rolls back, and leaves the API down", async () => {
+    const before = await fingerprint(db.url);
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    const c = cluster(3);
+    try {
+      await holder.query("begin; lock table stop_times in access share mode");
+      const run = startRestoreK8s(c, ["--local", backup], { DATABASE_URL: db.url, RESTORE_LOCK_TIMEOUT: "600" });
+      const waiting = async () =>
+        (
+          await query<{ n: number }>(
+            db.url,
+            "select count(*)::int as n from pg_stat_activity where application_name like 'transportation-restore-%' and wait_event_type = 'Lock'",
+          )
+        )[0]!.n > 0;
+      await eventually(waiting, 30_000, "the restore to wait for the lock");
+      run.child.kill("SIGTERM");
+      expect(await run.exited).toBe(143);
+      expect(run.stderr()).toMatch(/restore: ERROR: interrupted by SIGTERM: the restore was stopped and rolled back/);
+      expect(run.stderr()).toMatch(/The API is DOWN/);
+    } finally {
+      await holder.query("rollback");
+      await holder.end();
+    }
+    expect(await fingerprint(db.url)).toEqual(before);
+    expect(c.replicas()).toBe("0");
+    expect(steps(c).filter((l) => l.startsWith("scale"))).toEqual(["scale deployment/transportation-api --replicas=0"]);
+  }, 60_000);
+
+  it("refuses to start on a Deployment marked by another restore, and --resume finishes an interrupted one", async () => {
+    const c = cluster(0);
+    writeFileSync(
+      join(c.dir, "annotations"),
+      `${MARK}\tsince=2025-01-01T02:00:00Z replicas=4 backup=latest by=ops@laptop\n`,
+    );
+    const refused = await restoreK8s(c, ["latest"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /is marked as being restored \(since=2025-01-01T02:00:00Z replicas=4 .*run again with --resume/,
+    );
+    expect(steps(c).some((l) => l.startsWith("scale"))).toBe(false);
+
+    const stillRunning = await restoreK8s(c, ["latest", "--resume"], { FAKE_ACTIVE_JOBS: "1" });
+    expect(stillRunning.code).toBe(1);
+    expect(stillRunning.stderr).toMatch(/a restore Job is still running/);
+
+    const resumed = await restoreK8s(c, ["latest", "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(c.replicas()).toBe("4"); // the count noted by the interrupted run
+    expect(c.mark()).toBe("");
   }, 60_000);
 
   it("rejects a backup name that is not a backup file, before calling kubectl", async () => {

@@ -1,7 +1,10 @@
 // deploy and rollback against the fake kubectl: the command sequences, what is live afterwards, the
 // step outputs, the error annotation and the job summary a person sees.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { deployArgs, FakeCluster, IMAGE } from "./harness";
+import { RESTORE_ANNOTATION } from "../../scripts/ops/lib/restore-guard";
+import { deployArgs, FakeCluster, IMAGE, repoRoot } from "./harness";
 
 const SLOW = 60_000; // each case spawns bun and a dozen fake kubectl calls
 let cluster: FakeCluster;
@@ -188,6 +191,40 @@ describe("deploy", () => {
       });
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(cluster.liveImage()).toBe(`${IMAGE}:1.2.0`);
+    },
+    SLOW,
+  );
+
+  it(
+    "refuses to touch the Deployment while restore-k8s.sh has it marked, and deploys once the mark is gone",
+    async () => {
+      await cluster.seed("1.0.0");
+      // The very annotation restore-k8s.sh sets, set the way it sets it.
+      const key = /^readonly RESTORE_ANNOTATION=(\S+)$/m.exec(
+        readFileSync(join(repoRoot, "deploy/scripts/restore-k8s.sh"), "utf8"),
+      )?.[1];
+      expect(key).toBe(RESTORE_ANNOTATION);
+      const marked = await cluster.kubectl([
+        "annotate",
+        "deployment/transportation-api",
+        `${key}=since=2025-01-01T02:00:00Z replicas=2`,
+      ]);
+      expect(marked.code, marked.stderr).toBe(0);
+      cluster.clearCalls();
+
+      const refused = await cluster.run("deploy", deployArgs(cluster, "1.1.0"));
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toMatch(
+        /::error title=Deploy to staging refused - restore in progress::deployment\/transportation-api is being restored \(transportation-ai\.com\/restore-in-progress: since=2025-01-01T02:00:00Z replicas=2\)/,
+      );
+      expect(refused.outputs.result).toBe("refused"); // so the workflow's fallback rollback stays out of it
+      expect(cluster.calls().some((c) => words(c)[0] !== "get")).toBe(false); // read only
+      expect(cluster.liveImage()).toBe(`${IMAGE}:1.0.0`);
+
+      expect((await cluster.kubectl(["annotate", "deployment/transportation-api", `${key}-`])).code).toBe(0);
+      const deployed = await cluster.run("deploy", deployArgs(cluster, "1.1.0"));
+      expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
+      expect(cluster.liveImage()).toBe(`${IMAGE}:1.1.0`);
     },
     SLOW,
   );
