@@ -46,6 +46,7 @@ explain() {
     *"Connection refused"* | *"could not translate host name"* | *"timeout expired"* | *"No route to host"*)
       msg+=" [database server unreachable]" ;;
     *"database "*"does not exist"*) msg+=" [wrong database name]" ;;
+    *"server version mismatch"*) msg+=" [version mismatch: use a pg_dump (image) of the server's major version]" ;;
   esac
   printf '%s' "${msg:-(no error output)}"
 }
@@ -191,6 +192,21 @@ fi
 
 errfile=$(mktemp)
 
+# pg_dump refuses a server of a newer major version, so a server upgrade makes every night fail until the
+# image (or the installed client) follows. Say so in those words, before dumping. When the server cannot
+# be asked, pg_dump's own connection error below tells why.
+check_versions() {
+  local server client
+  server=$(psql --no-psqlrc --no-align --tuples-only --no-password --quiet "${conn_args[@]}" \
+    --command='show server_version_num' 2>/dev/null) || return 0
+  client=$(pg_dump --version | sed -n 's/^pg_dump (PostgreSQL) \([0-9]*\).*/\1/p')
+  [[ $server =~ ^[0-9]+$ && $client =~ ^[0-9]+$ ]] || return 0
+  if ((server / 10000 > client)); then
+    die "the database server runs PostgreSQL $((server / 10000)), this pg_dump is $client [version mismatch:" \
+      "use pg_dump $((server / 10000)) or newer, e.g. the postgres:$((server / 10000)) image of the backup CronJob]"
+  fi
+}
+
 take_backup() {
   local stamp final list started size entries toc dumped missing rc=0
   stamp=$(date -u +%Y%m%d_%H%M%S)
@@ -199,6 +215,7 @@ take_backup() {
   partial="$backup_dir/.${PREFIX}${stamp}.dump.partial"
   list="$partial.list"
   [[ ! -e $final ]] || die "$final already exists (two backups within one second?)"
+  check_versions
   started=$SECONDS
 
   interruptible pg_dump --format=custom --compress=6 --no-password --file="$partial" "${conn_args[@]}" 2>"$errfile" || rc=$?

@@ -3,7 +3,8 @@
 #   1. mark the Deployment as being restored (annotation transportation-ai.com/restore-in-progress, with
 #      its replica count): `npm run deploy` and `npm run config:apply` refuse to touch it while it is set;
 #   2. scale it to 0 and wait until its pods are gone (nothing writes or holds locks);
-#   3. restore: by default a one-off Job (postgres:15 + restore.sh) reads BACKUP from the backup volume;
+#   3. restore: by default a one-off Job (postgres:15 + restore.sh) in the backup namespace reads BACKUP
+#      from the backup volume;
 #      with --local, deploy/scripts/restore.sh runs here against DATABASE_URL (e.g. a port-forward);
 #   4. verify: the Job succeeded (restore.sh checks the restored migration history before it does);
 #   5. scale back to the noted count, wait for the rollout, remove the mark.
@@ -15,7 +16,8 @@
 # Usage: restore-k8s.sh [options] BACKUP
 #   BACKUP              file name on the backup volume (transportation_db_YYYYmmdd_HHMMSS.dump or
 #                       `latest`); with --local, a local file path
-#   -n, --namespace NS  default transportation-system
+#   -n, --namespace NS  the application's namespace (default transportation-system)
+#   --backup-namespace NS  where the backup volume and the restore Job are (default transportation-backup)
 #   --context CTX       kubeconfig context
 #   --replicas N        scale back to N (needed when the Deployment already stands at 0)
 #   --resume            continue after an interrupted restore (the Deployment is still marked): the
@@ -40,6 +42,7 @@ die() {
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 namespace=transportation-system
+backup_namespace=transportation-backup
 context=""
 replicas=""
 resume=false
@@ -51,6 +54,7 @@ poll=${POLL_INTERVAL:-5}
 while (($# > 0)); do
   case $1 in
     -n | --namespace) namespace=${2:?--namespace needs a value} && shift 2 ;;
+    --backup-namespace) backup_namespace=${2:?--backup-namespace needs a value} && shift 2 ;;
     --context) context=${2:?--context needs a value} && shift 2 ;;
     --replicas) replicas=${2:?--replicas needs a value} && shift 2 ;;
     --resume) resume=true && shift ;;
@@ -76,9 +80,11 @@ elif [[ ! $backup =~ ^(latest|transportation_db_[0-9]{8}_[0-9]{6}\.dump)$ ]]; th
   die "BACKUP must be a file name on the backup volume (transportation_db_YYYYmmdd_HHMMSS.dump) or latest"
 fi
 
-kube_args=(--namespace "$namespace")
-if [[ -n $context ]]; then kube_args+=(--context "$context"); fi
-k() { kubectl "${kube_args[@]}" "$@"; }
+context_args=()
+if [[ -n $context ]]; then context_args=(--context "$context"); fi
+# k: the application's namespace; kb: the backup namespace (volume, restore Job).
+k() { kubectl --namespace "$namespace" "${context_args[@]}" "$@"; }
+kb() { kubectl --namespace "$backup_namespace" "${context_args[@]}" "$@"; }
 # jsonpath needs the dots of an annotation key escaped.
 readonly MARK_PATH="{.metadata.annotations.${RESTORE_ANNOTATION//./\\.}}"
 
@@ -118,10 +124,10 @@ mark=$(k get deployment "$DEPLOYMENT" -o "jsonpath=$MARK_PATH") || die "cannot r
 if [[ -n $mark ]]; then
   $resume || die "deployment/$DEPLOYMENT is marked as being restored ($mark): another restore-k8s.sh may be running." \
     "If none is (it was interrupted), run again with --resume"
-  active=$(k get jobs -l app=transportation-restore -o 'jsonpath={.items[*].status.active}') ||
+  active=$(kb get jobs -l app=transportation-restore -o 'jsonpath={.items[*].status.active}') ||
     die "cannot list the restore Jobs"
   [[ -z ${active//[0 ]/} ]] ||
-    die "a restore Job is still running (kubectl -n $namespace get jobs -l app=transportation-restore); wait for it or delete it first"
+    die "a restore Job is still running (kubectl -n $backup_namespace get jobs -l app=transportation-restore); wait for it or delete it first"
   noted=$(sed -n 's/.*replicas=\([0-9]*\).*/\1/p' <<<"$mark")
   target=${replicas:-$noted}
   log "resuming an interrupted restore ($mark)"
@@ -202,15 +208,15 @@ on_signal() {
 # restore.sh in it gets SIGTERM and rolls back.
 stop_job() {
   local why=$1 code=$2 status
-  status=$(k get job "$job" -o 'jsonpath={.status.succeeded}/{.status.failed}' 2>/dev/null || echo "?")
-  if k delete job "$job" --cascade=foreground --wait=true "--timeout=${timeout}s" >&2; then
+  status=$(kb get job "$job" -o 'jsonpath={.status.succeeded}/{.status.failed}' 2>/dev/null || echo "?")
+  if kb delete job "$job" --cascade=foreground --wait=true "--timeout=${timeout}s" >&2; then
     if [[ $status == 1/* ]]; then
       leave_down "$why: job/$job had already finished the restore; check the data before bringing the API back" "$code"
     fi
     leave_down "$why: job/$job was deleted and its pod has stopped; its transaction rolled back, the database is as before the restore" "$code"
   fi
   leave_down "$why: job/$job could not be deleted; it may still be restoring — do not bring the API back before" \
-    "kubectl -n $namespace get pods -l job-name=$job shows no running pod" "$code"
+    "kubectl -n $backup_namespace get pods -l job-name=$job shows no running pod" "$code"
 }
 trap 'on_signal INT 130' INT
 trap 'on_signal TERM 143' TERM
@@ -232,7 +238,7 @@ apiVersion: batch/v1
 kind: Job
 metadata:
   name: $1
-  namespace: $namespace
+  namespace: $backup_namespace
   labels:
     app: transportation-restore
 spec:
@@ -315,17 +321,17 @@ if $local_mode; then
 else
   [[ $backup == latest ]] && file=latest || file=/backups/$backup
   job="transportation-restore-$(date -u +%Y%m%d%H%M%S)"
-  log "restoring $backup in job/$job"
-  restore_job_manifest "$job" "$file" | k apply -f - >&2 || stop_job "cannot create job/$job" 1
+  log "restoring $backup in job/$job (namespace $backup_namespace)"
+  restore_job_manifest "$job" "$file" | kb apply -f - >&2 || stop_job "cannot create job/$job" 1
   deadline=$((SECONDS + timeout))
   while :; do
-    status=$(k get job "$job" -o 'jsonpath={.status.succeeded}/{.status.failed}') ||
+    status=$(kb get job "$job" -o 'jsonpath={.status.succeeded}/{.status.failed}') ||
       stop_job "cannot read job/$job" 1
     [[ $status == 1/* || $status == */[1-9]* ]] && break
     ((SECONDS < deadline)) || stop_job "job/$job did not finish within ${timeout}s" 1
     pause
   done
-  k logs "job/$job" >&2 || log "(no logs from job/$job)"
+  kb logs "job/$job" >&2 || log "(no logs from job/$job)"
   if [[ $status != 1/* ]]; then
     log "ERROR: job/$job failed (rolled back, the database is unchanged)"
     bring_back 1

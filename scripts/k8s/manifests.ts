@@ -10,6 +10,26 @@ export const K8S_DIR = join(REPO_ROOT, "deploy", "k8s");
 export const OVERLAYS = ["staging", "production"] as const;
 export type Overlay = (typeof OVERLAYS)[number];
 export const NAMESPACE = "transportation-system";
+/** Backups live apart from the application, so that deleting it leaves them (deploy/k8s/backup). */
+export const BACKUP_NAMESPACE = "transportation-backup";
+
+export interface Kustomization {
+  /** What k8s:render and k8s:validate call it. */
+  name: string;
+  dir: string;
+  /** Where all its namespaced objects must be. */
+  namespace: string;
+}
+
+/** Every kustomization an environment applies: the application overlay and its backups. */
+export const KUSTOMIZATIONS: Kustomization[] = [
+  ...OVERLAYS.map((o) => ({ name: o, dir: join(K8S_DIR, "overlays", o), namespace: NAMESPACE })),
+  ...OVERLAYS.map((o) => ({
+    name: `backup-${o}`,
+    dir: join(K8S_DIR, "backup", "overlays", o),
+    namespace: BACKUP_NAMESPACE,
+  })),
+];
 
 export interface K8sObject {
   apiVersion: string;
@@ -27,7 +47,8 @@ export function kubectlMissingReason(): string | undefined {
 }
 
 export function overlayDir(overlay: string): string {
-  const dir = join(K8S_DIR, "overlays", overlay);
+  const known = KUSTOMIZATIONS.find((k) => k.name === overlay);
+  const dir = known?.dir ?? join(K8S_DIR, "overlays", overlay);
   if (!existsSync(join(dir, "kustomization.yaml"))) throw new Error(`no kustomize overlay at ${dir}`);
   return dir;
 }
@@ -60,4 +81,10 @@ export function find(objects: K8sObject[], kind: string, name: string): K8sObjec
   const found = objects.find((o) => o.kind === kind && o.metadata?.name === name);
   if (!found) throw new Error(`${kind}/${name} is not in the rendered manifests`);
   return found;
+}
+
+/** The namespace a render's objects belong in: the one Namespace it creates, else the application's. */
+export function expectedNamespace(objects: K8sObject[]): string {
+  const namespaces = objects.filter((o) => o.kind === "Namespace");
+  return namespaces.length === 1 ? namespaces[0]!.metadata.name : NAMESPACE;
 }

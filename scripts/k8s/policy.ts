@@ -1,6 +1,6 @@
 // Policy checks on rendered manifests, borrowed from kube-linter / kube-score: what a schema cannot say
 // but a production cluster needs. Each finding is `Kind/name: problem`.
-import { type K8sObject, NAMESPACE, objectId } from "./manifests";
+import { expectedNamespace, type K8sObject, objectId } from "./manifests";
 
 // biome-ignore lint/suspicious/noExplicitAny: manifests are untyped YAML; the schema check runs first.
 type Any = any;
@@ -154,11 +154,11 @@ const requiredEgress = (owner: K8sObject): [string, Port][] => [
 ];
 
 /** NetworkPolicy: a default deny for the namespace, and every workload let through for what it needs. */
-function networkFindings(objects: K8sObject[], pods: PodOwner[]): string[] {
+function networkFindings(objects: K8sObject[], pods: PodOwner[], namespace: string): string[] {
   const out: string[] = [];
   const policies = objects.filter((o) => o.kind === "NetworkPolicy");
   if (pods.length > 0 && !policies.some(isDefaultDeny))
-    out.push(`Namespace/${NAMESPACE}: no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)`);
+    out.push(`Namespace/${namespace}: no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)`);
   const allowing = (labels: Record<string, string>) =>
     policies.filter((np) => !isDefaultDeny(np) && selectorSelects((np.spec as Any)?.podSelector, labels));
   for (const p of pods) {
@@ -199,7 +199,8 @@ function networkFindings(objects: K8sObject[], pods: PodOwner[]): string[] {
   return out;
 }
 
-export function policyFindings(objects: K8sObject[]): string[] {
+/** Findings for one render; its objects belong in `namespace` (default: the Namespace it creates). */
+export function policyFindings(objects: K8sObject[], namespace = expectedNamespace(objects)): string[] {
   const out: string[] = [];
   const pods = objects.map(podOf).filter((p): p is PodOwner => p !== undefined);
   const deployments = objects.filter((o) => o.kind === "Deployment");
@@ -208,8 +209,8 @@ export function policyFindings(objects: K8sObject[]): string[] {
 
   for (const o of objects) {
     const id = objectId(o);
-    if (!CLUSTER_SCOPED.has(o.kind) && o.metadata.namespace !== NAMESPACE)
-      out.push(`${id}: namespace is ${o.metadata.namespace ?? "unset"}, expected ${NAMESPACE}`);
+    if (!CLUSTER_SCOPED.has(o.kind) && o.metadata.namespace !== namespace)
+      out.push(`${id}: namespace is ${o.metadata.namespace ?? "unset"}, expected ${namespace}`);
     if (o.kind === "Secret")
       out.push(
         `${id}: a Secret is rendered; secrets are created from the environment (deploy/scripts/create-secret.sh)`,
@@ -217,7 +218,7 @@ export function policyFindings(objects: K8sObject[]): string[] {
   }
 
   for (const p of pods) out.push(...containerFindings(p));
-  out.push(...networkFindings(objects, pods));
+  out.push(...networkFindings(objects, pods, namespace));
 
   for (const d of deployments) {
     const id = objectId(d);

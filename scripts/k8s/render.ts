@@ -1,15 +1,15 @@
-// `npm run k8s:render -- [staging|production|all] [--out DIR]`: prints (or writes DIR/<overlay>.yaml)
-// the manifests an overlay applies, exactly as `kubectl apply -k` would send them.
+// `npm run k8s:render -- [staging|production|backup-staging|backup-production|all] [--out DIR]`: prints
+// (or writes DIR/<name>.yaml) the manifests a kustomization holds, as `kubectl kustomize` renders them.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { kubectlMissingReason, OVERLAYS, renderYaml } from "./manifests";
+import { KUSTOMIZATIONS, kubectlMissingReason, renderYaml } from "./manifests";
 
 const args = process.argv.slice(2);
 const outIndex = args.indexOf("--out");
 const outDir = outIndex >= 0 ? args[outIndex + 1] : undefined;
 const positional = args.filter((a, i) => !a.startsWith("--") && (outIndex < 0 || i !== outIndex + 1));
 const target = positional[0] ?? "all";
-const overlays = target === "all" ? [...OVERLAYS] : [target];
+const overlays = target === "all" ? KUSTOMIZATIONS.map((k) => k.name) : [target];
 
 const missing = kubectlMissingReason();
 if (missing) {

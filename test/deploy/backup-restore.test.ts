@@ -528,6 +528,25 @@ describe("backup.sh and restore.sh", () => {
     }
   }, 60_000);
 
+  it("says plainly when the server is newer than pg_dump (after a server upgrade), before dumping", async () => {
+    const dir = newDir("mismatch");
+    // The client of the previous major: pg_dump 14 against this PostgreSQL 15 server.
+    const bin = newDir("oldclient");
+    const calls = join(bin, "calls");
+    writeFileSync(
+      join(bin, "pg_dump"),
+      `#!/usr/bin/env bash\necho "$*" >>"${calls}"\nif [[ $1 == --version ]]; then echo "pg_dump (PostgreSQL) 14.11"; exit 0; fi\nPATH=\${PATH//${bin}:/}\nexec pg_dump "$@"\n`,
+    );
+    chmodSync(join(bin, "pg_dump"), 0o755);
+    const result = await script("backup.sh", [], { DATABASE_URL: db.url, BACKUP_DIR: dir, PATH_PREFIX: bin });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(
+      /backup: ERROR: the database server runs PostgreSQL 15, this pg_dump is 14 \[version mismatch: use pg_dump 15 or newer, e\.g\. the postgres:15 image of the backup CronJob\]/,
+    );
+    expect(readFileSync(calls, "utf8").trim()).toBe("--version"); // no dump was attempted
+    expect(backupFiles(dir)).toEqual([]);
+  }, 60_000);
+
   it("rejects a RETENTION_DAYS that is not a whole number of days", async () => {
     const dir = newDir("badretention");
     for (const value of ["abc", "0", "-3", "1.5"]) {

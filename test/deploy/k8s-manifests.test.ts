@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, parseDocument } from "yaml";
 import {
+  BACKUP_NAMESPACE,
   find,
   K8S_DIR,
   type K8sObject,
@@ -54,18 +55,19 @@ for (const overlay of OVERLAYS)
         expect.arrayContaining([
           `Namespace/${NAMESPACE}`,
           "ConfigMap/transportation-config",
-          "ConfigMap/transportation-backup-scripts",
           "Deployment/transportation-api",
           "Service/transportation-api",
           "Ingress/transportation-ingress",
           "PodDisruptionBudget/transportation-api",
           "Job/transportation-migrate",
-          "CronJob/transportation-backup",
-          "PersistentVolumeClaim/transportation-backups",
         ]),
       );
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids).not.toContain("Secret/transportation-secrets");
+      // Backups are not the application's: `kubectl delete -k` of this overlay leaves them.
+      expect(
+        objects(overlay).filter((o) => /backup/.test(o.metadata.name) || o.kind === "PersistentVolumeClaim"),
+      ).toEqual([]);
     }, 60_000);
 
     it("passes the Kubernetes schema and the strict unknown-field check", () => {
@@ -136,29 +138,59 @@ for (const overlay of OVERLAYS)
       expect(job.spec.template.metadata.labels.app).not.toBe("transportation-api"); // not behind the Service
     }, 60_000);
 
+    it("ships deploy/k8s/base/config.yaml as the ConfigMap", () => {
+      const config = find(objects(overlay), "ConfigMap", "transportation-config") as Any;
+      expect(config.data["config.yaml"]).toBe(readFileSync(join(K8S_DIR, "base", "config.yaml"), "utf8"));
+    }, 60_000);
+  });
+
+for (const overlay of OVERLAYS)
+  withKubectl(`backups of ${overlay}`, () => {
+    const backups = () => objects(`backup-${overlay}`);
+    it("live in their own namespace and kustomization, apart from the application", () => {
+      const ids = backups().map((o) => `${o.kind}/${o.metadata.name}`);
+      expect(ids).toEqual(
+        expect.arrayContaining([
+          `Namespace/${BACKUP_NAMESPACE}`,
+          "ConfigMap/transportation-backup-scripts",
+          "CronJob/transportation-backup",
+          "PersistentVolumeClaim/transportation-backups",
+          "NetworkPolicy/transportation-backup-default-deny",
+          "NetworkPolicy/transportation-backup-jobs",
+        ]),
+      );
+      for (const o of backups()) if (o.kind !== "Namespace") expect(o.metadata.namespace).toBe(BACKUP_NAMESPACE);
+      // Nothing of the application (no app image, no object in its namespace): applying or deleting
+      // one never touches the other.
+      const images = backups().flatMap((o) =>
+        o.kind === "CronJob"
+          ? ((o as Any).spec.jobTemplate.spec.template.spec.containers as Any[]).map((c) => c.image)
+          : [],
+      );
+      expect(images.some((i) => i.includes("transportation-api"))).toBe(false);
+      expect(schemaErrors(backups())).toEqual([]);
+      expect(policyFindings(backups())).toEqual([]);
+    }, 60_000);
+
     it("backs up daily at 02:00 with backup.sh in a postgres:15 image onto the backup volume", () => {
-      const cron = find(objects(overlay), "CronJob", "transportation-backup") as Any;
+      const cron = find(backups(), "CronJob", "transportation-backup") as Any;
       expect(cron.spec).toMatchObject({ schedule: "0 2 * * *", concurrencyPolicy: "Forbid" });
       expect(cron.spec.timeZone).toBeTruthy();
+      expect(cron.spec.failedJobsHistoryLimit).toBeGreaterThanOrEqual(1); // a failed night stays visible
       const pod = cron.spec.jobTemplate.spec.template.spec;
       const c = pod.containers[0];
-      expect(c.image).toMatch(/^postgres:15(\.|-|$)/);
+      expect(c.image).toMatch(/^postgres:15(\.|-|@|$)/);
       expect(c.command.join(" ")).toMatch(/backup\.sh$/);
       const env = Object.fromEntries((c.env as Any[]).map((e) => [e.name, e]));
       expect(env.DATABASE_URL.valueFrom.secretKeyRef).toEqual({ name: "transportation-secrets", key: "database-url" });
-      expect(Number(env.RETENTION_DAYS.value)).toBeGreaterThanOrEqual(1);
+      expect(Number(env.RETENTION_DAYS.value)).toBe(overlay === "staging" ? 3 : 7);
       const backupMount = (c.volumeMounts as Any[]).find((m) => m.mountPath === env.BACKUP_DIR.value);
       const volume = (pod.volumes as Any[]).find((v) => v.name === backupMount.name);
       expect(volume.persistentVolumeClaim.claimName).toBe("transportation-backups");
       // The scripts ConfigMap carries the very files cron runs.
-      const scripts = find(objects(overlay), "ConfigMap", "transportation-backup-scripts") as Any;
+      const scripts = find(backups(), "ConfigMap", "transportation-backup-scripts") as Any;
       for (const name of ["backup.sh", "restore.sh", "pg-common.sh"])
         expect(scripts.data[name]).toBe(readFileSync(join(ROOT, "deploy", "scripts", name), "utf8"));
-    }, 60_000);
-
-    it("ships deploy/k8s/base/config.yaml as the ConfigMap", () => {
-      const config = find(objects(overlay), "ConfigMap", "transportation-config") as Any;
-      expect(config.data["config.yaml"]).toBe(readFileSync(join(K8S_DIR, "base", "config.yaml"), "utf8"));
     }, 60_000);
   });
 
@@ -290,12 +322,12 @@ withKubectl("the checks catch broken manifests", () => {
   }, 60_000);
 
   it("flags a CronJob without deadlines and a rendered Secret", () => {
-    const list = all();
+    const list = clone(objects("backup-production")) as Any[];
     const cron = list.find((o) => o.kind === "CronJob");
     delete cron.spec.startingDeadlineSeconds;
     delete cron.spec.jobTemplate.spec.activeDeadlineSeconds;
     cron.spec.concurrencyPolicy = "Allow";
-    list.push({ apiVersion: "v1", kind: "Secret", metadata: { name: "leak", namespace: NAMESPACE } });
+    list.push({ apiVersion: "v1", kind: "Secret", metadata: { name: "leak", namespace: BACKUP_NAMESPACE } });
     const findings = policyFindings(list).join("\n");
     expect(findings).toMatch(/startingDeadlineSeconds not set/);
     expect(findings).toMatch(/activeDeadlineSeconds not set/);
@@ -317,7 +349,11 @@ withKubectl("the checks catch broken manifests", () => {
     expect(policy("transportation-acme-solver").spec.podSelector.matchLabels).toEqual({
       "acme.cert-manager.io/http01-solver": "true",
     });
-    // Pods started outside the render reach PostgreSQL too: restore-k8s.sh's Job and the runbook's debug pod.
+    // Pods started outside the render reach PostgreSQL too: restore-k8s.sh's Job (in the backup namespace)
+    // and the runbook's debug pod.
+    const backupJobs = (objects("backup-production") as Any[]).find(
+      (o) => o.metadata.name === "transportation-backup-jobs",
+    );
     const script = readFileSync(join(ROOT, "deploy/scripts/restore-k8s.sh"), "utf8");
     const heredoc = /restore_job_manifest\(\) \{\n\s*cat <<EOF\n([\s\S]*?)\nEOF/.exec(script)![1]!;
     const restoreJob = parse(heredoc.replace(/\$\w+|\$\d/g, "1"));
@@ -326,9 +362,9 @@ withKubectl("the checks catch broken manifests", () => {
       readFileSync(join(ROOT, "docs/operations.md"), "utf8"),
     )?.[1];
     expect([restoreLabel, debugLabel]).toEqual(["transportation-restore", "db-debug"]);
-    expect(policy("transportation-jobs").spec.podSelector.matchExpressions[0].values).toEqual(
-      expect.arrayContaining([restoreLabel, debugLabel]),
-    );
+    expect(policy("transportation-jobs").spec.podSelector.matchExpressions[0].values).toContain(debugLabel);
+    expect(backupJobs.spec.podSelector.matchExpressions[0].values).toContain(restoreLabel);
+    expect(ports(backupJobs.spec.egress)).toEqual(["TCP/53", "TCP/5432", "UDP/53"]);
   }, 60_000);
 
   it("flags a namespace without a default deny, workloads no policy lets out, and a Service port kept shut", () => {
@@ -338,7 +374,10 @@ withKubectl("the checks catch broken manifests", () => {
     const withoutJobs = all().filter((o) => o.metadata.name !== "transportation-jobs");
     const jobFindings = policyFindings(withoutJobs).join("\n");
     expect(jobFindings).toMatch(/Job\/transportation-migrate: no NetworkPolicy allows its pods any traffic/);
-    expect(jobFindings).toMatch(/CronJob\/transportation-backup: no NetworkPolicy allows its pods any traffic/);
+    const backupFindings = policyFindings(
+      objects("backup-production").filter((o) => o.metadata.name !== "transportation-backup-jobs"),
+    ).join("\n");
+    expect(backupFindings).toMatch(/CronJob\/transportation-backup: no NetworkPolicy allows its pods any traffic/);
 
     const list = all();
     const api = list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "transportation-api");

@@ -57,7 +57,7 @@ if (missingKubectl) console.warn(`SKIPPED restore Job policy check: ${missingKub
 const itWithKubectl = missingKubectl ? it.skip : it;
 
 /** The calls with the namespace flag stripped, so assertions read like the procedure. */
-const steps = (c: Cluster) => c.calls().map((l) => l.replace(/^--namespace transportation-system /, ""));
+const steps = (c: Cluster) => c.calls().map((l) => l.replace(/^--namespace transportation-(system|backup) /, ""));
 
 describe("restore-k8s.sh", () => {
   let db: TestDatabase;
@@ -154,9 +154,16 @@ describe("restore-k8s.sh", () => {
       UNMARK,
     ]);
 
+    // The Job runs in the backup namespace, next to the volume; the Deployment is the application's.
+    const jobCall = (call: string) => / (apply -f -|get job |logs job\/)/.test(call);
+    for (const call of c.calls())
+      expect(call).toMatch(
+        jobCall(call) ? /^--namespace transportation-backup / : /^--namespace transportation-system /,
+      );
     const [manifest] = c.applied();
     const [job] = parseManifests(manifest!) as Any[];
     expect(job.kind).toBe("Job");
+    expect(job.metadata.namespace).toBe("transportation-backup");
     expect(job.spec.backoffLimit).toBe(0); // a restore is never retried on its own
     // The script's own timeout (120 s) stops the Job first, so it decides what happens to the API.
     expect(job.spec.activeDeadlineSeconds).toBeGreaterThan(120);
@@ -169,13 +176,14 @@ describe("restore-k8s.sh", () => {
   }, 60_000);
 
   itWithKubectl(
-    "builds a restore Job that passes the policy checks next to the rendered production manifests",
+    "builds a restore Job that passes the policy checks next to the rendered production backups",
     async () => {
       const c = cluster(3);
       expect((await restoreK8s(c, ["latest"])).code).toBe(0);
       const [job] = parseManifests(c.applied()[0]!);
-      // Its volumes must name the PVC and ConfigMap that production renders, and it must be locked down.
-      expect(policyFindings([...renderOverlay("production"), job!])).toEqual([]);
+      // Its volumes must name the PVC and ConfigMap that production's backups render, a policy must let it
+      // reach PostgreSQL, and it must be locked down.
+      expect(policyFindings([...renderOverlay("backup-production"), job!])).toEqual([]);
     },
     60_000,
   );

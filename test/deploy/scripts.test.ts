@@ -85,6 +85,39 @@ describe("deploy scripts", () => {
     60_000,
   );
 
+  (missingKubectl ? it.skip : it)(
+    "create a Secret with only the keys asked for (the backup namespace needs database-url alone)",
+    async () => {
+      const state = tempDir("secret-keys");
+      const bin = fakeKubectlBin();
+      cleanup.push(state, bin);
+      const real = spawnSync("bash", ["-c", "command -v kubectl"], { encoding: "utf8" }).stdout.trim();
+      const result = await script(
+        "create-secret.sh",
+        ["--namespace", "transportation-backup", "--keys", "database-url"],
+        { DATABASE_URL: SECRETS.DATABASE_URL, PATH_PREFIX: bin, FAKE_KUBECTL_DIR: state, FAKE_REAL_KUBECTL: real },
+      );
+      expect(result.stderr).toContain("applied in namespace transportation-backup (keys: database-url)");
+      expect(result.code).toBe(0);
+      const [secret] = parseManifests(readFileSync(join(state, "applied-0.yaml"), "utf8")) as unknown as Array<{
+        metadata: { namespace: string };
+        data: Record<string, string>;
+      }>;
+      expect(Object.keys(secret!.data)).toEqual(["database-url"]);
+      expect(secret!.metadata.namespace).toBe("transportation-backup");
+      expect(readFileSync(join(state, "calls"), "utf8")).not.toContain(SECRETS.DATABASE_URL);
+
+      const unknown = await script("create-secret.sh", ["--keys", "database-url,password"], {
+        DATABASE_URL: SECRETS.DATABASE_URL,
+        PATH_PREFIX: bin,
+        FAKE_KUBECTL_DIR: state,
+      });
+      expect(unknown.code).not.toBe(0);
+      expect(unknown.stderr).toContain("unknown key 'password'");
+    },
+    60_000,
+  );
+
   it("refuse to create a Secret with values missing, naming only the variables", async () => {
     const bin = fakeKubectlBin();
     const state = tempDir("secret-missing");

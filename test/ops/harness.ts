@@ -109,6 +109,11 @@ export class FakeCluster {
     return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : { revisions: [] };
   }
 
+  /** Objects with a status (CronJobs, Jobs, PVCs, PVs) as the API server would return them, by "Kind/name". */
+  setClusterObjects(objects: Record<string, unknown>): void {
+    writeFileSync(join(this.dir, "cluster.json"), JSON.stringify(objects));
+  }
+
   /** An object `kubectl apply` stored, e.g. "ConfigMap/transportation-config", as YAML text. */
   object(id: string): string | undefined {
     return this.state().objects?.[id];

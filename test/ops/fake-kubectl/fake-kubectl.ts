@@ -4,6 +4,8 @@
 //   { "images": { "<image>": { "rollout": "succeed" | "stall" | "timeout", "migration": "complete" | "fail" } } }
 // Every invocation's argv is appended to calls.jsonl, so tests can assert the command sequence.
 // `port-forward` proxies to $FAKE_CLUSTER_URL (the test's stand-in for the Service).
+// Objects with a status a test sets (CronJobs, Jobs, PVCs, PVs) are read from $FAKE_KUBECTL_STATE/cluster.json,
+// keyed "Kind/name"; `get <kind> -l k=v -o json` lists those whose labels match, as a List.
 // `kustomize` (and `apply -k`) render with the real kubectl when $FAKE_REAL_KUBECTL names it: rendering
 // is local, no cluster is involved. Without it, a kustomization's resources are concatenated.
 //
@@ -373,6 +375,23 @@ function kustomize(dir: string): string {
   return parts.map((p) => p.trim()).join("\n---\n");
 }
 
+const CLUSTER_KINDS: Record<string, string[]> = {
+  CronJob: ["cronjob", "cronjobs", "cj", "cronjob.batch"],
+  Job: ["job", "jobs", "job.batch"],
+  PersistentVolumeClaim: ["pvc", "pvcs", "persistentvolumeclaim", "persistentvolumeclaims"],
+  PersistentVolume: ["pv", "pvs", "persistentvolume", "persistentvolumes"],
+};
+function clusterObjects(): Record<string, Json> {
+  const p = join(stateDir!, "cluster.json");
+  return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : {};
+}
+/** The kind, when the test keeps objects of it in cluster.json (Jobs only when it keeps any there). */
+function clusterKind(word: string): string | undefined {
+  const kind = Object.entries(CLUSTER_KINDS).find(([, names]) => names.includes(word.toLowerCase()))?.[0];
+  if (!kind) return undefined;
+  return Object.keys(clusterObjects()).some((k) => k.startsWith(`${kind}/`)) ? kind : undefined;
+}
+
 const [verb, ...rest] = words;
 const s = load();
 switch (verb) {
@@ -460,6 +479,26 @@ switch (verb) {
         });
       const items = matches ? s.revisions.map((r) => replicaSetJson(s, r)) : [];
       out(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    } else if (clusterKind(kind)) {
+      const objects = clusterObjects();
+      const k = clusterKind(kind)!;
+      if (name) {
+        const obj = objects[`${k}/${name}`];
+        if (!obj) notFound(`${typeName(k)}s`, name);
+        out(JSON.stringify(obj));
+      } else {
+        const selector = flags.selector ?? flags.l ?? "";
+        const items = Object.entries(objects)
+          .filter(([key]) => key.startsWith(`${k}/`))
+          .map(([, obj]) => obj)
+          .filter((obj) =>
+            selector
+              .split(",")
+              .filter(Boolean)
+              .every((kv) => obj.metadata?.labels?.[kv.split("=")[0]!] === kv.split("=")[1]),
+          );
+        out(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+      }
     } else if (isKind(kind, "configmap", "configmaps", "cm")) {
       const text = s.objects[`ConfigMap/${name}`];
       if (text === undefined) notFound("configmaps", name);
