@@ -53,6 +53,7 @@ const DEFAULTS = {
     max_connections: 100,
     command_timeout: 0.5,
     memory_max_entries: 10_000,
+    required: false,
   },
   gtfs: { keep_versions: 2 },
 } as const;

@@ -51,6 +51,8 @@ export const ConfigSchema = T.Object({
     max_connections: T.Integer({ minimum: 1, maximum: 10000 }),
     command_timeout: T.Number({ exclusiveMinimum: 0, maximum: 60, description: "seconds" }),
     memory_max_entries: T.Integer({ minimum: 1 }),
+    /** /ready fails while Redis is down (default: it reports the outage and stays ready, "degraded"). */
+    required: T.Boolean(),
   }),
   gtfs: T.Object({
     keep_versions: T.Integer({ minimum: 1, maximum: 50 }),

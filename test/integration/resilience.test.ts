@@ -60,18 +60,42 @@ describe("readiness follows PostgreSQL and Redis", () => {
     console.log(`postgres: /ready 503 after ${down} ms, back to 200 ${up} ms after restart`);
   });
 
-  it("turns 503 when Redis stops and recovers without a restart", async () => {
-    await redis.stop();
-    const down = await eventually(() => notReady(app), 10_000, "/ready 503 after Redis stopped");
-    const body = await (await fetch(`${app.url}/ready`)).json();
-    expect(body.checks.redis).toMatch(/^error: /);
-    expect(body.checks.database).toBe("ok");
-    const data = await fetch(`${app.url}/v1/feeds`);
-    expect(data.status).toBe(200); // the cache is optional: reads go to the database
-    expect(Array.isArray((await data.json()).data)).toBe(true);
-    await redis.start();
-    const up = await eventually(() => ready(app), 15_000, "/ready 200 after Redis restarted");
-    console.log(`redis: /ready 503 after ${down} ms, back to 200 ${up} ms after restart`);
+  it("stays ready when Redis stops, reporting it as degraded, and serves from the database", async () => {
+    // A second server that requires Redis (redis.required: true), side by side with the default one.
+    const dir = mkdtempSync(join(tmpdir(), "tapi-redis-required-"));
+    const config = join(dir, "config.yaml");
+    writeFileSync(
+      config,
+      readFileSync(join(REPO_ROOT, "config.yaml"), "utf8").replace(/^ {2}required: false/m, "  required: true"),
+    );
+    const strict = await startAppServer({
+      env: { DATABASE_URL: postgres.url, REDIS_URL: redis.url, CONFIG_FILE: config },
+    });
+    try {
+      await eventually(() => ready(strict), 10_000, "the strict server ready with Redis up");
+      await redis.stop();
+      const down = await eventually(() => notReady(strict), 10_000, "/ready 503 on the server that requires Redis");
+      const res = await fetch(`${app.url}/ready`);
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(body).toMatchObject({ status: "degraded", checks: { database: "ok" } });
+      expect(body.checks.redis).toMatch(/^error: /);
+      expect((await (await fetch(`${strict.url}/ready`)).json()).status).toBe("not ready");
+      const data = await fetch(`${app.url}/v1/feeds`);
+      expect(data.status).toBe(200); // the cache is optional: reads go to the database
+      expect(Array.isArray((await data.json()).data)).toBe(true);
+      await redis.start();
+      const up = await eventually(
+        async () => (await (await fetch(`${app.url}/ready`)).json()).status === "ready",
+        15_000,
+        "status ready after Redis restarted",
+      );
+      await eventually(() => ready(strict), 15_000, "/ready 200 on the strict server after Redis restarted");
+      console.log(`redis: strict server 503 after ${down} ms; default server back to "ready" ${up} ms after restart`);
+    } finally {
+      await strict.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("rejects a declared body over the limit with 413 JSON", async () => {

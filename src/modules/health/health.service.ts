@@ -10,6 +10,8 @@ export type CheckResult = "ok" | "embedded" | "disabled" | string;
 
 export interface Readiness {
   ready: boolean;
+  /** "degraded": ready, but an optional dependency (Redis) is failing, so every request costs more. */
+  status: "ready" | "degraded" | "not ready";
   checks: { database: CheckResult; redis: CheckResult; server?: string };
 }
 
@@ -47,12 +49,17 @@ export function createHealthService(deps: { config: Config; database: Database; 
   return {
     health: () => ({ status: "healthy" as const, timestamp: isoNow(), version: config.app.version }),
     version: () => ({ version: config.app.version, commit: config.app.commit, build_time: config.app.build_time }),
+    // Redis only caches: without it every request is still answered, from the database. A Redis outage
+    // therefore leaves the pod ready and is reported as "degraded" — otherwise one Redis blip would take
+    // every pod out of the Service at once (and fail every deploy's gate). redis.required restores the
+    // design's strict check (docs/operations.md, "Readiness and Redis").
     async readiness(): Promise<Readiness> {
       const [db, redis] = await Promise.all([checkDatabase(), checkRedis()]);
       const checks: Readiness["checks"] = { database: db, redis };
       if (lifecycle.shuttingDown) checks.server = "shutting down";
-      const ready = !lifecycle.shuttingDown && !db.startsWith("error") && !redis.startsWith("error");
-      return { ready, checks };
+      const redisDown = redis.startsWith("error");
+      const ready = !lifecycle.shuttingDown && !db.startsWith("error") && !(redisDown && config.redis.required);
+      return { ready, status: !ready ? "not ready" : redisDown ? "degraded" : "ready", checks };
     },
   };
 }
