@@ -140,6 +140,19 @@ const portsAdmit = (rule: Any, port: Port) =>
         (typeof p.port === "number" && port.number >= p.port && port.number <= (p.endPort ?? p.port))),
   );
 
+/** A label selector that selects everything. */
+const isEmptySelector = (selector: Any) =>
+  Object.keys(selector?.matchLabels ?? {}).length === 0 && (selector?.matchExpressions ?? []).length === 0;
+
+/** Whether a rule's `from` lets anything connect: no peers, an address block, or every namespace. */
+const anySource = (peers: Any[] | undefined) =>
+  !peers?.length ||
+  peers.some(
+    (peer) =>
+      peer.ipBlock !== undefined ||
+      (peer.namespaceSelector !== undefined && isEmptySelector(peer.namespaceSelector) && !peer.podSelector),
+  );
+
 /** Whether a rule's peers (`to` / `from`) leave other namespaces and addresses open, not only this namespace. */
 const peersOpen = (peers: Any[] | undefined) =>
   !peers?.length || peers.some((peer) => peer.namespaceSelector !== undefined || peer.ipBlock !== undefined);
@@ -172,26 +185,32 @@ function networkFindings(objects: K8sObject[], pods: PodOwner[], namespace: stri
       if (!egress.some((rule) => portsAdmit(rule, port) && peersOpen(rule.to)))
         out.push(`${objectId(p.owner)}: no NetworkPolicy lets its pods ${what}`);
   }
-  // The pods behind a Service must accept connections on its target ports; from anywhere when the
-  // Service is reachable from outside the cluster (LoadBalancer, NodePort).
+  // The API is reached through the TLS Ingress only. Its Service stays inside the cluster (a LoadBalancer
+  // or NodePort would serve /v1 and its API keys over plain HTTP beside it), and its pods accept the
+  // target port from the ingress controller's namespace — not from any source.
   for (const svc of objects.filter((o) => o.kind === "Service")) {
     const spec = svc.spec as Any;
-    const external = spec?.type === "LoadBalancer" || spec?.type === "NodePort";
-    for (const p of pods.filter((q) => q.owner.kind === "Deployment" && matches(spec?.selector, q.labels))) {
+    const behind = pods.filter((q) => q.owner.kind === "Deployment" && matches(spec?.selector, q.labels));
+    if (behind.length > 0 && (spec?.type === "LoadBalancer" || spec?.type === "NodePort"))
+      out.push(
+        `${objectId(svc)}: type ${spec.type} serves the API over plain HTTP beside the TLS Ingress; use ClusterIP behind the Ingress`,
+      );
+    for (const p of behind) {
       const containerPorts = ((p.pod?.containers ?? []) as Any[]).flatMap((c) => (c.ports ?? []) as Any[]);
       for (const sp of (spec?.ports ?? []) as Any[]) {
         const target = sp.targetPort ?? sp.port;
         const cp = containerPorts.find((c) => c.containerPort === target || c.name === target);
         const port: Port = { protocol: sp.protocol ?? "TCP", number: cp?.containerPort ?? target, name: cp?.name };
-        const admitted = allowing(p.labels).some((np) =>
-          ((np.spec as Any)?.ingress ?? []).some(
-            (rule: Any) => portsAdmit(rule, port) && (!external || !rule.from?.length),
-          ),
-        );
-        if (!admitted)
+        const rules = allowing(p.labels)
+          .flatMap((np) => ((np.spec as Any)?.ingress ?? []) as Any[])
+          .filter((rule) => portsAdmit(rule, port));
+        if (rules.some((rule) => anySource(rule.from)))
           out.push(
-            `${objectId(svc)}: no NetworkPolicy admits connections to port ${target} of ${objectId(p.owner)}` +
-              (external ? ` from outside the cluster (the Service is ${spec.type})` : ""),
+            `${objectId(p.owner)}: a NetworkPolicy admits port ${target} from any source; only the ingress controller's namespace should reach it`,
+          );
+        else if (!rules.some((rule) => (rule.from as Any[]).some((peer) => peer.namespaceSelector !== undefined)))
+          out.push(
+            `${objectId(svc)}: no NetworkPolicy admits connections to port ${target} of ${objectId(p.owner)} from the ingress controller's namespace`,
           );
       }
     }

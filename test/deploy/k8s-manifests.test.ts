@@ -121,9 +121,16 @@ for (const overlay of OVERLAYS)
       expect(env.CONFIG_FILE.value).toBe("/etc/transportation/config.yaml");
     }, 60_000);
 
-    it("exposes the API on port 80 through a LoadBalancer Service and a TLS Ingress", () => {
+    it("exposes the API only through the TLS Ingress: a ClusterIP Service, port 8000 open to the ingress controller", () => {
       const service = find(objects(overlay), "Service", "transportation-api") as Any;
-      expect(service.spec.type).toBe("LoadBalancer");
+      expect(service.spec.type).toBe("ClusterIP");
+      const api = find(objects(overlay), "NetworkPolicy", "transportation-api") as Any;
+      expect(api.spec.ingress).toEqual([
+        {
+          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }],
+          ports: [{ protocol: "TCP", port: "http" }],
+        },
+      ]);
       expect(service.spec.ports).toEqual([expect.objectContaining({ port: 80, targetPort: 8000 })]);
       const ingress = find(objects(overlay), "Ingress", "transportation-ingress") as Any;
       const host = ingress.spec.rules[0].host;
@@ -341,6 +348,7 @@ withKubectl("the checks catch broken manifests", () => {
     expect(policy("transportation-default-deny").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     const ports = (rules: Any[]) => rules.flatMap((r) => r.ports.map((p: Any) => `${p.protocol}/${p.port}`)).sort();
     expect(ports(policy("transportation-api").spec.ingress)).toEqual(["TCP/http"]);
+    expect(policy("transportation-api").spec.ingress[0].from).toHaveLength(1);
     expect(ports(policy("transportation-api").spec.egress)).toEqual(["TCP/53", "TCP/5432", "TCP/6379", "UDP/53"]);
     expect(ports(policy("transportation-jobs").spec.egress)).toEqual(["TCP/53", "TCP/5432", "UDP/53"]);
     expect(policy("transportation-jobs").spec.ingress).toBeUndefined(); // nothing connects to a Job
@@ -384,24 +392,58 @@ withKubectl("the checks catch broken manifests", () => {
     api.spec.ingress[0].ports[0].port = 9000;
     api.spec.egress = api.spec.egress.filter((r: Any) => !r.ports.some((p: Any) => p.port === 53));
     const apiFindings = policyFindings(list).join("\n");
-    expect(apiFindings).toMatch(/Service\/transportation-api: no NetworkPolicy admits connections to port 8000/);
+    expect(apiFindings).toMatch(
+      /Service\/transportation-api: no NetworkPolicy admits connections to port 8000 of Deployment\/transportation-api from the ingress controller's namespace/,
+    );
     expect(apiFindings).toMatch(/Deployment\/transportation-api: no NetworkPolicy lets its pods resolve names/);
   }, 60_000);
 
-  it("flags DNS over TCP only or inside the namespace only, a lost database port, and a LoadBalancer kept to one namespace", () => {
+  it("flags a plain-HTTP Service type and an API port open to any source (the design's LoadBalancer)", () => {
+    const list = all();
+    const service = list.find((o) => o.kind === "Service" && o.metadata.name === "transportation-api");
+    service.spec.type = "LoadBalancer";
+    const api = list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "transportation-api");
+    delete api.spec.ingress[0].from;
+    const findings = policyFindings(list).join("\n");
+    expect(findings).toMatch(
+      /Service\/transportation-api: type LoadBalancer serves the API over plain HTTP beside the TLS Ingress; use ClusterIP/,
+    );
+    expect(findings).toMatch(
+      /Deployment\/transportation-api: a NetworkPolicy admits port 8000 from any source; only the ingress controller's namespace/,
+    );
+    for (const open of [[{ ipBlock: { cidr: "0.0.0.0/0" } }], [{ namespaceSelector: {} }], []]) {
+      api.spec.ingress[0].from = open;
+      expect(policyFindings(list).join("\n")).toMatch(/admits port 8000 from any source/);
+    }
+  }, 60_000);
+
+  it("sets the ingress controller's namespace per overlay, for the API and the ACME solver alike", () => {
+    const copy = tempDir("ingressns");
+    try {
+      cpSync(join(ROOT, "deploy"), join(copy, "deploy"), { recursive: true });
+      const file = join(copy, "deploy", "k8s", "overlays", "staging", "kustomization.yaml");
+      writeFileSync(file, readFileSync(file, "utf8").replace("metadata.name: ingress-nginx", "metadata.name: traefik"));
+      const out = parseManifests(renderYaml(join(copy, "deploy", "k8s", "overlays", "staging"))) as Any[];
+      for (const name of ["transportation-api", "transportation-acme-solver"]) {
+        const np = out.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === name);
+        expect(np.spec.ingress[0].from).toEqual([
+          { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } } },
+        ]);
+      }
+      expect(policyFindings(out)).toEqual([]);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("flags DNS over TCP only or inside the namespace only, and a lost database port", () => {
     const list = all();
     const policy = (name: string) => list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === name);
     const api = policy("transportation-api");
-    api.spec.ingress[0].from = [
-      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } },
-    ];
     api.spec.egress[0] = { to: [{ podSelector: {} }], ports: api.spec.egress[0].ports };
     const jobs = policy("transportation-jobs");
     jobs.spec.egress = [{ ports: [{ protocol: "TCP", port: 53 }] }];
     const findings = policyFindings(list).join("\n");
-    expect(findings).toMatch(
-      /Service\/transportation-api: no NetworkPolicy admits connections to port 8000 .* from outside/,
-    );
     expect(findings).toMatch(/Deployment\/transportation-api: no NetworkPolicy lets its pods resolve names/);
     expect(findings).toMatch(/Job\/transportation-migrate: no NetworkPolicy lets its pods resolve names/);
     expect(findings).toMatch(/Job\/transportation-migrate: no NetworkPolicy lets its pods reach PostgreSQL/);
