@@ -5,12 +5,20 @@ import type { Cache } from "./cache";
 import { createMemoryCache } from "./memory-cache";
 import { createRedisCache } from "./redis-cache";
 import { resilient } from "./resilient-cache";
+import { cacheSigningKey, signed } from "./signed-cache";
 
-/** Redis when configured, otherwise the in-process LRU; either way wrapped so failures read as misses. */
+/**
+ * Redis when configured (its entries signed: they are untrusted input), otherwise the in-process LRU;
+ * either way wrapped so failures read as misses.
+ */
 export function openCache(config: Config, logger: Logger): Cache {
   const url = redisTarget(config);
   const inner = url
-    ? createRedisCache({ url, commandTimeoutMs: Math.round(config.redis.command_timeout * 1000) }, logger)
+    ? signed(
+        createRedisCache({ url, commandTimeoutMs: Math.round(config.redis.command_timeout * 1000) }, logger),
+        cacheSigningKey(config, logger),
+        logger,
+      )
     : createMemoryCache(config.redis.memory_max_entries);
   return resilient(inner, logger);
 }

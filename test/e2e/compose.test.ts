@@ -22,7 +22,9 @@ writeFileSync(emptyEnv, "");
 
 function compose(env: Record<string, string>, ...args: string[]) {
   const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(API_KEY|API_SECRET|POSTGRES_|LOG_LEVEL|APP_VERSION)/.test(k)),
+    Object.entries(process.env).filter(
+      ([k]) => !/^(API_KEY|API_SECRET|POSTGRES_|REDIS_|LOG_LEVEL|APP_VERSION)/.test(k),
+    ),
   );
   return command(
     "docker-compose",
@@ -40,19 +42,30 @@ function compose(env: Record<string, string>, ...args: string[]) {
   );
 }
 
+/** What .env must set: Compose has no fallback for any of them. */
+const SECRETS = {
+  API_KEY: "compose-test-key-123",
+  API_SECRET: "compose-test-secret-456",
+  POSTGRES_PASSWORD: "pg-0123456789abcdef",
+  REDIS_PASSWORD: "redis-fedcba9876543210",
+};
+
 suite("docker-compose.yml", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("validates, and refuses to render without an API_KEY", async () => {
-    const ok = await compose({ API_KEY: "compose-test-key-123" }, "--quiet");
+  it("validates, and refuses to render without each secret: no fallback credentials", async () => {
+    const ok = await compose(SECRETS, "--quiet");
     expect(ok.code, ok.stderr).toBe(0);
-    const missing = await compose({});
-    expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toContain("API_KEY");
+    for (const name of Object.keys(SECRETS)) {
+      const { [name as keyof typeof SECRETS]: _, ...rest } = SECRETS;
+      const missing = await compose(rest);
+      expect(missing.code, name).not.toBe(0);
+      expect(missing.stderr).toContain(`set ${name} in .env`);
+    }
   }, 120_000);
 
   it("renders the design's stack: API, PostgreSQL 15, Redis 7, volumes, logs and one network", async () => {
-    const rendered = await compose({ API_KEY: "compose-test-key-123" });
+    const rendered = await compose(SECRETS);
     expect(rendered.code, rendered.stderr).toBe(0);
     const doc = parse(rendered.stdout);
     const api = doc.services["transportation-api"];
@@ -60,9 +73,10 @@ suite("docker-compose.yml", () => {
     expect(api.build.context).toBe(REPO_ROOT);
     expect(api.ports).toEqual([expect.objectContaining({ published: 8000, target: 8000 })]);
     expect(api.environment).toMatchObject({
-      DATABASE_URL: "postgresql://user:password@postgres:5432/transportation_db",
-      REDIS_URL: "redis://redis:6379",
+      DATABASE_URL: `postgresql://transportation:${SECRETS.POSTGRES_PASSWORD}@postgres:5432/transportation_db`,
+      REDIS_URL: `redis://:${SECRETS.REDIS_PASSWORD}@redis:6379`,
       API_KEY: "compose-test-key-123",
+      API_SECRET: SECRETS.API_SECRET,
       LOG_FILE: "/var/log/transportation/transportation-api.log",
     });
     expect(api.volumes).toContain(`${REPO_ROOT}/logs:/var/log/transportation:rw`);
@@ -72,15 +86,20 @@ suite("docker-compose.yml", () => {
     const postgres = doc.services.postgres;
     expect(postgres.image).toBe("postgres:15");
     expect(postgres.environment).toEqual({
-      POSTGRES_USER: "user",
-      POSTGRES_PASSWORD: "password",
+      POSTGRES_USER: "transportation",
+      POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD,
       POSTGRES_DB: "transportation_db",
     });
     expect(postgres.volumes).toContain("postgres_data:/var/lib/postgresql/data:rw");
 
     const redis = doc.services.redis;
     expect(redis.image).toBe("redis:7-alpine");
-    expect(redis.ports).toEqual([expect.objectContaining({ published: 6379, target: 6379 })]);
+    // Not published to the host's network; a password, passed in a file (not argv), for the API's URL.
+    expect(redis.ports).toBeUndefined();
+    expect(redis.environment).toEqual({ REDIS_PASSWORD: SECRETS.REDIS_PASSWORD });
+    expect(redis.entrypoint.join(" ")).toMatch(/requirepass .*> \/tmp\/redis\.conf .*redis-server \/tmp\/redis\.conf$/);
+    expect(redis.entrypoint.join(" ")).not.toContain("--requirepass");
+    expect(redis.healthcheck.test.join(" ")).toContain("REDISCLI_AUTH=");
     expect(redis.volumes).toContain("redis_data:/data:rw");
 
     expect(Object.keys(doc.volumes).sort()).toEqual(["postgres_data", "redis_data"]);
@@ -88,7 +107,7 @@ suite("docker-compose.yml", () => {
   }, 120_000);
 
   it("starts the API only once PostgreSQL and Redis are healthy and `migrate` has succeeded", async () => {
-    const doc = parse((await compose({ API_KEY: "compose-test-key-123" })).stdout);
+    const doc = parse((await compose(SECRETS)).stdout);
     for (const name of ["transportation-api", "postgres", "redis"])
       expect(doc.services[name].healthcheck?.test?.length, `${name} healthcheck`).toBeGreaterThan(0);
     expect(doc.services["transportation-api"].healthcheck.test).toEqual([
@@ -111,9 +130,7 @@ suite("docker-compose.yml", () => {
   }, 120_000);
 
   it("takes credentials from the environment / .env", async () => {
-    const doc = parse(
-      (await compose({ API_KEY: "compose-test-key-123", POSTGRES_USER: "alice", POSTGRES_PASSWORD: "s3cret" })).stdout,
-    );
+    const doc = parse((await compose({ ...SECRETS, POSTGRES_USER: "alice", POSTGRES_PASSWORD: "s3cret" })).stdout);
     expect(doc.services.postgres.environment.POSTGRES_USER).toBe("alice");
     expect(doc.services["transportation-api"].environment.DATABASE_URL).toBe(
       "postgresql://alice:s3cret@postgres:5432/transportation_db",
