@@ -34,7 +34,8 @@ const DEFAULTS = {
     debug: false,
     log_level: "info",
   },
-  api: { host: "0.0.0.0", port: 8000, timeout: 30, body_limit: 1_048_576, shutdown_timeout: 20, rate_limit: 0 },
+  // shutdown_timeout: api.timeout + SHUTDOWN_MARGIN_SECONDS unless set (see loadConfig).
+  api: { host: "0.0.0.0", port: 8000, timeout: 30, body_limit: 1_048_576, rate_limit: 0 },
   database: {
     host: null,
     port: 5432,
@@ -64,6 +65,12 @@ const ENV_ONLY: Partial<Record<keyof typeof DEFAULTS, Record<string, string>>> =
   database: { url: "DATABASE_URL", password: "DATABASE_URL" },
   redis: { url: "REDIS_URL", password: "REDIS_URL" },
 };
+
+/**
+ * The shutdown drain lasts the longest a request may run plus this: a request that started just before
+ * SIGTERM still finishes, however long it may take under api.timeout.
+ */
+export const SHUTDOWN_MARGIN_SECONDS = 5;
 
 const LOG_LEVEL_ALIASES: Record<string, string> = { warning: "warn", critical: "fatal", notset: "trace" };
 
@@ -135,6 +142,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       if (key in values) throw new ConfigError(`${name}.${key}`, `is read from ${variable} only, not from the file`);
     const keys = Object.keys(DEFAULTS[name]);
     if (name === "app") keys.push("version", "log_file");
+    if (name === "api") keys.push("shutdown_timeout");
     for (const key of Object.keys(values)) if (!keys.includes(key)) unknownKeys.push(`${name}.${key}`);
     return Object.fromEntries(Object.entries(values).filter(([key]) => keys.includes(key)));
   };
@@ -179,12 +187,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (env.MIGRATE_ON_START !== undefined)
     (merged.database as { migrate_on_start: boolean }).migrate_on_start = env.MIGRATE_ON_START === "true";
 
+  const api = merged.api as { timeout: unknown; shutdown_timeout?: unknown };
+  api.shutdown_timeout ??= typeof api.timeout === "number" ? api.timeout + SHUTDOWN_MARGIN_SECONDS : undefined;
+
   const firstError = Value.Errors(ConfigSchema, merged).First();
   if (firstError) {
     const key = firstError.path.replace(/^\//, "").replaceAll("/", ".") || "(root)";
     const problem = SECRET_KEYS.has(key) ? "invalid value" : firstError.message.toLowerCase();
     throw new ConfigError(envNameFor(key, env) ?? key, problem);
   }
+  const { timeout, shutdown_timeout } = (merged as unknown as Config).api;
+  if (shutdown_timeout < timeout)
+    throw new ConfigError(
+      "api.shutdown_timeout",
+      `must be at least api.timeout (${timeout} s), or requests running at shutdown are cut off`,
+    );
   checkUrl("DATABASE_URL", merged.database.url, ["postgres:", "postgresql:"]);
   checkUrl("REDIS_URL", merged.redis.url, ["redis:", "rediss:"]);
   if (merged.env === "production" && !merged.api.api_key && options.serving !== false)

@@ -19,6 +19,7 @@ import {
 } from "../../scripts/k8s/manifests";
 import { imageProblem, policyFindings } from "../../scripts/k8s/policy";
 import { schemaErrors, unknownFields, validateSchema } from "../../scripts/k8s/schema";
+import { loadConfig } from "../../src/config/load";
 import { ROOT, tempDir } from "./helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests poke at untyped manifests.
@@ -101,7 +102,12 @@ for (const overlay of OVERLAYS)
       expect(spec.revisionHistoryLimit).toBeGreaterThanOrEqual(2);
       // The pod keeps serving through its preStop pause and still has time to shut down afterwards.
       expect(c.lifecycle.preStop.sleep.seconds).toBeGreaterThan(0);
-      expect(spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(c.lifecycle.preStop.sleep.seconds + 10);
+      // …and its drain lasts as long as a request may (api.timeout), so no request is cut by a rollout.
+      const config = loadConfig({ env: {}, file: join(K8S_DIR, "base", "config.yaml") });
+      expect(config.api.shutdown_timeout).toBeGreaterThanOrEqual(config.api.timeout);
+      expect(spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
+        c.lifecycle.preStop.sleep.seconds + config.api.shutdown_timeout + 5,
+      );
       expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true });
       expect(spec.template.spec.securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001 });
       expect(c.volumeMounts).toEqual(expect.arrayContaining([expect.objectContaining({ mountPath: "/tmp" })]));

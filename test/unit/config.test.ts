@@ -31,6 +31,21 @@ describe("configuration", () => {
     expect(config.app.log_level).toBe("info");
   });
 
+  it("drains on shutdown for as long as a request may run, plus a margin, and refuses a shorter drain", () => {
+    expect(loadConfig({ env: {}, file: empty }).api).toMatchObject({ timeout: 30, shutdown_timeout: 35 });
+    const longer = loadConfig({ env: {}, file: file("timeout.yaml", "api:\n  timeout: 90\n") });
+    expect(longer.api.shutdown_timeout).toBe(95);
+    const set = loadConfig({ env: {}, file: file("drain.yaml", "api:\n  timeout: 30\n  shutdown_timeout: 40\n") });
+    expect(set.api.shutdown_timeout).toBe(40);
+    expect(set.unknown_keys).toEqual([]);
+    const short = errorOf(() =>
+      loadConfig({ env: {}, file: file("short.yaml", "api:\n  timeout: 30\n  shutdown_timeout: 20\n") }),
+    );
+    expect(short.message).toBe(
+      "invalid configuration: api.shutdown_timeout: must be at least api.timeout (30 s), or requests running at shutdown are cut off",
+    );
+  });
+
   it("reads the repository's config.yaml (the operations design's sections)", () => {
     const config = loadConfig({ env: {}, file: "config.yaml" });
     expect(config.app.name).toBe("transportation-api");
