@@ -257,12 +257,21 @@ export function policyFindings(objects: K8sObject[], namespace = expectedNamespa
     if (spec?.strategy?.type === "RollingUpdate" && String(spec.strategy.rollingUpdate?.maxUnavailable) !== "0")
       out.push(`${id}: rollingUpdate.maxUnavailable is not 0`);
     if (spec?.progressDeadlineSeconds === undefined) out.push(`${id}: progressDeadlineSeconds not set`);
+    if (replicas > 1) {
+      const spreadBy = ((spec?.template?.spec?.topologySpreadConstraints ?? []) as Any[])
+        .filter((t) => matches(t.labelSelector?.matchLabels, podLabels))
+        .map((t) => t.topologyKey);
+      for (const key of ["topology.kubernetes.io/zone", "kubernetes.io/hostname"])
+        if (!spreadBy.includes(key)) out.push(`${id}: its replicas are not spread over ${key}`);
+    }
     if (spec?.revisionHistoryLimit === undefined) out.push(`${id}: revisionHistoryLimit not set`);
   }
 
   for (const b of pdbs) {
     const selector = (b.spec as Any)?.selector?.matchLabels;
     if (!pods.some((p) => matches(selector, p.labels))) out.push(`${objectId(b)}: selects no pods`);
+    if ((b.spec as Any)?.unhealthyPodEvictionPolicy !== "AlwaysAllow")
+      out.push(`${objectId(b)}: unhealthyPodEvictionPolicy is not AlwaysAllow (node drains stall on unready pods)`);
   }
 
   for (const h of hpas) {

@@ -334,6 +334,25 @@ withKubectl("the checks catch broken manifests", () => {
     expect(findings).toMatch(/sets spec\.replicas while HorizontalPodAutoscaler\/transportation-api scales it/);
   }, 60_000);
 
+  it("flags a PDB that stalls drains on unready pods, and replicas spread over nodes only", () => {
+    const list = all();
+    const pdb = list.find((o) => o.kind === "PodDisruptionBudget");
+    expect(pdb.spec.unhealthyPodEvictionPolicy).toBe("AlwaysAllow");
+    delete pdb.spec.unhealthyPodEvictionPolicy;
+    const d = list.find((o) => o.kind === "Deployment");
+    const keys = (d.spec.template.spec.topologySpreadConstraints as Any[]).map((t) => t.topologyKey);
+    expect(keys).toEqual(["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
+    d.spec.template.spec.topologySpreadConstraints = d.spec.template.spec.topologySpreadConstraints.filter(
+      (t: Any) => t.topologyKey === "kubernetes.io/hostname",
+    );
+    const findings = policyFindings(list).join("\n");
+    expect(findings).toMatch(/PodDisruptionBudget\/transportation-api: unhealthyPodEvictionPolicy is not AlwaysAllow/);
+    expect(findings).toMatch(
+      /Deployment\/transportation-api: its replicas are not spread over topology\.kubernetes\.io\/zone/,
+    );
+    expect(findings).not.toMatch(/not spread over kubernetes\.io\/hostname/);
+  }, 60_000);
+
   it("flags a CronJob without deadlines and a rendered Secret", () => {
     const list = clone(objects("backup-production")) as Any[];
     const cron = list.find((o) => o.kind === "CronJob");
