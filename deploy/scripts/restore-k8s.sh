@@ -24,7 +24,7 @@
 #                       replica count comes from the mark unless --replicas says otherwise
 #   --local             restore from this machine with DATABASE_URL instead of an in-cluster Job
 #   --timeout SECONDS   limit for each wait (default 600)
-#   --image IMAGE       restore Job image (default postgres:15)
+#   --image IMAGE       restore Job image (default: the backup CronJob's postgres:15 by digest)
 # Environment: POLL_INTERVAL seconds between status checks (default 5).
 set -euo pipefail
 
@@ -48,7 +48,8 @@ replicas=""
 resume=false
 local_mode=false
 timeout=600
-image=postgres:15
+# The backup CronJob's image (deploy/k8s/backup/base/cronjob.yaml; a test keeps the two equal).
+image=postgres:15.19@sha256:dfbbb0ad8cab91d41e99123664e37a9b25d0413426d4fb3154e4d668e5d35246
 backup=""
 poll=${POLL_INTERVAL:-5}
 while (($# > 0)); do

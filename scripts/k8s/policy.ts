@@ -62,6 +62,12 @@ function containerFindings(p: PodOwner): string[] {
     const sec = c.securityContext ?? {};
     const problem = imageProblem(c.image);
     if (problem) out.push(`${cid}: ${problem}`);
+    // Everything else runs exactly the bytes that were tested: a tag alone can be moved under a running
+    // cluster (and with IfNotPresent, nodes would run different builds of "the same" image).
+    if (typeof c.image === "string" && !isAppImage(c.image) && !c.image.includes("@sha256:"))
+      out.push(
+        `${cid}: image ${c.image} is a mutable tag; pin it as tag@sha256:<digest> (Dependabot's docker ecosystem keeps both current)`,
+      );
     if (typeof c.image === "string" && isAppImage(c.image) && !c.image.endsWith(`@${UNSET_APP_IMAGE_DIGEST}`))
       out.push(
         `${cid}: image ${c.image} names a release; a committed overlay leaves the app image unset ` +

@@ -185,6 +185,26 @@ for (const overlay of OVERLAYS)
       expect(policyFindings(backups())).toEqual([]);
     }, 60_000);
 
+    it("runs PostgreSQL's tools pinned by digest, the same image for backups, restores and the runbook", () => {
+      const cron = find(backups(), "CronJob", "transportation-backup") as Any;
+      const image = cron.spec.jobTemplate.spec.template.spec.containers[0].image as string;
+      expect(image).toMatch(/^postgres:15[.\d]*@sha256:[0-9a-f]{64}$/);
+      const restoreDefault = /^image=(\S+)$/m.exec(
+        readFileSync(join(ROOT, "deploy/scripts/restore-k8s.sh"), "utf8"),
+      )?.[1];
+      expect(restoreDefault).toBe(image);
+      const docImages = [...readFileSync(join(ROOT, "docs/operations.md"), "utf8").matchAll(/image: (postgres\S*)/g)];
+      expect(docImages.map((m) => m[1])).toEqual([image]); // the db-debug pod
+      // Dependabot keeps it current (tag and digest together), within major 15.
+      const dependabot = parse(readFileSync(join(ROOT, ".github/dependabot.yml"), "utf8"));
+      const docker = dependabot.updates.find((u: Any) => u["package-ecosystem"] === "docker");
+      expect(docker.directories).toContain("/deploy/k8s/backup/base");
+      expect(docker.ignore).toContainEqual({
+        "dependency-name": "postgres",
+        "update-types": ["version-update:semver-major"],
+      });
+    }, 60_000);
+
     it("backs up daily at 02:00 with backup.sh in a postgres:15 image onto the backup volume", () => {
       const cron = find(backups(), "CronJob", "transportation-backup") as Any;
       expect(cron.spec).toMatchObject({ schedule: "0 2 * * *", concurrencyPolicy: "Forbid" });
@@ -317,6 +337,11 @@ withKubectl("the checks catch broken manifests", () => {
     expect(findings).toMatch(/resources\.limits\.memory not set/);
     expect(findings).toMatch(/readOnlyRootFilesystem is not true/);
     expect(findings).toMatch(/runAsNonRoot is not true/);
+    const cron = clone(find(objects("backup-production"), "CronJob", "transportation-backup")) as Any;
+    cron.spec.jobTemplate.spec.template.spec.containers[0].image = "postgres:15";
+    expect(policyFindings([cron]).join("\n")).toMatch(
+      /CronJob\/transportation-backup: container backup: image postgres:15 is a mutable tag; pin it as tag@sha256/,
+    );
     expect(imageProblem("transportation-api")).toMatch(/no tag/);
     expect(imageProblem("localhost:5000/transportation-api")).toMatch(/no tag/);
     expect(imageProblem("localhost:5000/transportation-api:1.2.3")).toBeUndefined();

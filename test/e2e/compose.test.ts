@@ -84,7 +84,7 @@ suite("docker-compose.yml", () => {
     expect(api.read_only).toBe(true);
 
     const postgres = doc.services.postgres;
-    expect(postgres.image).toBe("postgres:15");
+    expect(postgres.image).toMatch(/^postgres:15[.\d]*@sha256:[0-9a-f]{64}$/); // what runs is what was tested
     expect(postgres.environment).toEqual({
       POSTGRES_USER: "transportation",
       POSTGRES_PASSWORD: SECRETS.POSTGRES_PASSWORD,
@@ -93,7 +93,7 @@ suite("docker-compose.yml", () => {
     expect(postgres.volumes).toContain("postgres_data:/var/lib/postgresql/data:rw");
 
     const redis = doc.services.redis;
-    expect(redis.image).toBe("redis:7-alpine");
+    expect(redis.image).toMatch(/^redis:7[.\d]*-alpine@sha256:[0-9a-f]{64}$/);
     // Not published to the host's network; a password, passed in a file (not argv), for the API's URL.
     expect(redis.ports).toBeUndefined();
     expect(redis.environment).toEqual({ REDIS_PASSWORD: SECRETS.REDIS_PASSWORD });

@@ -400,8 +400,10 @@ describe("hardening", () => {
     const ecosystems = new Map(config.updates.map((u) => [u["package-ecosystem"] as string, u]));
     expect([...ecosystems.keys()].sort()).toEqual(["docker", "docker-compose", "github-actions", "npm"]);
     // each ecosystem watches the directory its files are in (composite actions: their own directories)
-    expect(ecosystems.get("docker")!.directory).toBe("/");
+    // the Dockerfile and the Kubernetes manifests that name an image of their own (the backup CronJob)
+    expect(ecosystems.get("docker")!.directories).toEqual(["/", "/deploy/k8s/backup/base"]);
     expect(existsSync(join(repoRoot, "Dockerfile"))).toBe(true);
+    expect(read("deploy/k8s/backup/base/cronjob.yaml")).toMatch(/image: postgres:/);
     expect(ecosystems.get("docker-compose")!.directory).toBe("/");
     expect(existsSync(join(repoRoot, "docker-compose.yml"))).toBe(true);
     expect(ecosystems.get("github-actions")!.directories).toEqual(["/", "/.github/actions/*"]);
