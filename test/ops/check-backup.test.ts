@@ -4,7 +4,7 @@
 // conditions: https://kubernetes.io/docs/concepts/workloads/controllers/job/; PV reclaim policy:
 // https://kubernetes.io/docs/concepts/storage/persistent-volumes/#reclaiming).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FakeCluster } from "./harness";
+import { FakeCluster, type K8sObject } from "./harness";
 
 const SLOW = 60_000;
 let cluster: FakeCluster;
@@ -17,14 +17,19 @@ afterEach(async () => {
 });
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
-const backups = (o: { lastSuccess?: string; suspend?: boolean; jobFailed?: boolean; reclaim?: string }) => ({
-  "CronJob/transportation-backup": {
+const backups = (o: {
+  lastSuccess?: string;
+  suspend?: boolean;
+  jobFailed?: boolean;
+  reclaim?: string;
+}): K8sObject[] => [
+  {
     kind: "CronJob",
     metadata: { name: "transportation-backup", namespace: "transportation-backup" },
     spec: { schedule: "0 2 * * *", suspend: o.suspend ?? false },
     status: { lastScheduleTime: hoursAgo(2), ...(o.lastSuccess ? { lastSuccessfulTime: o.lastSuccess } : {}) },
   },
-  "Job/transportation-backup-29000000": {
+  {
     kind: "Job",
     metadata: {
       name: "transportation-backup-29000000",
@@ -33,7 +38,7 @@ const backups = (o: { lastSuccess?: string; suspend?: boolean; jobFailed?: boole
     },
     status: { conditions: [{ type: "Complete", status: "True" }] },
   },
-  "Job/transportation-backup-29001440": {
+  {
     kind: "Job",
     metadata: {
       name: "transportation-backup-29001440",
@@ -53,24 +58,24 @@ const backups = (o: { lastSuccess?: string; suspend?: boolean; jobFailed?: boole
       ],
     },
   },
-  "PersistentVolumeClaim/transportation-backups": {
+  {
     kind: "PersistentVolumeClaim",
     metadata: { name: "transportation-backups" },
     spec: { volumeName: "pvc-0a1b2c" },
     status: { phase: "Bound" },
   },
-  "PersistentVolume/pvc-0a1b2c": {
+  {
     kind: "PersistentVolume",
     metadata: { name: "pvc-0a1b2c" },
     spec: { persistentVolumeReclaimPolicy: o.reclaim ?? "Retain" },
   },
-});
+];
 
 describe("backup:check", () => {
   it(
     "passes when the last backup is recent, the latest Job did not fail and the volume is retained",
     async () => {
-      cluster.setClusterObjects(backups({ lastSuccess: hoursAgo(3) }));
+      cluster.putObjects(backups({ lastSuccess: hoursAgo(3) }));
       const r = await cluster.run("check-backup", []);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toMatch(/backups ok: last successful backup \S+ \(3\.0 h ago\), volume retained/);
@@ -83,7 +88,7 @@ describe("backup:check", () => {
   it(
     "names every risk: a stale last backup, a failed Job, a volume deleted with its claim",
     async () => {
-      cluster.setClusterObjects(backups({ lastSuccess: hoursAgo(30), jobFailed: true, reclaim: "Delete" }));
+      cluster.putObjects(backups({ lastSuccess: hoursAgo(30), jobFailed: true, reclaim: "Delete" }));
       const r = await cluster.run("check-backup", []);
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(
@@ -103,13 +108,13 @@ describe("backup:check", () => {
   it(
     "fails for a CronJob that never succeeded or is suspended, and honours --max-age-hours",
     async () => {
-      cluster.setClusterObjects(backups({ suspend: true }));
+      cluster.putObjects(backups({ suspend: true }));
       const never = await cluster.run("check-backup", []);
       expect(never.code).toBe(1);
       expect(never.stdout).toContain("cronjob/transportation-backup is suspended: no backups are scheduled");
       expect(never.stdout).toContain("cronjob/transportation-backup has never completed a backup");
 
-      cluster.setClusterObjects(backups({ lastSuccess: hoursAgo(30) }));
+      cluster.putObjects(backups({ lastSuccess: hoursAgo(30) }));
       expect((await cluster.run("check-backup", ["--max-age-hours", "48"])).code).toBe(0);
     },
     SLOW,

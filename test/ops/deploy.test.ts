@@ -425,6 +425,58 @@ describe("fake kubectl", () => {
   );
 
   it(
+    "restarts on the same image as a new revision, and refuses a second restart within the same second",
+    async () => {
+      await cluster.seed("1.0.0");
+      const restart = (now: string) =>
+        cluster.kubectl(["rollout", "restart", "deployment/transportation-api"], undefined, { FAKE_KUBECTL_NOW: now });
+      const first = await restart("2026-03-01T04:05:06.100Z");
+      expect(first.stdout.trim()).toBe("deployment.apps/transportation-api restarted");
+      expect(cluster.history()).toEqual({ 1: "1.0.0", 2: "1.0.0" });
+      const template = cluster.state().revisions.find((r) => r.revision === 2)!.template as {
+        metadata?: { annotations?: Record<string, string> };
+      };
+      // kubectl writes time.Now() as RFC 3339, to the second
+      expect(template.metadata?.annotations?.["kubectl.kubernetes.io/restartedAt"]).toBe("2026-03-01T04:05:06Z");
+      // the new ReplicaSet carries the Deployment's annotations, like any new revision
+      expect(replicaSet(2).annotations["kubernetes.io/change-cause"]).toBe("deploy 1.0.0");
+
+      const again = await restart("2026-03-01T04:05:06.900Z");
+      expect(again.code).toBe(1);
+      expect(again.stderr.trim()).toBe(
+        "error: failed to create patch for transportation-api: if restart has already been triggered within the past second, please wait before attempting to trigger another",
+      );
+      expect(cluster.history()).toEqual({ 1: "1.0.0", 2: "1.0.0" });
+      expect((await restart("2026-03-01T04:05:07.000Z")).code).toBe(0);
+      expect(cluster.history()).toEqual({ 1: "1.0.0", 2: "1.0.0", 3: "1.0.0" });
+    },
+    SLOW,
+  );
+
+  it(
+    "applies every object it can and reports the ones the server refused at the end, exiting 1",
+    async () => {
+      const job = (image: string) =>
+        `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"once"},"spec":{"template":{"spec":{"containers":[{"name":"c","image":"${image}"}]}}}}`;
+      const configMap = (value: string) =>
+        `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings"},"data":{"key":"${value}"}}`;
+      expect((await cluster.kubectl(["apply", "-f", "-"], `${job("a:1")}\n---\n${configMap("1")}`)).code).toBe(0);
+
+      const r = await cluster.kubectl(["apply", "-f", "-"], `${job("a:2")}\n---\n${configMap("2")}`);
+      expect(r.code).toBe(1);
+      expect(r.stdout.trim()).toBe("configmap/settings configured");
+      expect(r.stderr.trim()).toBe(
+        'Error from server (Invalid): error when applying patch: The Job "once" is invalid: spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable',
+      );
+      const got = JSON.parse((await cluster.kubectl(["get", "configmap/settings", "-o", "json"])).stdout);
+      expect(got.data).toEqual({ key: "2" });
+      expect(got.metadata).toMatchObject({ name: "settings", namespace: "transportation-system" });
+      expect(cluster.state().jobs?.once?.image).toBe("a:1");
+    },
+    SLOW,
+  );
+
+  it(
     "answers like kubectl for an undo to a revision it does not have",
     async () => {
       await cluster.seed("1.0.0");

@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
 import { renderWithImage, toYaml } from "../../scripts/ops/lib/render";
 import { GATE_ANNOTATION } from "../../scripts/ops/lib/rollout";
 
@@ -43,9 +44,23 @@ interface FakeState {
     template: { spec: { containers: Array<{ image: string }> } };
   }>;
   /** Jobs by name, with the image their pod template runs. */
-  jobs?: Record<string, { image: string }>;
-  /** Other objects `kubectl apply` stored, by "Kind/name", as YAML text. */
-  objects?: Record<string, string>;
+  jobs?: Record<string, FakeJob>;
+  /** Every other object, by "Kind/name". */
+  objects?: Record<string, K8sObject>;
+}
+interface FakeJob {
+  metadata: K8sObject["metadata"];
+  template: { spec?: { containers?: Array<{ image: string }> } };
+  image: string;
+  status?: unknown;
+}
+/** A Kubernetes object as JSON (the fields the harness reads are typed). */
+export interface K8sObject {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; [field: string]: unknown };
+  spec?: Record<string, unknown> & { template?: unknown };
+  status?: unknown;
+  [field: string]: unknown;
 }
 
 export class FakeCluster {
@@ -109,14 +124,29 @@ export class FakeCluster {
     return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : { revisions: [] };
   }
 
-  /** Objects with a status (CronJobs, Jobs, PVCs, PVs) as the API server would return them, by "Kind/name". */
-  setClusterObjects(objects: Record<string, unknown>): void {
-    writeFileSync(join(this.dir, "cluster.json"), JSON.stringify(objects));
+  /**
+   * Puts objects into the cluster as the API server would return them, status included (a CronJob's
+   * last successful run, the Jobs it made, PVCs and PVs), replacing those of the same kind and name.
+   */
+  putObjects(objects: K8sObject[]): void {
+    const s: FakeState = existsSync(join(this.dir, "state.json"))
+      ? this.state()
+      : { revisions: [], jobs: {}, objects: {} };
+    for (const obj of objects) {
+      const name = obj.metadata.name;
+      if (obj.kind === "Job") {
+        const template = (obj.spec?.template ?? {}) as FakeJob["template"];
+        const image = template.spec?.containers?.[0]?.image ?? "";
+        s.jobs = { ...s.jobs, [name]: { metadata: obj.metadata, template, image, status: obj.status } };
+      } else s.objects = { ...s.objects, [`${obj.kind}/${name}`]: obj };
+    }
+    writeFileSync(join(this.dir, "state.json"), JSON.stringify(s, null, 2));
   }
 
-  /** An object `kubectl apply` stored, e.g. "ConfigMap/transportation-config", as YAML text. */
+  /** An object the cluster holds, e.g. "ConfigMap/transportation-config", as YAML text. */
   object(id: string): string | undefined {
-    return this.state().objects?.[id];
+    const obj = this.state().objects?.[id];
+    return obj === undefined ? undefined : stringify(obj);
   }
 
   /** The live Deployment's annotations. */
@@ -147,9 +177,13 @@ export class FakeCluster {
   }
 
   /** Runs the fake kubectl directly, scoped like the ops commands scope it. */
-  kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  kubectl(
+    args: string[],
+    input?: string,
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     return runProcess(join(fakeKubectlDir, "kubectl"), [...args, "--namespace", "transportation-system"], {
-      env: this.env(),
+      env: this.env(env),
       input,
     });
   }

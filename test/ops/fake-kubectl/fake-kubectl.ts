@@ -1,11 +1,14 @@
-// A fake kubectl that keeps one Deployment, its ReplicaSets (= revisions), Jobs and applied objects
-// in $FAKE_KUBECTL_STATE/state.json and answers with kubectl's own texts and exit codes. What the
+// A fake kubectl that keeps one Deployment, its ReplicaSets (= revisions), Jobs and other objects in
+// $FAKE_KUBECTL_STATE/state.json and answers with kubectl's own texts and exit codes. What the
 // "cluster" does with an image is configured per image in $FAKE_KUBECTL_STATE/behaviour.json:
 //   { "images": { "<image>": { "rollout": "succeed" | "stall" | "timeout", "migration": "complete" | "fail" } } }
+// behaviour.json's "brokenConfig": while ConfigMap transportation-config holds that text, no new pod
+// becomes ready (`rollout status` stalls), as with a known key given a bad value.
 // Every invocation's argv is appended to calls.jsonl, so tests can assert the command sequence.
 // `port-forward` proxies to $FAKE_CLUSTER_URL (the test's stand-in for the Service).
-// Objects with a status a test sets (CronJobs, Jobs, PVCs, PVs) are read from $FAKE_KUBECTL_STATE/cluster.json,
-// keyed "Kind/name"; `get <kind> -l k=v -o json` lists those whose labels match, as a List.
+// Objects that only the cluster writes (a CronJob's status, the backup Jobs it ran, PVCs and PVs) a test
+// puts into the same state (harness putObjects); `get <kind>/<name>` returns one, `get <kind> -l k=v`
+// lists those whose labels match, as a List.
 // `kustomize` (and `apply -k`) render with the real kubectl when $FAKE_REAL_KUBECTL names it: rendering
 // is local, no cluster is involved. Without it, a kustomization's resources are concatenated.
 //
@@ -34,15 +37,16 @@
 // - `rollout restart` sets the pod template annotation kubectl.kubernetes.io/restartedAt to the time in
 //   RFC 3339 seconds, which makes a new revision with the same image; a second restart within the same
 //   second changes nothing and is refused (kubectl_rollout_restart; kubectl pkg/cmd/rollout/rollout_restart.go);
+//   $FAKE_KUBECTL_NOW stands in for the clock;
 // - `annotate` refuses to change an existing value without --overwrite (kubernetes.io/change-cause
 //   excepted), and removes `key-` (kubectl_annotate; kubectl pkg/cmd/annotate/annotate.go);
 // - `apply` of several objects applies every one it can; those the server refuses are reported at the
-//   end and the exit status is 1.
+//   end and the exit status is 1 (kubectl pkg/cmd/apply/apply.go collects the errors and aggregates them).
 import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { join, resolve } from "node:path";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are untyped JSON here
 type Json = Record<string, any>;
@@ -67,8 +71,18 @@ interface State {
   };
   /** The Deployment's ReplicaSets, one per revision (the tests read `revisions`). */
   revisions: ReplicaSet[];
-  jobs: Record<string, { template: Json; image: string; outcome?: "complete" | "fail"; log?: string }>;
-  objects: Record<string, string>;
+  /** Jobs by name. An applied one runs (behaviour.json says how, or Docker); one a test put has its status. */
+  jobs: Record<string, Job>;
+  /** Every other object, by "Kind/name": as applied, or as a test put it (with its status). */
+  objects: Record<string, Json>;
+}
+interface Job {
+  metadata: Json;
+  template: Json;
+  image: string;
+  /** Set when the Job has run (on Docker) or a test put it; otherwise behaviour.json decides. */
+  status?: Json;
+  log?: string;
 }
 interface Behaviour {
   images?: Record<string, { rollout?: "succeed" | "stall" | "timeout"; migration?: "complete" | "fail" }>;
@@ -267,7 +281,7 @@ function applyDeployment(s: State, obj: Json): string {
 }
 
 /** The template's first container, run to the end (a migration Job on the Docker backend). */
-function runJobInDocker(template: Json): { outcome: "complete" | "fail"; log: string } {
+function runJobInDocker(template: Json): { status: Json; log: string } {
   const container = template.spec?.containers?.[0] ?? {};
   const env = Object.entries(docker!.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]);
   const r = spawnSync(
@@ -287,7 +301,32 @@ function runJobInDocker(template: Json): { outcome: "complete" | "fail"; log: st
     { encoding: "utf8" },
   );
   const log = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-50).join("\n");
-  return { outcome: r.status === 0 ? "complete" : "fail", log };
+  return { status: jobStatus(r.status === 0 ? "complete" : "fail"), log };
+}
+
+/** A finished Job's status, as the Job controller writes it. */
+function jobStatus(outcome: "complete" | "fail"): Json {
+  const condition =
+    outcome === "complete"
+      ? { type: "Complete", status: "True" }
+      : {
+          type: "Failed",
+          status: "True",
+          reason: "BackoffLimitExceeded",
+          message: "Job has reached the specified backoff limit",
+        };
+  return { conditions: [condition] };
+}
+
+function jobJson(name: string, job: Job): Json {
+  const status = job.status ?? jobStatus(behaviour().images?.[job.image]?.migration ?? "complete");
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { namespace, ...job.metadata, name },
+    spec: { template: job.template },
+    status,
+  };
 }
 
 /** The API server refused an object; `apply` goes on with the others. */
@@ -302,8 +341,10 @@ function applyJob(s: State, obj: Json): string {
       `The Job "${name}" is invalid: spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable`,
     );
   }
-  s.jobs[name] = { template, image: imageOf(template) ?? "", ...(docker && !existing ? runJobInDocker(template) : {}) };
-  return `job.batch/${name} ${existing ? "unchanged" : "created"}`;
+  if (existing) return `job.batch/${name} unchanged`;
+  const metadata = { labels: obj.metadata.labels ?? {} };
+  s.jobs[name] = { metadata, template, image: imageOf(template) ?? "", ...(docker ? runJobInDocker(template) : {}) };
+  return `job.batch/${name} created`;
 }
 
 /** Makes the Docker backend's one container run `image`; the reason it cannot, or undefined. */
@@ -375,22 +416,34 @@ function kustomize(dir: string): string {
   return parts.map((p) => p.trim()).join("\n---\n");
 }
 
-const CLUSTER_KINDS: Record<string, string[]> = {
+/** The kinds other than Deployment, ReplicaSet and Job that commands name, by the words kubectl accepts. */
+const KINDS: Record<string, string[]> = {
+  ConfigMap: ["configmap", "configmaps", "cm"],
   CronJob: ["cronjob", "cronjobs", "cj", "cronjob.batch"],
-  Job: ["job", "jobs", "job.batch"],
-  PersistentVolumeClaim: ["pvc", "pvcs", "persistentvolumeclaim", "persistentvolumeclaims"],
-  PersistentVolume: ["pv", "pvs", "persistentvolume", "persistentvolumes"],
+  PersistentVolumeClaim: ["pvc", "persistentvolumeclaim", "persistentvolumeclaims"],
+  PersistentVolume: ["pv", "persistentvolume", "persistentvolumes"],
 };
-function clusterObjects(): Record<string, Json> {
-  const p = join(stateDir!, "cluster.json");
-  return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : {};
+/** Kinds without a namespace (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/). */
+const CLUSTER_SCOPED = new Set(["Namespace", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding"]);
+function kindOf(word: string): string | undefined {
+  const w = word.toLowerCase();
+  const known = Object.entries(KINDS).find(([, names]) => names.includes(w))?.[0];
+  if (known) return known;
+  const stored = new Set(Object.keys(s.objects).map((key) => key.slice(0, key.indexOf("/"))));
+  return [...stored].find((k) => [k.toLowerCase(), `${k.toLowerCase()}s`, typeName(k)].includes(w));
 }
-/** The kind, when the test keeps objects of it in cluster.json (Jobs only when it keeps any there). */
-function clusterKind(word: string): string | undefined {
-  const kind = Object.entries(CLUSTER_KINDS).find(([, names]) => names.includes(word.toLowerCase()))?.[0];
-  if (!kind) return undefined;
-  return Object.keys(clusterObjects()).some((k) => k.startsWith(`${kind}/`)) ? kind : undefined;
+/** An object as `get` prints it: with the fields the API server sets. */
+function served(obj: Json): Json {
+  const name = obj.metadata?.name as string;
+  const metadata = { ...obj.metadata, uid: obj.metadata?.uid ?? `uid-${name}`, resourceVersion: "1" };
+  if (!CLUSTER_SCOPED.has(obj.kind) && !metadata.namespace) metadata.namespace = namespace;
+  return { ...obj, metadata };
 }
+const matchesSelector = (labels: Record<string, string> | undefined, selector: string) =>
+  selector
+    .split(",")
+    .filter(Boolean)
+    .every((kv) => labels?.[kv.split("=")[0]!] === kv.split("=")[1]);
 
 const [verb, ...rest] = words;
 const s = load();
@@ -418,10 +471,9 @@ switch (verb) {
         }
       } else {
         const key = `${obj.kind}/${obj.metadata.name}`;
-        const text = stringify(obj);
         const verbDone =
-          s.objects[key] === undefined ? "created" : s.objects[key] === text ? "unchanged" : "configured";
-        s.objects[key] = text;
+          s.objects[key] === undefined ? "created" : same(s.objects[key], obj) ? "unchanged" : "configured";
+        s.objects[key] = obj;
         lines.push(`${typeName(obj.kind)}/${obj.metadata.name} ${verbDone}`);
       }
     }
@@ -479,46 +531,31 @@ switch (verb) {
         });
       const items = matches ? s.revisions.map((r) => replicaSetJson(s, r)) : [];
       out(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
-    } else if (clusterKind(kind)) {
-      const objects = clusterObjects();
-      const k = clusterKind(kind)!;
+    } else if (isKind(kind, "job", "jobs", "job.batch")) {
       if (name) {
-        const obj = objects[`${k}/${name}`];
-        if (!obj) notFound(`${typeName(k)}s`, name);
-        out(JSON.stringify(obj));
+        const job = s.jobs[name];
+        if (!job) notFound("jobs.batch", name);
+        out(JSON.stringify(jobJson(name, job)));
       } else {
         const selector = flags.selector ?? flags.l ?? "";
-        const items = Object.entries(objects)
-          .filter(([key]) => key.startsWith(`${k}/`))
-          .map(([, obj]) => obj)
-          .filter((obj) =>
-            selector
-              .split(",")
-              .filter(Boolean)
-              .every((kv) => obj.metadata?.labels?.[kv.split("=")[0]!] === kv.split("=")[1]),
-          );
+        const items = Object.entries(s.jobs)
+          .filter(([, job]) => matchesSelector(job.metadata.labels, selector))
+          .map(([jobName, job]) => jobJson(jobName, job));
         out(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
       }
-    } else if (isKind(kind, "configmap", "configmaps", "cm")) {
-      const text = s.objects[`ConfigMap/${name}`];
-      if (text === undefined) notFound("configmaps", name);
-      const obj = parse(text) as Json;
-      obj.metadata = { ...obj.metadata, namespace, resourceVersion: "1", uid: `uid-${name}` };
-      out(JSON.stringify(obj));
-    } else if (isKind(kind, "job", "jobs", "job.batch")) {
-      const job = s.jobs[name];
-      if (!job) notFound("jobs.batch", name);
-      const outcome = job.outcome ?? behaviour().images?.[job.image]?.migration ?? "complete";
-      const condition =
-        outcome === "complete"
-          ? { type: "Complete", status: "True" }
-          : {
-              type: "Failed",
-              status: "True",
-              reason: "BackoffLimitExceeded",
-              message: "Job has reached the specified backoff limit",
-            };
-      out(JSON.stringify({ kind: "Job", metadata: { name }, status: { conditions: [condition] } }));
+    } else if (kindOf(kind)) {
+      const k = kindOf(kind)!;
+      if (name) {
+        const obj = s.objects[`${k}/${name}`];
+        if (!obj) notFound(`${k.toLowerCase()}s`, name);
+        out(JSON.stringify(served(obj)));
+      } else {
+        const selector = flags.selector ?? flags.l ?? "";
+        const items = Object.entries(s.objects)
+          .filter(([key, obj]) => key.startsWith(`${k}/`) && matchesSelector(obj.metadata?.labels, selector))
+          .map(([, obj]) => served(obj));
+        out(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+      }
     } else fail(`error: the server doesn't have a resource type "${kind}"`);
     break;
   }
@@ -545,7 +582,8 @@ switch (verb) {
     const d = s.deployment!;
     if (sub === "restart") {
       const template = structuredClone(d.template);
-      const restartedAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      const now = process.env.FAKE_KUBECTL_NOW ? new Date(process.env.FAKE_KUBECTL_NOW) : new Date();
+      const restartedAt = now.toISOString().replace(/\.\d+Z$/, "Z");
       template.metadata = { ...template.metadata };
       template.metadata.annotations = { ...template.metadata.annotations, [RESTARTED_AT]: restartedAt };
       if (same(template, d.template)) {
@@ -560,8 +598,8 @@ switch (verb) {
     } else if (sub === "status") {
       const image = imageOf(d.template) ?? "";
       const b = behaviour();
-      const badConfig =
-        b.brokenConfig !== undefined && (s.objects["ConfigMap/transportation-config"] ?? "").includes(b.brokenConfig);
+      const config = Object.values(s.objects["ConfigMap/transportation-config"]?.data ?? {});
+      const badConfig = b.brokenConfig !== undefined && config.some((v) => String(v).includes(b.brokenConfig!));
       const outcome = badConfig ? "stall" : (b.images?.[image]?.rollout ?? "succeed");
       out(`Waiting for deployment "${name}" rollout to finish: 0 of 3 updated replicas are available...`);
       if (outcome === "stall") fail(`error: deployment "${name}" exceeded its progress deadline`);
