@@ -4,15 +4,17 @@
 // the image it runs now → apply everything but the Deployment and the migration Job → `rollout restart`
 // (the ConfigMap keeps its name, so pods read it only when they start) → `rollout status` → readiness
 // gate for the live version. On failure the previous ConfigMaps are put back and the rollout is undone
-// to the revision that was live, then gated.
+// to the revision that was live, then gated. The gate's verdicts are recorded on the revisions as deploy
+// records them (lib/gate-verdict.ts), so a rollback to "the previous revision" can choose a restart.
 import { runCommand } from "./lib/command";
 import { checkGateTarget, clusterSpecs, gateSpecs, kubectlFrom, runGate } from "./lib/gate-options";
+import { recordVerdict } from "./lib/gate-verdict";
 import type { Kubectl } from "./lib/kubectl";
 import { numberOption, type OptionSpec, type Options } from "./lib/options";
 import { renderKeepingImage, toYaml } from "./lib/render";
 import { errorAnnotation, group, info, mask, setOutput, writeSummary } from "./lib/report";
 import { refuseDuringRestore, restoreInProgress } from "./lib/restore-guard";
-import { DeploymentRollout, type LiveDeployment, versionOfImage } from "./lib/rollout";
+import { CHANGE_CAUSE_ANNOTATION, DeploymentRollout, type LiveDeployment, versionOfImage } from "./lib/rollout";
 
 const specs: OptionSpec[] = [
   { name: "environment", description: "staging or production (names the overlay)", required: true },
@@ -105,9 +107,14 @@ async function applyConfig(options: Options): Promise<number> {
     await group("Apply configuration", () => kubectl.ok(["apply", "-f", "-"], { input: toYaml(manifests.config) }));
     step = "restart";
     await group("Restart on the live image", async () => {
-      const cause = options["change-cause"] || defaultChangeCause();
-      await kubectl.ok(["annotate", `deployment/${name}`, `kubernetes.io/change-cause=${cause}`, "--overwrite"]);
+      // As deploy does before it applies: a verdict a hand-run undo left on the Deployment would be
+      // copied onto the restart's ReplicaSet before its gate ran (lib/gate-verdict.ts).
+      await rollout.forgetCopiedVerdict();
       await kubectl.ok(["rollout", "restart", `deployment/${name}`]);
+      // Only now: the controller copies the Deployment's annotations onto its current ReplicaSet, which
+      // before the restart is the release's, whose CHANGE-CAUSE would be overwritten.
+      const cause = options["change-cause"] || defaultChangeCause();
+      await kubectl.ok(["annotate", `deployment/${name}`, `${CHANGE_CAUSE_ANNOTATION}=${cause}`, "--overwrite"]);
     });
     step = "rollout";
     const status = await group("Wait for the rollout", () => rollout.status(numberOption(options, "rollout-timeout")));
@@ -119,6 +126,7 @@ async function applyConfig(options: Options): Promise<number> {
     const after = await rollout.live();
     if (after?.image !== before.image)
       throw new Error(`the image changed from ${before.image} to ${after?.image} while the configuration was applied`);
+    await recordVerdict(rollout, after?.revision, "passed", `config:apply ${version ?? before.image}: ${gate.reason}`);
     setOutput("result", "applied");
     setOutput("revision", after?.revision ?? "");
     setOutput("live-image", after?.image ?? "");
@@ -151,6 +159,7 @@ async function revert(
   const failure = `Configuration change on ${env} failed at ${step}: ${reason}`;
   info(failure);
   let recovered = true;
+  let rolledBack = false;
   const notes: string[] = [];
   await group("Put the previous configuration back", async () => {
     try {
@@ -160,6 +169,9 @@ async function revert(
       }
       const now = await rollout.live();
       if (now?.revision !== before.revision) {
+        // Never "the previous revision" for a later rollback (lib/rollback-target.ts).
+        await recordVerdict(rollout, now?.revision, "failed", `config:apply failed at ${step}: ${reason}`);
+        rolledBack = true;
         await rollout.undo(before.revision!);
         const status = await rollout.status(numberOption(options, "rollout-timeout"));
         if (!status.ok) throw new Error(`rolled back to revision ${before.revision}, but: ${status.message}`);
@@ -177,6 +189,10 @@ async function revert(
     const gate = await runGate(kubectl, options, version, `Readiness gate for the live version ${version ?? ""}`);
     gateNote = gate.reason;
     recovered = gate.ok;
+  }
+  if (rolledBack) {
+    const verdict = recovered ? "passed" : "failed";
+    await recordVerdict(rollout, after?.revision, verdict, `restored after config:apply failed: ${gateNote}`);
   }
   const live = after ? `revision ${after.revision} (${after.image})` : "unknown";
   errorAnnotation(

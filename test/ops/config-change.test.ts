@@ -79,6 +79,15 @@ describe.skipIf(!realKubectl)("a configuration change, as documented", () => {
         template: { metadata: { annotations: Record<string, string> } };
       };
       expect(live.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]).toBeTruthy();
+      // The restart passed its gate, so a later rollback to "the previous revision" may choose it; the
+      // release's own revision keeps its CHANGE-CAUSE (the controller copies the Deployment's
+      // annotations onto the ReplicaSet that is current when they change).
+      expect(cluster.verdicts()).toEqual({ 1: "passed", 2: "passed" });
+      const causes = Object.fromEntries(
+        cluster.state().revisions.map((rev) => [rev.revision, rev.annotations["kubernetes.io/change-cause"]]),
+      );
+      expect(causes[1]).toMatch(/^deploy 1\.4\.0, /);
+      expect(causes[2]).toMatch(/^configuration change /);
       // The Deployment and the migration Job were never applied.
       const applied = cluster.calls().filter((c) => c[0] === "apply");
       expect(applied.length).toBeGreaterThan(0);
@@ -103,6 +112,8 @@ describe.skipIf(!realKubectl)("a configuration change, as documented", () => {
       expect(cluster.liveImage()).toBe(LIVE);
       // revision 1's template is live again (renumbered 3 by the undo, as kubectl does)
       expect(cluster.history()).toEqual({ 2: "1.4.0", 3: "1.4.0" });
+      // the restart that failed is never "the previous revision"; the one restored served again
+      expect(cluster.verdicts()).toEqual({ 2: "failed", 3: "passed" });
       expect(r.stdout + r.stderr).toMatch(
         /Configuration change on production failed - previous configuration serving.*failed at rollout/,
       );
