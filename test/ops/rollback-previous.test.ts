@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { RESTORE_ANNOTATION } from "../../scripts/ops/lib/restore-guard";
 import { GATE_ANNOTATION } from "../../scripts/ops/lib/rollout";
 import { deployArgs, FakeCluster, IMAGE, repoRoot } from "./harness";
 
@@ -191,6 +192,54 @@ describe("rollback to the previous revision", () => {
       expect(cluster.history()).toEqual({ 2: "1.1.0", 4: "1.2.0", 5: "1.0.0" });
       expect(cluster.verdicts()).toEqual({ 2: "passed", 4: "failed", 5: "passed" });
       expect(cluster.state().deployment?.annotations[GATE_ANNOTATION]).toBeUndefined();
+    },
+    SLOW,
+  );
+});
+
+// kubectl's undo replaces the Deployment's annotations with the restored ReplicaSet's, and the
+// controller has copied restore-k8s.sh's mark onto the ReplicaSet that was live while it was set.
+describe("restore-k8s.sh's mark through a rollback", () => {
+  const mark = () => cluster.state().deployment?.annotations[RESTORE_ANNOTATION];
+  const setMark = async () => {
+    const r = await cluster.kubectl(["annotate", "deployment/transportation-api", `${RESTORE_ANNOTATION}=${MARK}`]);
+    expect(r.code, r.stderr).toBe(0);
+  };
+  const MARK = "since=2026-01-01T02:00:00Z replicas=2 backup=transportation_db_20260101_020000.dump by=ops@host";
+
+  it(
+    "keeps the mark on a Deployment that is being restored, so no deploy scales it up afterwards",
+    async () => {
+      await deploy("1.0.0", 0);
+      await deploy("1.1.0", 0);
+      await setMark(); // revision 1's ReplicaSet has never seen it
+      const r = await cluster.run("rollback", rollbackArgs());
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(cluster.liveImage()).toBe(`${IMAGE}:1.0.0`);
+      expect(mark()).toBe(MARK);
+      const refused = await cluster.run("deploy", deployArgs(cluster, "1.2.0"));
+      expect(refused.outputs.result).toBe("refused");
+      expect(cluster.liveImage()).toBe(`${IMAGE}:1.0.0`);
+    },
+    SLOW,
+  );
+
+  it(
+    "does not bring back the mark of a restore that is over with the revision that was live during it",
+    async () => {
+      await deploy("1.0.0", 0);
+      await setMark(); // the controller copies it onto revision 1's ReplicaSet, where it stays
+      expect(
+        (await cluster.kubectl(["annotate", "deployment/transportation-api", `${RESTORE_ANNOTATION}-`])).code,
+      ).toBe(0);
+      expect(cluster.state().revisions.find((r) => r.revision === 1)?.annotations[RESTORE_ANNOTATION]).toBe(MARK);
+      await deploy("1.1.0", 0);
+
+      const r = await cluster.run("rollback", rollbackArgs());
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(cluster.liveImage()).toBe(`${IMAGE}:1.0.0`);
+      expect(mark()).toBeUndefined();
+      await deploy("1.2.0", 0);
     },
     SLOW,
   );

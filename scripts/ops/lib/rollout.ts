@@ -4,6 +4,7 @@
 // gate-verdict.ts for why it lives there and what kubectl does with it).
 import { type Kubectl, KubectlError } from "./kubectl";
 import { warning } from "./report";
+import { RESTORE_ANNOTATION } from "./restore-guard";
 
 export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 export const CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause";
@@ -20,6 +21,8 @@ export interface LiveDeployment {
   selector: Record<string, string>;
   /** The Deployment holds a gate verdict, copied there by a `rollout undo` (see gate-verdict.ts). */
   carriesVerdict: boolean;
+  /** restore-k8s.sh's mark (restore-guard.ts), when the Deployment has one. */
+  restoreMark: string | undefined;
 }
 
 export interface Revision {
@@ -77,6 +80,7 @@ export class DeploymentRollout {
       image: containerImage(obj, this.container),
       selector: obj.spec?.selector?.matchLabels ?? { app: this.name },
       carriesVerdict: GATE_ANNOTATION in annotations || GATE_NOTE_ANNOTATION in annotations,
+      restoreMark: annotations[RESTORE_ANNOTATION],
     };
   }
 
@@ -127,13 +131,35 @@ export class DeploymentRollout {
     return (await this.revisions()).find((r) => r.revision === revision);
   }
 
-  /** `rollout undo`, then takes off the Deployment the gate verdict that kubectl copied onto it. */
+  /**
+   * `rollout undo`, then puts back on the Deployment the annotations that belong to it rather than to
+   * a revision, which kubectl's undo replaced with the ReplicaSet's: no gate verdict (gate-verdict.ts),
+   * and restore-k8s.sh's mark as it was (restore-guard.ts). The controller copied that mark onto the
+   * ReplicaSet that was live during a restore: an undo during a restore would drop it (and a deploy could
+   * then scale the API up mid-restore), an undo to that revision later would bring back a finished one.
+   */
   async undo(toRevision: number): Promise<void> {
+    const before = await this.live().catch(() => undefined);
     await this.kubectl.ok(["rollout", "undo", this.ref, `--to-revision=${toRevision}`]);
-    // The undo itself worked; a verdict left on the Deployment only makes later records less reliable.
-    await this.forgetCopiedVerdict().catch((err: Error) =>
-      warning(`could not remove the gate verdict kubectl copied onto ${this.ref}: ${err.message}`, "Gate verdict"),
+    // The undo itself worked: a failure here is reported, the mark's state named.
+    await this.keepDeploymentAnnotations(before).catch((err: Error) =>
+      warning(
+        `could not put ${this.ref}'s own annotations back after the undo (${err.message}): check that it has ` +
+          `no ${GATE_ANNOTATION} and ${before?.restoreMark ? `has ${RESTORE_ANNOTATION}=${before.restoreMark}` : `no ${RESTORE_ANNOTATION}`}`,
+        "Deployment annotations",
+      ),
     );
+  }
+
+  private async keepDeploymentAnnotations(before: LiveDeployment | undefined): Promise<void> {
+    const now = await this.live();
+    if (!now) return;
+    const changes = now.carriesVerdict ? [`${GATE_ANNOTATION}-`, `${GATE_NOTE_ANNOTATION}-`] : [];
+    const mark = before?.restoreMark;
+    if (before && now.restoreMark !== mark) {
+      changes.push(mark === undefined ? `${RESTORE_ANNOTATION}-` : `${RESTORE_ANNOTATION}=${mark}`, "--overwrite");
+    }
+    if (changes.length > 0) await this.kubectl.ok(["annotate", this.ref, ...changes]);
   }
 
   /** Removes a gate verdict from the Deployment (nothing to do unless an undo copied one there). */
