@@ -5,8 +5,9 @@
 // Kubernetes does, its one "pod" is a container running the live revision's image, and the migration
 // Job runs the image's `migrate` against a throwaway PostgreSQL. Steps:
 // 1. deploy v1 (the service image): migration, rollout, the gate passes, recorded as passed;
-// 2. deploy v2 — v1 with a Redis address baked in that does not exist, so it starts but is never
-//    ready: the gate rejects it, deploy undoes it (Kubernetes numbers v1 above v2 again) and gates v1;
+// 2. deploy v2 — v1 with a baked configuration that requires Redis (redis.required: true) at an address
+//    where there is none, so it starts but is never ready (a Redis that is only down leaves /ready at 200
+//    "degraded"): the gate rejects it, deploy undoes it (Kubernetes numbers v1 above v2 again) and gates v1;
 // 3. rollback with no revision ("previous"): v2 failed its gate, so it is refused and v1 stays live
 //    (before the gate verdicts were recorded, it redeployed v2);
 // 4. verify: v1 serves.
@@ -15,7 +16,7 @@
 //   --image          use an existing image as v1 (default: build transportation-api:1.0.0-rehearsal)
 //   --gate-timeout   seconds the gate gives v2 before rejecting it (default 20)
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, type ServerProcess, startPostgres } from "../../test/support/processes";
@@ -93,6 +94,22 @@ async function v1Image(): Promise<string> {
   return built.image;
 }
 
+/** v2: v1 with a baked configuration that requires a Redis that does not exist (port 1). */
+async function buildV2(v1: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "tapi-rehearsal-v2-"));
+  writeFileSync(join(dir, "config.yaml"), "redis:\n  required: true\n");
+  writeFileSync(
+    join(dir, "Dockerfile"),
+    `FROM ${v1}\nCOPY config.yaml /etc/transportation-rehearsal.yaml\n` +
+      `ENV APP_VERSION=${V2_VERSION} REDIS_URL=redis://127.0.0.1:1 CONFIG_FILE=/etc/transportation-rehearsal.yaml\n`,
+  );
+  try {
+    await must("docker", ["build", "--quiet", "--tag", `${REPO}:${V2_VERSION}`, dir]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The commands run as on a laptop: plain text, `output name=value` lines, the fake kubectl. */
 function opsEnv(backend: object): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -133,12 +150,7 @@ async function main(): Promise<number> {
     ]);
     v1Tag = `${REPO}:${v1Version}`;
     await must("docker", ["tag", v1, v1Tag]);
-    // v2: a build whose baked configuration points at a Redis that does not exist (port 1).
-    await must(
-      "docker",
-      ["build", "--quiet", "--tag", `${REPO}:${V2_VERSION}`, "-"],
-      `FROM ${v1}\nENV APP_VERSION=${V2_VERSION} REDIS_URL=redis://127.0.0.1:1\n`,
-    );
+    await buildV2(v1);
     step(`v1 = ${v1} (version ${v1Version}); v2 = ${REPO}:${V2_VERSION} (never ready)`);
 
     postgres = await startPostgres();
