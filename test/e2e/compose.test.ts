@@ -70,7 +70,9 @@ suite("docker-compose.yml", () => {
     const doc = parse(rendered.stdout);
     const api = doc.services["transportation-api"];
     expect(api.image).toBe("transportation-api:latest");
-    expect(api.build.context).toBe(REPO_ROOT);
+    // Built by `npm run image:build` (Bun's version from package.json), never built or pulled by Compose.
+    expect(api.build).toBeUndefined();
+    expect(api.pull_policy).toBe("never");
     expect(api.ports).toEqual([expect.objectContaining({ published: 8000, target: 8000 })]);
     expect(api.environment).toMatchObject({
       DATABASE_URL: `postgresql://transportation:${SECRETS.POSTGRES_PASSWORD}@postgres:5432/transportation_db`,
