@@ -1,19 +1,58 @@
 #!/usr/bin/env bun
-// The CLI entrypoint (Bun). Bun-only APIs — Bun.serve and signal handling — live here; everything it
-// wires together is runtime-portable.
+import { dlopen, FFIType } from "bun:ffi";
+// The CLI entrypoint (Bun). Bun-only APIs — Bun.serve, bun:ffi and signal handling — live here;
+// everything it wires together is runtime-portable.
+//
+// On the embedded database a command runs in a worker thread while this (main) thread only relays
+// signals. PGlite runs PostgreSQL as WASM on the thread that calls it, so a long or stuck call blocks
+// that thread's event loop, where a JS signal handler never gets to run; and an installed handler
+// replaces the default action that would have ended the process, so SIGTERM was simply ignored. The
+// main thread stays free: it forwards SIGTERM/SIGINT to the command and ends the process itself if the
+// command has not stopped by the deadline. It also takes the data directory's lock (one owner at a time).
+import { fileURLToPath } from "node:url";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { createApp } from "./app";
-import { parseArgs, usage } from "./cli/args";
+import { COMMANDS, parseArgs, usage } from "./cli/args";
 import { runMigrate } from "./cli/migrate-command";
-import { ConfigError } from "./config/load";
+import { ConfigError, databaseTarget } from "./config/load";
 import type { Config } from "./config/schema";
+import { lockDataDir, type TryLock } from "./db/data-dir-lock";
+import type { OpenOptions } from "./db/database";
 import { createFetchHandler } from "./http/fetch-handler";
 import { Lifecycle } from "./lifecycle";
 import { flushLogger } from "./logging/logger";
 import { runImport } from "./modules/gtfs/import/cli";
 import { loadRuntimeConfig, openRuntime, type Runtime } from "./runtime";
 
-async function serve(config: Config, flags: Set<string>): Promise<void> {
-  const runtime = await openRuntime(config);
+type StopSignal = "SIGTERM" | "SIGINT";
+const EXIT_CODE: Record<StopSignal, number> = { SIGTERM: 143, SIGINT: 130 };
+/** How long a one-shot command may take to stop after a signal before the process is ended. */
+const ONE_SHOT_GRACE_MS = 4000;
+/** Beyond the drain deadline, how long closing connections may take before the process is ended. */
+const CLOSE_GRACE_MS = 5000;
+
+/** Stop signals as the command sees them: the process's own, or relayed by the main thread. */
+type OnStop = (handler: (signal: StopSignal) => void) => void;
+
+const processSignals: OnStop = (handler) => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => handler(signal));
+};
+
+const relayedSignals: OnStop = (handler) => {
+  parentPort?.on("message", (message: { signal?: StopSignal }) => {
+    if (message?.signal) handler(message.signal);
+  });
+  parentPort?.unref();
+};
+
+/** What the main thread hands a worker. */
+interface WorkerInput {
+  argv: string[];
+  open: OpenOptions;
+}
+
+async function serve(config: Config, flags: Set<string>, onStop: OnStop, open: OpenOptions): Promise<void> {
+  const runtime = await openRuntime(config, undefined, open);
   const { logger } = runtime;
   // The embedded database belongs to this process, so it is always brought up to date.
   if (flags.has("--migrate") || config.database.migrate_on_start || runtime.database.kind === "embedded")
@@ -38,6 +77,15 @@ async function serve(config: Config, flags: Set<string>): Promise<void> {
     if (lifecycle.shuttingDown) return;
     lifecycle.shuttingDown = true; // /ready answers 503 from now on
     logger.info({ signal, in_flight: lifecycle.inFlight }, "shutting down: no new connections, draining");
+    // Closing connections after the drain normally takes milliseconds; if it hangs, stop anyway.
+    setTimeout(
+      () => {
+        logger.error("shutdown did not finish in time, exiting");
+        flushLogger(logger);
+        process.exit(1);
+      },
+      config.api.shutdown_timeout * 1000 + CLOSE_GRACE_MS,
+    ).unref();
     const stopped = server.stop(false);
     const drained = await lifecycle.drained(config.api.shutdown_timeout * 1000);
     if (!drained) {
@@ -50,20 +98,23 @@ async function serve(config: Config, flags: Set<string>): Promise<void> {
     flushLogger(logger);
     process.exit(0);
   };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  onStop((signal) => void shutdown(signal));
 }
 
-async function runOnce(config: Config, job: (runtime: Runtime) => Promise<void>): Promise<void> {
-  const runtime = await openRuntime(config);
+async function runOnce(
+  config: Config,
+  job: (runtime: Runtime) => Promise<void>,
+  onStop: OnStop,
+  open: OpenOptions,
+): Promise<void> {
+  const runtime = await openRuntime(config, undefined, open);
   // One-shot jobs (a Kubernetes Job, `docker stop`) must stop on SIGTERM rather than wait to be killed.
   // Exiting drops the database connection, so an open migration or import transaction rolls back.
-  for (const signal of ["SIGTERM", "SIGINT"] as const)
-    process.once(signal, () => {
-      runtime.logger.warn({ signal }, "interrupted: the open transaction rolls back, nothing is changed");
-      flushLogger(runtime.logger);
-      process.exit(signal === "SIGTERM" ? 143 : 130);
-    });
+  onStop((signal) => {
+    runtime.logger.warn({ signal }, "interrupted: the open transaction rolls back, nothing is changed");
+    flushLogger(runtime.logger);
+    process.exit(EXIT_CODE[signal]);
+  });
   try {
     await job(runtime);
   } finally {
@@ -78,27 +129,88 @@ async function main(argv: string[]): Promise<number | undefined> {
     return 0;
   }
   const config = loadRuntimeConfig(process.env, args.command === "serve");
+  if (!COMMANDS.some((c) => c.name === args.command)) {
+    process.stderr.write(`unknown command: ${args.command}\n\n${usage()}`);
+    return 2;
+  }
+  const target = databaseTarget(config);
+  if (isMainThread && target.kind === "embedded") return runInWorker(argv, args.command, config, target.dir);
+  const onStop = isMainThread ? processSignals : relayedSignals;
+  const open = isMainThread ? {} : (workerData as WorkerInput).open;
   switch (args.command) {
     case "serve":
-      await serve(config, args.flags);
+      await serve(config, args.flags, onStop, open);
       return undefined; // keeps running
     case "migrate":
-      await runOnce(config, runMigrate);
-      return 0;
-    case "import":
-      await runOnce(config, async (runtime) => {
-        // The embedded database may be brand new: give it the schema first (servers use `migrate`).
-        if (runtime.database.kind === "embedded") await runMigrate(runtime);
-        await runImport(runtime, args.rest, args.flags);
-      });
+      await runOnce(config, runMigrate, onStop, open);
       return 0;
     default:
-      process.stderr.write(`unknown command: ${args.command}\n\n${usage()}`);
-      return 2;
+      await runOnce(
+        config,
+        async (runtime) => {
+          // The embedded database may be brand new: give it the schema first (servers use `migrate`).
+          if (runtime.database.kind === "embedded") await runMigrate(runtime);
+          await runImport(runtime, args.rest, args.flags);
+        },
+        onStop,
+        open,
+      );
+      return 0;
   }
 }
 
-main(Bun.argv.slice(2)).then(
+/**
+ * Runs the command on the embedded database: takes the directory's lock (refusing at once, naming the
+ * owner, when another process holds it), then runs the command in a worker and relays stop signals.
+ * Resolves with the command's exit code.
+ */
+function runInWorker(argv: string[], command: string, config: Config, dir: string): Promise<number> {
+  const lock = dir === ":memory:" ? undefined : lockDataDir(dir, { command, tryLock: osFileLock() });
+  const input: WorkerInput = { argv, open: { checkEmbedded: lock?.needsCheck === true } };
+  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: input });
+  return new Promise((resolve) => {
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    const relay = (signal: StopSignal) => {
+      // A second signal (a second Ctrl-C) does not wait for the first one's deadline.
+      if (deadline) process.exit(EXIT_CODE[signal]);
+      worker.postMessage({ signal });
+      const grace = command === "serve" ? config.api.shutdown_timeout * 1000 + CLOSE_GRACE_MS : ONE_SHOT_GRACE_MS;
+      deadline = setTimeout(() => {
+        process.stderr.write(
+          `error: still running ${grace / 1000} s after ${signal} (a blocked database call): stopping now\n`,
+        );
+        process.exit(EXIT_CODE[signal]);
+      }, grace);
+    };
+    processSignals(relay);
+    worker.on("error", (err) => {
+      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      resolve(1);
+    });
+    worker.on("exit", (code) => {
+      clearTimeout(deadline);
+      resolve(code);
+    });
+  });
+}
+
+/** flock(2) through libc: an exclusive lock the kernel drops when the process ends in any way. */
+function osFileLock(): TryLock | undefined {
+  const LOCK_EX = 2;
+  const LOCK_NB = 4; // same values on Linux and macOS
+  const names = process.platform === "darwin" ? ["libc.dylib"] : ["libc.so.6", "libc.musl-x86_64.so.1", "libc.so"];
+  for (const name of names) {
+    try {
+      const { symbols } = dlopen(name, { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
+      return (fd) => symbols.flock(fd, LOCK_EX | LOCK_NB) === 0;
+    } catch {
+      // not this platform's name; try the next
+    }
+  }
+  return undefined;
+}
+
+main(isMainThread ? Bun.argv.slice(2) : (workerData as WorkerInput).argv).then(
   (code) => {
     if (code !== undefined) process.exit(code);
   },

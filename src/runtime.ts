@@ -5,7 +5,7 @@ import type { Cache } from "./cache/cache";
 import { openCache } from "./cache/open-cache";
 import { loadConfig } from "./config/load";
 import type { Config } from "./config/schema";
-import { type Database, openDatabase } from "./db/database";
+import { type Database, type OpenOptions, openDatabase } from "./db/database";
 import { createLogger, flushLogger, type Logger } from "./logging/logger";
 
 export interface Runtime {
@@ -20,13 +20,17 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, serving 
   return loadConfig({ env, packageVersion: packageJson.version, serving });
 }
 
-export async function openRuntime(config: Config, logger: Logger = createLogger(config)): Promise<Runtime> {
+export async function openRuntime(
+  config: Config,
+  logger: Logger = createLogger(config),
+  options: OpenOptions = {},
+): Promise<Runtime> {
   if (config.unknown_keys?.length)
     logger.warn(
       { keys: config.unknown_keys },
       "config: unknown keys ignored (a typo, or a key of a newer release after a rollback)",
     );
-  const database = await openDatabase(config, logger);
+  const database = await openDatabase(config, logger, options);
   const cache = openCache(config, logger);
   return {
     config,

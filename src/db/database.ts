@@ -4,6 +4,8 @@ import pg from "pg";
 import { databaseTarget } from "../config/load";
 import type { Config } from "../config/schema";
 import type { Logger } from "../logging/logger";
+import { markDataDirChecked } from "./data-dir-lock";
+import { assertNotDamaged } from "./embedded-damage";
 import type { Tables } from "./schema";
 
 export interface Database {
@@ -26,10 +28,15 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+export interface OpenOptions {
+  /** The embedded directory's lock asked for a damage check (see data-dir-lock.ts, embedded-damage.ts). */
+  checkEmbedded?: boolean;
+}
+
+export async function openDatabase(config: Config, logger: Logger, options: OpenOptions = {}): Promise<Database> {
   const target = databaseTarget(config);
   if (target.kind === "postgres") return openPostgres(target.url, config, logger);
-  return openEmbedded(target.dir, logger);
+  return openEmbedded(target.dir, logger, options.checkEmbedded === true && target.dir !== ":memory:");
 }
 
 function openPostgres(url: string, config: Config, logger: Logger): Database {
@@ -72,13 +79,25 @@ function wrap(kind: Database["kind"], db: Kysely<Tables>, handles: Pick<Database
   };
 }
 
-async function openEmbedded(dir: string, logger: Logger): Promise<Database> {
-  const [{ PGlite }, { unaccent }, { pg_trgm }] = await Promise.all([
+async function openEmbedded(dir: string, logger: Logger, check: boolean): Promise<Database> {
+  const [{ PGlite }, { unaccent }, { pg_trgm }, inspect] = await Promise.all([
     import("@electric-sql/pglite"),
     import("@electric-sql/pglite/contrib/unaccent"),
     import("@electric-sql/pglite/contrib/pg_trgm"),
+    check ? import("@electric-sql/pglite/contrib/pageinspect") : undefined,
   ]);
-  const pglite = await PGlite.create(dir === ":memory:" ? undefined : dir, { extensions: { unaccent, pg_trgm } });
+  const extensions = { unaccent, pg_trgm, ...(inspect ? { pageinspect: inspect.pageinspect } : {}) };
+  const pglite = await PGlite.create(dir === ":memory:" ? undefined : dir, { extensions });
+  if (check) {
+    logger.info({ dir }, "checking an embedded database written by an earlier version (once)");
+    try {
+      await assertNotDamaged(pglite, dir);
+    } catch (err) {
+      await pglite.close().catch(() => {});
+      throw err;
+    }
+    markDataDirChecked(dir);
+  }
   logger.info({ dir }, "using the embedded database (PGlite); set DATABASE_URL for a PostgreSQL server");
   return wrap("embedded", new Kysely<Tables>({ dialect: new PGliteDialect({ pglite }) }), { pglite });
 }

@@ -102,3 +102,27 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs: numbe
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+export interface MainRun {
+  child: ChildProcess;
+  /** Everything the process wrote so far (stdout + stderr). */
+  output(): string;
+  /** The exit code, or the signal's name when one ended it; resolves once the process has ended. */
+  exited: Promise<number | string>;
+}
+
+/** Starts `bun src/main.ts <args>` (a one-shot command, or a server whose port the caller chose). */
+export function runMain(args: string[], env: Record<string, string | undefined> = {}): MainRun {
+  const child = spawn(BUN, [MAIN, ...args], { cwd: REPO_ROOT, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (c) => {
+    out += c;
+  });
+  child.stderr?.on("data", (c) => {
+    out += c;
+  });
+  const exited = new Promise<number | string>((resolveExit) => {
+    child.once("exit", (code, signal) => resolveExit(code ?? signal ?? "unknown"));
+  });
+  return { child, output: () => out, exited };
+}
