@@ -3,15 +3,28 @@
 import { readFileSync } from "node:fs";
 import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
-import { type Config, ConfigSchema, SECRET_KEYS } from "./schema";
+import { describeRule } from "./rules";
+import { type Config, ConfigSchema } from "./schema";
 
+export interface ConfigProblem {
+  /** The environment variable or file key to fix. */
+  key: string;
+  /** What it must be (never the value: it may be a secret). */
+  problem: string;
+}
+
+/** Every problem found at once, on one line: fixing them one start-up at a time wastes a deploy each. */
 export class ConfigError extends Error {
-  constructor(
-    readonly key: string,
-    problem: string,
-  ) {
-    super(`invalid configuration: ${key}: ${problem}`);
+  readonly problems: ConfigProblem[];
+  constructor(key: string | ConfigProblem[], problem = "") {
+    const problems = typeof key === "string" ? [{ key, problem }] : key;
+    super(`invalid configuration: ${problems.map((p) => `${p.key}: ${p.problem}`).join("; ")}`);
     this.name = "ConfigError";
+    this.problems = problems;
+  }
+  /** The first key named (most errors name one). */
+  get key(): string {
+    return this.problems[0]?.key ?? "";
   }
 }
 
@@ -96,10 +109,13 @@ function readConfigFile(path: string, required: boolean): Record<string, unknown
   return doc as Record<string, unknown>;
 }
 
-function section(doc: Record<string, unknown>, name: string): Record<string, unknown> {
+function section(doc: Record<string, unknown>, name: string, problems: ConfigProblem[]): Record<string, unknown> {
   const value = doc[name];
   if (value === undefined || value === null) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw new ConfigError(name, "must be a mapping");
+  if (typeof value !== "object" || Array.isArray(value)) {
+    problems.push({ key: name, problem: "must be a mapping" });
+    return {};
+  }
   return value as Record<string, unknown>;
 }
 
@@ -108,22 +124,26 @@ function defined(obj: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined && v !== null));
 }
 
-function envNumber(env: Env, name: string): number | undefined {
+function envNumber(env: Env, name: string, problems: ConfigProblem[]): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, "must be a whole number");
+  if (!/^\d+$/.test(raw.trim())) {
+    problems.push({ key: name, problem: "must be a whole number" });
+    return undefined;
+  }
   return Number(raw);
 }
 
-function checkUrl(key: string, value: unknown, protocols: string[]): void {
-  if (typeof value !== "string") return;
+function checkUrl(key: string, value: unknown, protocols: string[]): ConfigProblem | undefined {
+  if (typeof value !== "string") return undefined;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(key, `must be a URL (${protocols.join(" or ")})`);
+    return { key, problem: `must be a URL (${protocols.join(" or ")})` };
   }
-  if (!protocols.includes(url.protocol)) throw new ConfigError(key, `must use ${protocols.join(" or ")}`);
+  if (!protocols.includes(url.protocol)) return { key, problem: `must use ${protocols.join(" or ")}` };
+  return undefined;
 }
 
 export function loadConfig(options: LoadConfigOptions = {}): Config {
@@ -134,12 +154,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   // release against the current ConfigMap, which may carry keys added since: refusing them would
   // stop the very pods the rollback brings back. (Typos show up in the start-up warning.)
   const unknownKeys = Object.keys(doc).filter((key) => !(key in DEFAULTS));
+  const problems: ConfigProblem[] = [];
   const known = (name: keyof typeof DEFAULTS) => {
-    const values = section(doc, name);
+    const values = section(doc, name, problems);
     // Secrets and URLs come from the environment only. One written in the file is not a key of a newer
     // release but a mistake that would otherwise run on the defaults (an embedded database, no auth).
     for (const [key, variable] of Object.entries(ENV_ONLY[name] ?? {}))
-      if (key in values) throw new ConfigError(`${name}.${key}`, `is read from ${variable} only, not from the file`);
+      if (key in values)
+        problems.push({ key: `${name}.${key}`, problem: `is read from ${variable} only, not from the file` });
     const keys = Object.keys(DEFAULTS[name]);
     if (name === "app") keys.push("version", "log_file");
     if (name === "api") keys.push("shutdown_timeout");
@@ -171,7 +193,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     api: {
       ...DEFAULTS.api,
       ...defined(file.api),
-      ...defined({ port: envNumber(env, "PORT"), host: env.HOST || undefined }),
+      ...defined({ port: envNumber(env, "PORT", problems), host: env.HOST || undefined }),
       api_key: env.API_KEY || null,
       api_secret: env.API_SECRET || null,
     },
@@ -190,22 +212,28 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const api = merged.api as { timeout: unknown; shutdown_timeout?: unknown };
   api.shutdown_timeout ??= typeof api.timeout === "number" ? api.timeout + SHUTDOWN_MARGIN_SECONDS : undefined;
 
-  const firstError = Value.Errors(ConfigSchema, merged).First();
-  if (firstError) {
-    const key = firstError.path.replace(/^\//, "").replaceAll("/", ".") || "(root)";
-    const problem = SECRET_KEYS.has(key) ? "invalid value" : firstError.message.toLowerCase();
-    throw new ConfigError(envNameFor(key, env) ?? key, problem);
+  // One problem per key (TypeBox may report a value twice, e.g. its type and then its bounds).
+  const seen = new Set<string>();
+  for (const error of Value.Errors(ConfigSchema, merged)) {
+    const key = error.path.replace(/^\//, "").replaceAll("/", ".") || "(root)";
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push({ key: envNameFor(key, env) ?? key, problem: describeRule(error.schema, error.value) });
   }
-  const { timeout, shutdown_timeout } = (merged as unknown as Config).api;
-  if (shutdown_timeout < timeout)
-    throw new ConfigError(
-      "api.shutdown_timeout",
-      `must be at least api.timeout (${timeout} s), or requests running at shutdown are cut off`,
-    );
-  checkUrl("DATABASE_URL", merged.database.url, ["postgres:", "postgresql:"]);
-  checkUrl("REDIS_URL", merged.redis.url, ["redis:", "rediss:"]);
+  const { timeout, shutdown_timeout } = api;
+  if (typeof timeout === "number" && typeof shutdown_timeout === "number" && shutdown_timeout < timeout)
+    problems.push({
+      key: "api.shutdown_timeout",
+      problem: `must be at least api.timeout (${timeout} s), or requests running at shutdown are cut off`,
+    });
+  for (const problem of [
+    checkUrl("DATABASE_URL", merged.database.url, ["postgres:", "postgresql:"]),
+    checkUrl("REDIS_URL", merged.redis.url, ["redis:", "rediss:"]),
+  ])
+    if (problem) problems.push(problem);
   if (merged.env === "production" && !merged.api.api_key && options.serving !== false)
-    throw new ConfigError("API_KEY", "is required when NODE_ENV=production");
+    problems.push({ key: "API_KEY", problem: "is required when NODE_ENV=production" });
+  if (problems.length > 0) throw new ConfigError(problems);
   return merged as Config;
 }
 

@@ -60,6 +60,3 @@ export const ConfigSchema = T.Object({
 });
 
 export type Config = Static<typeof ConfigSchema>;
-
-/** Keys whose values are never printed, not even in validation errors. */
-export const SECRET_KEYS = new Set(["api.api_key", "api.api_secret", "database.url", "redis.url"]);
