@@ -10,6 +10,7 @@ import { ApiError, classifyError, errorResponse } from "./http/errors";
 import { pathOf } from "./http/fetch-handler";
 import { createRateLimiter } from "./http/rate-limit";
 import { requestInfo } from "./http/request-info";
+import { urlProblem } from "./http/url-safety";
 import type { Lifecycle } from "./lifecycle";
 import type { Logger } from "./logging/logger";
 import { gtfsRoutes } from "./modules/gtfs/api/routes";
@@ -31,10 +32,10 @@ export function createApp(deps: AppDeps) {
   const limiter = config.api.rate_limit > 0 ? createRateLimiter(config.api.rate_limit) : undefined;
   let allowedMethods: ((path: string) => string[]) | undefined;
 
-  /** The API key and rate limit for /v1 paths: a response when the request is turned away. */
+  /** The API key, rate limit and parameter encoding for /v1 paths: a response when the request is turned away. */
   const guardV1 = (request: Request): Response | undefined => {
-    if (!verifyKey && !limiter) return undefined;
-    const path = pathOf(request.url);
+    const url = request.url;
+    const path = pathOf(url);
     if (!(path === "/v1" || path.startsWith("/v1/"))) return undefined;
     const key = presentedKey(request.headers);
     if (verifyKey && !verifyKey(key))
@@ -52,6 +53,8 @@ export function createApp(deps: AppDeps) {
       return errorResponse(429, "RATE_LIMITED", `too many requests, retry in ${wait} s`, undefined, {
         "retry-after": String(wait),
       });
+    const problem = urlProblem(url);
+    if (problem !== undefined) return errorResponse(400, "INVALID_REQUEST", problem);
     return undefined;
   };
 

@@ -197,6 +197,49 @@ describe("lookups", () => {
   );
 });
 
+describe("values the database or the text protocol cannot carry", () => {
+  const env = suiteGtfsEnv([EDGE]);
+
+  it(
+    "answer 400 in the error envelope, never 500, in every parameter of every route",
+    async () => {
+      // Each route with each of its parameters in turn set to the hostile value (the others valid).
+      const templates = [
+        "/v1/feeds?x={}",
+        "/v1/agencies?cursor={}",
+        "/v1/routes?agency_id={}",
+        "/v1/routes?cursor={}",
+        "/v1/routes/{}",
+        "/v1/stops?q={}",
+        "/v1/stops?cursor={}",
+        "/v1/stops/nearby?lat=40.75&lon=-73.99&radius={}",
+        "/v1/stops/{}",
+        "/v1/stops/{}/departures",
+        "/v1/stops/central/departures?at={}",
+        "/v1/trips/{}",
+        "/v1/trips/f1?date={}",
+      ];
+      const hostile = ["%00", "a%00b", "%25%00", "%C0%80", "%ED%A0%80", "%FF", "%E0%A4%A", "%", "%zz"];
+      const seen: string[] = [];
+      for (const template of templates)
+        for (const value of hostile) {
+          const path = template.replace("{}", value);
+          const res = await env.get(path);
+          seen.push(`${res.status} ${path}`);
+          expect(res.body.error, path).toMatchObject({ code: "INVALID_REQUEST", message: expect.any(String) });
+        }
+      expect(seen.filter((line) => !line.startsWith("400 "))).toEqual([]);
+      // A number past the database column's range is refused by its bounds, not by the database.
+      const huge = await env.get("/v1/routes?route_type=99999999999999999999");
+      expect(huge.status).toBe(400);
+      expect(huge.body.error.details).toEqual([
+        { field: "route_type", message: "must be a whole number from 0 to 2147483647" },
+      ]);
+    },
+    SLOW,
+  );
+});
+
 describe("cache (Redis), keyed by feed version", () => {
   let env: GtfsEnv;
   let redis: Redis;

@@ -151,7 +151,8 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
           limit: Limit(500),
           cursor: Cursor,
           agency_id: t.Optional(Id),
-          route_type: t.Optional(NumberParam("route_type", { minimum: 0, whole: true })),
+          // GTFS route types are small (0–12, extended ones up to 1702); the column is a 32-bit integer.
+          route_type: t.Optional(NumberParam("route_type", { minimum: 0, maximum: 2_147_483_647, whole: true })),
         }),
         detail: { tags: ["transit"], summary: "Routes of the active feed" },
       },
