@@ -5,9 +5,9 @@ import { Elysia } from "elysia";
 import type { Cache } from "./cache/cache";
 import type { Config } from "./config/schema";
 import type { Database } from "./db/database";
-import { createKeyVerifier, presentedKey } from "./http/auth";
 import { ApiError, classifyError, errorResponse } from "./http/errors";
 import { pathOf } from "./http/fetch-handler";
+import { createKeyRing, presentedKey } from "./http/key-ring";
 import { createRateLimiter } from "./http/rate-limit";
 import { requestInfo } from "./http/request-info";
 import { urlProblem } from "./http/url-safety";
@@ -27,8 +27,8 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps) {
   const { config, logger } = deps;
-  const verifyKey = config.api.api_key ? createKeyVerifier(config.api.api_key) : undefined;
-  if (!verifyKey) logger.warn("API_KEY is not set: /v1 is open to everyone (development only)");
+  const keys = createKeyRing({ keys: config.api.api_keys, file: config.api.api_keys_file, logger });
+  if (!keys) logger.warn("API_KEY is not set: /v1 is open to everyone (development only)");
   const limiter = config.api.rate_limit > 0 ? createRateLimiter(config.api.rate_limit) : undefined;
   let allowedMethods: ((path: string) => string[]) | undefined;
 
@@ -37,8 +37,9 @@ export function createApp(deps: AppDeps) {
     const url = request.url;
     const path = pathOf(url);
     if (!(path === "/v1" || path.startsWith("/v1/"))) return undefined;
-    const key = presentedKey(request.headers);
-    if (verifyKey && !verifyKey(key))
+    // The key's name, never the key, identifies the client from here on (access log, rate limit).
+    const client = keys?.nameOf(presentedKey(request.headers));
+    if (keys && client === undefined)
       return errorResponse(
         401,
         "UNAUTHORIZED",
@@ -48,7 +49,11 @@ export function createApp(deps: AppDeps) {
           "www-authenticate": 'Bearer realm="transportation-api"',
         },
       );
-    const wait = limiter?.take(key ?? "anonymous") ?? 0;
+    if (client !== undefined) {
+      const info = requestInfo(request);
+      if (info) info.client = client;
+    }
+    const wait = limiter?.take(client ?? "anonymous") ?? 0;
     if (wait > 0)
       return errorResponse(429, "RATE_LIMITED", `too many requests, retry in ${wait} s`, undefined, {
         "retry-after": String(wait),

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
+import { DEFAULT_KEY_NAME, duplicates, type NamedKey, parseKeyList } from "./api-keys";
 import { describeRule } from "./rules";
 import { type Config, ConfigSchema } from "./schema";
 
@@ -74,7 +75,7 @@ const DEFAULTS = {
 
 /** Keys a config file may not set, with the environment variable that does. */
 const ENV_ONLY: Partial<Record<keyof typeof DEFAULTS, Record<string, string>>> = {
-  api: { api_key: "API_KEY", api_secret: "API_SECRET" },
+  api: { api_key: "API_KEY", api_keys: "API_KEYS", api_secret: "API_SECRET" },
   database: { url: "DATABASE_URL", password: "DATABASE_URL" },
   redis: { url: "REDIS_URL", password: "REDIS_URL" },
 };
@@ -164,7 +165,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         problems.push({ key: `${name}.${key}`, problem: `is read from ${variable} only, not from the file` });
     const keys = Object.keys(DEFAULTS[name]);
     if (name === "app") keys.push("version", "log_file");
-    if (name === "api") keys.push("shutdown_timeout");
+    if (name === "api") keys.push("shutdown_timeout", "api_keys_file");
     for (const key of Object.keys(values)) if (!keys.includes(key)) unknownKeys.push(`${name}.${key}`);
     return Object.fromEntries(Object.entries(values).filter(([key]) => keys.includes(key)));
   };
@@ -195,6 +196,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       ...defined(file.api),
       ...defined({ port: envNumber(env, "PORT", problems), host: env.HOST || undefined }),
       api_key: env.API_KEY || null,
+      api_keys: [] as NamedKey[],
+      api_keys_file: env.API_KEYS_FILE || ((file.api.api_keys_file as string | undefined) ?? null),
       api_secret: env.API_SECRET || null,
     },
     database: {
@@ -206,6 +209,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     redis: { ...DEFAULTS.redis, ...defined(file.redis), url: env.REDIS_URL || null },
     gtfs: { ...DEFAULTS.gtfs, ...defined(file.gtfs) },
   };
+  merged.api.api_keys = namedKeys(env, merged.api.api_keys_file, problems);
   if (env.MIGRATE_ON_START !== undefined)
     (merged.database as { migrate_on_start: boolean }).migrate_on_start = env.MIGRATE_ON_START === "true";
 
@@ -231,10 +235,41 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     checkUrl("REDIS_URL", merged.redis.url, ["redis:", "rediss:"]),
   ])
     if (problem) problems.push(problem);
-  if (merged.env === "production" && !merged.api.api_key && options.serving !== false)
-    problems.push({ key: "API_KEY", problem: "is required when NODE_ENV=production" });
+  const noKeys = !merged.api.api_key && merged.api.api_keys.length === 0 && !merged.api.api_keys_file;
+  if (merged.env === "production" && noKeys && options.serving !== false)
+    problems.push({ key: "API_KEY", problem: "is required when NODE_ENV=production (or API_KEYS, API_KEYS_FILE)" });
   if (problems.length > 0) throw new ConfigError(problems);
   return merged as Config;
+}
+
+/**
+ * API_KEYS, and API_KEY as the key named "default"; a key file is read here too, so a bad one stops the
+ * start instead of locking every client out later. Its keys are not returned: the key ring reads the
+ * file itself, and follows it.
+ */
+function namedKeys(env: Env, keyFile: string | null, problems: ConfigProblem[]): NamedKey[] {
+  const { keys, problems: listProblems } = parseKeyList(env.API_KEYS ?? "", ",");
+  for (const problem of listProblems) problems.push({ key: "API_KEYS", problem });
+  if (env.API_KEY) {
+    if (keys.some((k) => k.name === DEFAULT_KEY_NAME))
+      problems.push({ key: "API_KEYS", problem: `the name ${DEFAULT_KEY_NAME} is API_KEY's: choose another` });
+    else keys.unshift({ name: DEFAULT_KEY_NAME, key: env.API_KEY });
+  }
+  let fromFile: NamedKey[] = [];
+  if (keyFile) {
+    try {
+      const parsed = parseKeyList(readFileSync(keyFile, "utf8"), "\n");
+      for (const problem of parsed.problems) problems.push({ key: `API_KEYS_FILE (${keyFile})`, problem });
+      fromFile = parsed.keys;
+    } catch (err) {
+      problems.push({
+        key: "API_KEYS_FILE",
+        problem: `cannot read ${keyFile} (${(err as NodeJS.ErrnoException).code})`,
+      });
+    }
+  }
+  for (const problem of duplicates([...keys, ...fromFile])) problems.push({ key: "API_KEYS", problem });
+  return keys;
 }
 
 const ENV_NAMES: Record<string, string> = {

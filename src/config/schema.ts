@@ -29,6 +29,10 @@ export const ConfigSchema = T.Object({
     shutdown_timeout: T.Number({ exclusiveMinimum: 0, maximum: 600, description: "seconds" }),
     rate_limit: T.Integer({ minimum: 0, description: "requests per minute per API key on /v1; 0 = off" }),
     api_key: T.Union([T.String({ minLength: 8 }), T.Null()]),
+    /** Named keys from API_KEYS (API_KEY joins them as "default"); checked in api-keys.ts. */
+    api_keys: T.Array(T.Object({ name: T.String({ minLength: 1 }), key: T.String({ minLength: 1 }) })),
+    /** API_KEYS_FILE: more named keys, one `name:key` a line, re-read when the file changes. */
+    api_keys_file: T.Union([T.String({ minLength: 1 }), T.Null()]),
     api_secret: T.Union([T.String({ minLength: 8 }), T.Null()]),
   }),
   database: T.Object({

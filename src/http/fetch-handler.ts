@@ -32,6 +32,7 @@ export function createFetchHandler(
     if (lifecycle.shuttingDown) response.headers.set("connection", "close");
     accessLog({
       requestId: info.id,
+      client: info.client,
       method: request.method,
       route: info.route ?? pathOf(request.url),
       status: response.status,

@@ -8,6 +8,8 @@ export interface RequestInfo {
   id: string;
   /** Route template, filled by the app once matched (keeps access logs low-cardinality). */
   route?: string;
+  /** The name of the API key presented (never the key), once it is checked. */
+  client?: string;
 }
 
 const INFO = Symbol("transportation-api.request-info");

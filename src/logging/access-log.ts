@@ -5,6 +5,8 @@ import type { Logger } from "./logger";
 
 export interface AccessEntry {
   requestId: string;
+  /** The API key's name, when one was presented and known. */
+  client?: string;
   method: string;
   route: string;
   status: number;
@@ -32,7 +34,14 @@ export function createAccessLog(logger: Logger): AccessLog {
   if (!stream)
     return (e) =>
       logger.info(
-        { req_id: e.requestId, method: e.method, route: e.route, status: e.status, duration_ms: e.durationMs },
+        {
+          req_id: e.requestId,
+          client: e.client,
+          method: e.method,
+          route: e.route,
+          status: e.status,
+          duration_ms: e.durationMs,
+        },
         "request",
       );
   // Lines differ from one request to the next in little: the part up to the id changes once per
@@ -61,8 +70,9 @@ export function createAccessLog(logger: Logger): AccessLog {
       headMs = ms;
       head = `{"level":"info","time":"${new Date(ms).toISOString()}"${base},"req_id":`;
     }
+    const client = e.client === undefined ? "" : `,"client":${quote(e.client)}`;
     stream.write(
-      `${head}${quote(e.requestId)}${middleOf(e)}${Math.round(e.durationMs * 100) / 100},"msg":"request"}\n`,
+      `${head}${quote(e.requestId)}${client}${middleOf(e)}${Math.round(e.durationMs * 100) / 100},"msg":"request"}\n`,
     );
   };
 }

@@ -220,7 +220,7 @@ describe("command line", () => {
     }
     expect(status).toBe(2);
     expect(stderr.trim().split("\n")).toEqual([
-      "error: invalid configuration: API_KEY: is required when NODE_ENV=production",
+      "error: invalid configuration: API_KEY: is required when NODE_ENV=production (or API_KEYS, API_KEYS_FILE)",
     ]);
   });
 });

@@ -158,7 +158,7 @@ describe("configuration", () => {
 
   it("requires API_KEY in production and never prints secrets", () => {
     expect(errorOf(() => loadConfig({ env: { NODE_ENV: "production" }, file: empty })).message).toBe(
-      "invalid configuration: API_KEY: is required when NODE_ENV=production",
+      "invalid configuration: API_KEY: is required when NODE_ENV=production (or API_KEYS, API_KEYS_FILE)",
     );
     const secret = "hunter2-very-secret-password";
     const badUrl = errorOf(() => loadConfig({ env: { DATABASE_URL: `mysql://u:${secret}@h/db` }, file: empty }));
