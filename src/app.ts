@@ -8,7 +8,7 @@ import type { Database } from "./db/database";
 import { ApiError, classifyError, errorResponse } from "./http/errors";
 import { pathOf } from "./http/fetch-handler";
 import { createKeyRing, presentedKey } from "./http/key-ring";
-import { createRateLimiter } from "./http/rate-limit";
+import { createLocalRateLimiter, type RateLimiter, rateLimitHeaders } from "./http/rate-limit";
 import { requestInfo } from "./http/request-info";
 import { urlProblem } from "./http/url-safety";
 import type { Lifecycle } from "./lifecycle";
@@ -23,13 +23,16 @@ export interface AppDeps {
   database: Database;
   cache: Cache;
   lifecycle: Lifecycle;
+  /** Shared through Redis by the runtime; in process when not given and `api.rate_limit` is set. */
+  rateLimiter?: RateLimiter;
 }
 
 export function createApp(deps: AppDeps) {
   const { config, logger } = deps;
   const keys = createKeyRing({ keys: config.api.api_keys, file: config.api.api_keys_file, logger });
   if (!keys) logger.warn("API_KEY is not set: /v1 is open to everyone (development only)");
-  const limiter = config.api.rate_limit > 0 ? createRateLimiter(config.api.rate_limit) : undefined;
+  const limiter =
+    deps.rateLimiter ?? (config.api.rate_limit > 0 ? createLocalRateLimiter(config.api.rate_limit) : undefined);
   let allowedMethods: ((path: string) => string[]) | undefined;
 
   /** The API key, rate limit and parameter encoding for /v1 paths: a response when the request is turned away. */
@@ -53,14 +56,29 @@ export function createApp(deps: AppDeps) {
       const info = requestInfo(request);
       if (info) info.client = client;
     }
-    const wait = limiter?.take(client ?? "anonymous") ?? 0;
-    if (wait > 0)
-      return errorResponse(429, "RATE_LIMITED", `too many requests, retry in ${wait} s`, undefined, {
-        "retry-after": String(wait),
-      });
     const problem = urlProblem(url);
     if (problem !== undefined) return errorResponse(400, "INVALID_REQUEST", problem);
     return undefined;
+  };
+
+  /**
+   * Draws on the client's budget before a /v1 route runs. A separate hook from the key check: the
+   * budget may live in Redis (a round trip), and an asynchronous onRequest hook would make Elysia
+   * answer every route asynchronously, /health included. Unknown /v1 paths are not counted.
+   */
+  const limitV1 = async ({ request }: { request: Request }): Promise<Response | undefined> => {
+    if (!limiter) return undefined;
+    const info = requestInfo(request);
+    const decision = await limiter.take(info?.client ?? "anonymous");
+    const headers = rateLimitHeaders(limiter.perMinute, decision);
+    if (info) info.rateLimit = headers;
+    if (decision.allowed) return undefined;
+    const wait = Math.max(1, Math.ceil(decision.nextMs / 1000));
+    return errorResponse(429, "RATE_LIMITED", `too many requests, retry in ${wait} s`, undefined, {
+      "retry-after": String(wait),
+      "ratelimit-policy": headers.policy,
+      ratelimit: headers.limit,
+    });
   };
 
   const app = new Elysia({ name: "transportation-api" })
@@ -139,8 +157,11 @@ export function createApp(deps: AppDeps) {
       return errorResponse(apiError.status, apiError.code, apiError.message, apiError.details);
     })
     .use(healthRoutes(createHealthService(deps)))
-    // Feature modules mount here, under /v1 (the API key check above covers every /v1 path).
-    .use(gtfsRoutes(deps));
+    // Feature modules mount here, under /v1 (the API key check above covers every /v1 path), behind
+    // the rate limit (a plugin's local hook applies to the routes of the plugins it uses).
+    .use(
+      limiter ? new Elysia({ name: "v1-rate-limit" }).onBeforeHandle(limitV1).use(gtfsRoutes(deps)) : gtfsRoutes(deps),
+    );
   return app;
 }
 

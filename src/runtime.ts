@@ -3,9 +3,10 @@
 import packageJson from "../package.json" with { type: "json" };
 import type { Cache } from "./cache/cache";
 import { openCache } from "./cache/open-cache";
-import { loadConfig } from "./config/load";
+import { loadConfig, redisTarget } from "./config/load";
 import type { Config } from "./config/schema";
 import { type Database, type OpenOptions, openDatabase } from "./db/database";
+import { createLocalRateLimiter, createSharedRateLimiter, type RateLimiter } from "./http/rate-limit";
 import { createLogger, flushLogger, type Logger } from "./logging/logger";
 
 export interface Runtime {
@@ -13,11 +14,26 @@ export interface Runtime {
   logger: Logger;
   database: Database;
   cache: Cache;
+  /** The /v1 rate limiter (shared through Redis when it is configured); absent when rate_limit is 0. */
+  rateLimiter?: RateLimiter;
   close(): Promise<void>;
 }
 
 export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, serving = true): Config {
   return loadConfig({ env, packageVersion: packageJson.version, serving });
+}
+
+/** Shared through Redis when one is configured, so replicas draw from one budget per client. */
+function openRateLimiter(config: Config, logger: Logger): RateLimiter | undefined {
+  if (config.api.rate_limit <= 0) return undefined;
+  const url = redisTarget(config);
+  if (!url) return createLocalRateLimiter(config.api.rate_limit);
+  return createSharedRateLimiter({
+    url,
+    perMinute: config.api.rate_limit,
+    logger,
+    commandTimeoutMs: Math.round(config.redis.command_timeout * 1000),
+  });
 }
 
 export async function openRuntime(
@@ -32,13 +48,15 @@ export async function openRuntime(
     );
   const database = await openDatabase(config, logger, options);
   const cache = openCache(config, logger);
+  const rateLimiter = openRateLimiter(config, logger);
   return {
     config,
     logger,
     database,
     cache,
+    rateLimiter,
     async close() {
-      await Promise.allSettled([database.close(), cache.close()]);
+      await Promise.allSettled([database.close(), cache.close(), rateLimiter?.close()]);
       flushLogger(logger);
     },
   };

@@ -29,6 +29,11 @@ export function createFetchHandler(
   const finish = (request: Request, info: RequestInfo, started: number, response: Response): Response => {
     lifecycle.requestFinished();
     response.headers.set("x-request-id", info.id);
+    // On every answer the budget applied to, errors included (draft-ietf-httpapi-ratelimit-headers).
+    if (info.rateLimit !== undefined) {
+      response.headers.set("ratelimit-policy", info.rateLimit.policy);
+      response.headers.set("ratelimit", info.rateLimit.limit);
+    }
     if (lifecycle.shuttingDown) response.headers.set("connection", "close");
     accessLog({
       requestId: info.id,

@@ -10,6 +10,8 @@ export interface RequestInfo {
   route?: string;
   /** The name of the API key presented (never the key), once it is checked. */
   client?: string;
+  /** RateLimit-Policy and RateLimit header values, once the request has drawn on its budget. */
+  rateLimit?: { policy: string; limit: string };
 }
 
 const INFO = Symbol("transportation-api.request-info");

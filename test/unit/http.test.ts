@@ -133,12 +133,19 @@ describe("rate limit", () => {
       },
     );
     try {
-      const statuses: number[] = [];
-      for (let i = 0; i < 2; i++) statuses.push((await t.fetch("/v1/x", { headers: { "x-api-key": KEY } })).status);
-      const limited = await t.fetch("/v1/x", { headers: { "x-api-key": KEY } });
-      expect(statuses).toEqual([404, 404]); // a burst of 12/6 = 2 passes auth and routing
+      const answers: Response[] = [];
+      for (let i = 0; i < 2; i++) answers.push(await t.fetch("/v1/feeds", { headers: { "x-api-key": KEY } }));
+      const limited = await t.fetch("/v1/feeds", { headers: { "x-api-key": KEY } });
+      expect(answers.map((r) => r.status)).toEqual([200, 200]); // a burst of 12/6 = 2
+      // Every answer tells the client its budget (draft-ietf-httpapi-ratelimit-headers): 12 a minute,
+      // one more request every 5 s.
+      expect(answers.map((r) => [r.headers.get("ratelimit-policy"), r.headers.get("ratelimit")])).toEqual([
+        ['"per-key";q=12;w=60', '"per-key";r=1;t=5'],
+        ['"per-key";q=12;w=60', '"per-key";r=0;t=5'],
+      ]);
       expect(limited.status).toBe(429);
-      expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(limited.headers.get("retry-after")).toMatch(/^[1-5]$/);
+      expect(limited.headers.get("ratelimit")).toMatch(/^"per-key";r=0;t=[1-5]$/);
       expect((await limited.json()).error.code).toBe("RATE_LIMITED");
       expect((await t.fetch("/health")).status).toBe(200); // operations endpoints are never limited
     } finally {
