@@ -6,6 +6,9 @@ ls /usr/lib/postgresql/15/bin/initdb >/dev/null 2>&1 || missing+=(postgresql pos
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+# test/integration/pgbouncer.test.ts runs the app through a real PgBouncer; the soak runs wrk.
+[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})" >&2
@@ -15,6 +18,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian's package starts a cluster on 5432; tests start their own throwaway servers instead.
   if command -v pg_ctlcluster >/dev/null 2>&1; then pg_ctlcluster 15 main stop 2>/dev/null || true; fi
-  if command -v service >/dev/null 2>&1; then service redis-server stop >/dev/null 2>&1 || true; fi
+  if command -v service >/dev/null 2>&1; then
+    service redis-server stop >/dev/null 2>&1 || true
+    service pgbouncer stop >/dev/null 2>&1 || true
+  fi
 fi
 echo "system packages: ok"

@@ -1,5 +1,6 @@
 // Policy checks on rendered manifests, borrowed from kube-linter / kube-score: what a schema cannot say
 // but a production cluster needs. Each finding is `Kind/name: problem`.
+import { connectionBudget } from "./connection-budget";
 import { expectedNamespace, type K8sObject, objectId } from "./manifests";
 
 // biome-ignore lint/suspicious/noExplicitAny: manifests are untyped YAML; the schema check runs first.
@@ -167,7 +168,7 @@ const peersOpen = (peers: Any[] | undefined) =>
 const requiredEgress = (owner: K8sObject): [string, Port][] => [
   ["resolve names (UDP 53)", { protocol: "UDP", number: 53 }],
   ["reach PostgreSQL (TCP 5432)", { protocol: "TCP", number: 5432 }],
-  ...(owner.kind === "Deployment"
+  ...(owner.kind === "Deployment" && owner.metadata.name === "transportation-api"
     ? [["reach Redis (TCP 6379)", { protocol: "TCP", number: 6379 }] as [string, Port]]
     : []),
 ];
@@ -243,6 +244,7 @@ export function policyFindings(objects: K8sObject[], namespace = expectedNamespa
   }
 
   for (const p of pods) out.push(...containerFindings(p));
+  out.push(...connectionBudget(objects).findings);
   out.push(...networkFindings(objects, pods, namespace));
 
   for (const d of deployments) {

@@ -56,6 +56,8 @@ const DEFAULTS = {
     name: "transportation_db",
     pool_size: 10,
     max_overflow: 20,
+    max_connections: 100,
+    transaction_pooling: false,
     statement_timeout: 10,
     connect_timeout: 2,
     data_dir: "./data",
@@ -210,6 +212,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     gtfs: { ...DEFAULTS.gtfs, ...defined(file.gtfs) },
   };
   merged.api.api_keys = namedKeys(env, merged.api.api_keys_file, problems);
+  if (env.DATABASE_TRANSACTION_POOLING !== undefined)
+    (merged.database as { transaction_pooling: boolean }).transaction_pooling =
+      env.DATABASE_TRANSACTION_POOLING === "true";
   if (env.MIGRATE_ON_START !== undefined)
     (merged.database as { migrate_on_start: boolean }).migrate_on_start = env.MIGRATE_ON_START === "true";
 

@@ -42,6 +42,10 @@ export const ConfigSchema = T.Object({
     name: T.String({ minLength: 1 }),
     pool_size: T.Integer({ minimum: 1, maximum: 1000 }),
     max_overflow: T.Integer({ minimum: 0, maximum: 1000 }),
+    /** The PostgreSQL server's max_connections: the budget every pool and job must fit in (scripts/k8s). */
+    max_connections: T.Integer({ minimum: 1, maximum: 100_000 }),
+    /** DATABASE_URL reaches PostgreSQL through a transaction-mode pooler (PgBouncer): no session state. */
+    transaction_pooling: T.Boolean(),
     statement_timeout: T.Number({ exclusiveMinimum: 0, maximum: 3600, description: "seconds" }),
     connect_timeout: T.Number({ exclusiveMinimum: 0, maximum: 60, description: "seconds" }),
     data_dir: T.String({ minLength: 1 }),

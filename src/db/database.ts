@@ -13,6 +13,11 @@ export interface Database {
   readonly db: Kysely<Tables>;
   /** The server pool (COPY and other raw-protocol work); absent on the embedded database. */
   readonly pool?: pg.Pool;
+  /**
+   * The pool reaches PostgreSQL through a transaction-mode pooler: a connection is a server session only
+   * for one transaction, so nothing may rely on session state (named prepared statements, LISTEN).
+   */
+  readonly transactionPooling?: boolean;
   /** The embedded instance; absent on a server. */
   readonly pglite?: import("@electric-sql/pglite").PGlite;
   /** Resolves when a trivial query round-trips within `timeoutMs`. */
@@ -61,10 +66,17 @@ function openPostgres(url: string, config: Config, logger: Logger): Database {
       "idle database connection failed",
     ),
   );
-  return wrap("postgres", new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), { pool });
+  return wrap("postgres", new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), {
+    pool,
+    transactionPooling: d.transaction_pooling,
+  });
 }
 
-function wrap(kind: Database["kind"], db: Kysely<Tables>, handles: Pick<Database, "pool" | "pglite">): Database {
+function wrap(
+  kind: Database["kind"],
+  db: Kysely<Tables>,
+  handles: Pick<Database, "pool" | "pglite" | "transactionPooling">,
+): Database {
   return {
     kind,
     db,

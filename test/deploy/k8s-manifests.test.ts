@@ -5,6 +5,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, parseDocument } from "yaml";
+import { connectionBudget } from "../../scripts/k8s/connection-budget";
 import {
   BACKUP_NAMESPACE,
   find,
@@ -519,6 +520,70 @@ withKubectl("the checks catch broken manifests", () => {
       expect(broken.status).toBe(1);
       expect(broken.stdout).toMatch(/spec\.replicsa: unknown field/);
       expect(broken.stdout).toMatch(/1 findings$/m);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+withKubectl("database connection budget", () => {
+  it("fits each overlay's peak into the server's max_connections", () => {
+    for (const overlay of OVERLAYS) {
+      const { budget, findings } = connectionBudget(objects(overlay));
+      expect(findings, overlay).toEqual([]);
+      console.log(
+        `${overlay}: ${budget!.total} of ${budget!.maxConnections} connections at peak (${budget!.lines.map((l) => `${l.what} ${l.connections}`).join(", ")})`,
+      );
+      expect(budget!.total).toBeLessThanOrEqual(budget!.maxConnections);
+    }
+  }, 60_000);
+
+  it("flags the design's pools at production's maxReplicas, and a Job that does not declare its connections", () => {
+    const list = clone(objects("production"));
+    const config = find(list, "ConfigMap", "transportation-config") as Any;
+    config.data["config.yaml"] = config.data["config.yaml"]
+      .replace(/pool_size: \d+/, "pool_size: 10")
+      .replace(/max_overflow: \d+/, "max_overflow: 20");
+    delete (find(list, "Job", "transportation-migrate").metadata as Any).annotations;
+    const findings = policyFindings(list).join("\n");
+    expect(findings).toMatch(
+      /ConfigMap\/transportation-config: the database connection budget is 342 at peak but max_connections is 100: API: \(maxReplicas 10 \+ maxSurge 1\) pods × pool ceiling 30 = 330;/,
+    );
+    expect(findings).toMatch(
+      /Job\/transportation-migrate: annotation transportation-api\/database-connections \(connections one run opens\) is not set/,
+    );
+  }, 60_000);
+
+  it("offers PgBouncer as a component: policies hold, the API goes through it, jobs do not", () => {
+    const copy = tempDir("pgbouncer");
+    try {
+      cpSync(K8S_DIR, join(copy, "k8s"), { recursive: true });
+      cpSync(join(ROOT, "deploy", "scripts"), join(copy, "scripts"), { recursive: true });
+      const production = join(copy, "k8s", "overlays", "production", "kustomization.yaml");
+      writeFileSync(production, `${readFileSync(production, "utf8")}\ncomponents:\n  - ../../components/pgbouncer\n`);
+      const list = parseManifests(renderYaml(join(copy, "k8s", "overlays", "production")));
+      expect([...schemaErrors(list), ...policyFindings(list)]).toEqual([]);
+      const urlKey = (o: K8sObject) =>
+        container(o).env.find((e: Any) => e.name === "DATABASE_URL").valueFrom.secretKeyRef.key;
+      expect(urlKey(find(list, "Deployment", "transportation-api"))).toBe("database-pooled-url");
+      expect(container(find(list, "Deployment", "transportation-api")).env).toEqual(
+        expect.arrayContaining([{ name: "DATABASE_TRANSACTION_POOLING", value: "true" }]),
+      );
+      expect(urlKey(find(list, "Job", "transportation-migrate"))).toBe("database-url");
+      expect(container(find(list, "Deployment", "transportation-pgbouncer")).env).toEqual(
+        expect.arrayContaining([{ name: "POOL_MODE", value: "transaction" }]),
+      );
+      // The server sees PgBouncer's pools, not the API pods': the design's larger pools fit again.
+      const config = find(list, "ConfigMap", "transportation-config") as Any;
+      config.data["config.yaml"] = config.data["config.yaml"]
+        .replace(/pool_size: \d+/, "pool_size: 10")
+        .replace(/max_overflow: \d+/, "max_overflow: 20");
+      const { budget, findings } = connectionBudget(list);
+      expect(findings).toEqual([]);
+      expect(budget!.lines[0]).toEqual({
+        what: "PgBouncer: 3 pods at a rollout's peak × a server pool of 25",
+        connections: 75,
+      });
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 // Throwaway PostgreSQL and Redis servers for tests, started from the binaries on this machine.
 // Works the same under `bun test` and `vitest run` (only node: APIs).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -193,6 +193,75 @@ export async function startRedis(): Promise<ServerProcess> {
       const c = child;
       child = undefined;
       c.kill("SIGKILL"); // like a crash: the app must cope with a vanished Redis
+      await exited(c);
+    },
+    async destroy() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await server.start();
+  return server;
+}
+
+export interface PgBouncerOptions {
+  /** The PostgreSQL server behind it. */
+  postgresPort: number;
+  poolMode?: "session" | "transaction";
+  /** Server connections per database/user pair. */
+  poolSize?: number;
+  /** Startup parameters to accept and drop (as the Kubernetes component sets them). */
+  ignoreStartupParameters?: string[];
+}
+
+/** PgBouncer (Debian's package) in front of a test PostgreSQL, trusting every local client. */
+export async function startPgBouncer(options: PgBouncerOptions): Promise<ServerProcess> {
+  const bin = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"].find((b) => existsSync(b)) ?? which("pgbouncer");
+  if (!bin)
+    throw new Error(
+      "pgbouncer not found. Install it with `apt-get install -y pgbouncer` (scripts/ci/install-system-deps.sh).",
+    );
+  const dir = mkdtempSync(join(tmpdir(), "tapi-pgbouncer-"));
+  if (process.getuid?.() === 0) chownSync(dir, uidOf("postgres"), gidOf("postgres"));
+  const port = await freePort();
+  const ini = join(dir, "pgbouncer.ini");
+  writeFileSync(join(dir, "userlist.txt"), '"postgres" ""\n');
+  writeFileSync(
+    ini,
+    [
+      "[databases]",
+      `* = host=127.0.0.1 port=${options.postgresPort}`,
+      "[pgbouncer]",
+      "listen_addr = 127.0.0.1",
+      `listen_port = ${port}`,
+      "unix_socket_dir =",
+      "auth_type = trust",
+      `auth_file = ${join(dir, "userlist.txt")}`,
+      `pool_mode = ${options.poolMode ?? "transaction"}`,
+      `default_pool_size = ${options.poolSize ?? 5}`,
+      "max_client_conn = 500",
+      `ignore_startup_parameters = ${(options.ignoreStartupParameters ?? ["extra_float_digits"]).join(",")}`,
+      `logfile = ${join(dir, "pgbouncer.log")}`,
+      "",
+    ].join("\n"),
+  );
+  if (process.getuid?.() === 0)
+    for (const f of ["pgbouncer.ini", "userlist.txt"]) chownSync(join(dir, f), uidOf("postgres"), gidOf("postgres"));
+  let child: ChildProcess | undefined;
+  const server: ServerProcess = {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    async start() {
+      // PgBouncer refuses to run as root, like PostgreSQL.
+      const [cmd, args] = asPostgresUser(bin, [ini]);
+      child = spawn(cmd, args, { stdio: "ignore" });
+      await waitForPort(port);
+    },
+    async stop() {
+      if (!child) return;
+      const c = child;
+      child = undefined;
+      c.kill("SIGINT");
       await exited(c);
     },
     async destroy() {

@@ -21,11 +21,15 @@ export type AnyDb = Kysely<any>;
  * Hot-path queries as named prepared statements on PostgreSQL: planning the board query costs more
  * than running it, and a prepared statement is planned once per connection. Names must be unique per
  * text, so callers include the feed schema in the name. PGlite runs the same text through kysely.
+ * Through a transaction-mode pooler a statement prepared on one server session is missing (or already
+ * there) on the next, so there they run unnamed, planned each time.
  */
 export type HotQuery = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
 
 export function hotQuery(database: Database): HotQuery {
   const pool = database.pool;
+  if (pool && database.transactionPooling)
+    return async <R>(_name: string, text: string, values: unknown[]) => (await pool.query(text, values)).rows as R[];
   if (pool)
     return async <R>(name: string, text: string, values: unknown[]) =>
       (await pool.query({ name, text, values })).rows as R[];
@@ -62,11 +66,13 @@ const MEMO_MAX_AGE_MS = 10_000;
 /**
  * The active version for each request without a database round trip: memoised while a LISTEN
  * connection is up, and forgotten on the NOTIFY that activation sends inside its switching
- * transaction. Without the listener (embedded database, or reconnecting) every request reads the row.
+ * transaction. Without the listener (embedded database, a transaction-mode pooler, or reconnecting)
+ * every request reads the row.
  */
 export function activeFeedResolver(database: Database, query: HotQuery): () => Promise<ActiveFeed> {
   const pool = database.pool;
-  if (!pool) return () => activeFeed(query);
+  // LISTEN is session state, which a transaction-mode pooler does not keep: read the row per request.
+  if (!pool || database.transactionPooling) return () => activeFeed(query);
   let memo: { feed: ActiveFeed; at: number } | undefined;
   let generation = 0;
   let listening = false;
