@@ -2,10 +2,14 @@
 // hold (the query fails inside the database, a 500), and percent-escapes that do not decode to UTF-8
 // (malformed, overlong, lone surrogates), which the router would otherwise pass on half-decoded or as
 // nothing. Checked once per request for every path and query parameter, so a new route or parameter
-// cannot forget it. A raw NUL never reaches here: URL parsing percent-encodes it.
+// cannot forget it. A raw NUL never reaches here: URL parsing percent-encodes it. No parameter of this
+// API takes a list, so a repeated one is ambiguous (the router would keep one of them, or an array a
+// handler does not expect): refused too.
 
 /** The problem with `url`'s path and query, or undefined when every parameter can be decoded and stored. */
 export function urlProblem(url: string): string | undefined {
+  const repeated = repeatedParameter(url);
+  if (repeated !== undefined) return `query parameter '${repeated}' is given more than once`;
   const percent = url.indexOf("%");
   if (percent < 0) return undefined; // the common case costs one scan
   const rest = url.slice(percent);
@@ -16,4 +20,30 @@ export function urlProblem(url: string): string | undefined {
     return "the URL holds a percent-escape that is malformed or not UTF-8";
   }
   return undefined;
+}
+
+/** The name of the first query parameter that appears twice. */
+function repeatedParameter(url: string): string | undefined {
+  const q = url.indexOf("?");
+  if (q < 0 || url.indexOf("&", q) < 0) return undefined; // no query, or a single parameter
+  const seen = new Set<string>();
+  for (const pair of url.slice(q + 1).split("&")) {
+    const eq = pair.indexOf("=");
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    if (name === "") continue;
+    if (seen.has(name)) return safeName(name);
+    seen.add(name);
+  }
+  return undefined;
+}
+
+/** The name for the message: decoded when it can be, at most 64 characters. */
+function safeName(name: string): string {
+  let decoded = name;
+  try {
+    decoded = decodeURIComponent(name.replaceAll("+", " "));
+  } catch {
+    // shown as sent
+  }
+  return decoded.length > 64 ? `${decoded.slice(0, 64)}…` : decoded;
 }

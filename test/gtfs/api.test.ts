@@ -229,6 +229,12 @@ describe("values the database or the text protocol cannot carry", () => {
           expect(res.body.error, path).toMatchObject({ code: "INVALID_REQUEST", message: expect.any(String) });
         }
       expect(seen.filter((line) => !line.startsWith("400 "))).toEqual([]);
+      // A parameter given twice is ambiguous (the router would keep one, or pass an array): refused.
+      const twice = await env.get("/v1/stops/nearby?lat=0&lat=1&lon=0");
+      expect([twice.status, twice.body.error.message]).toEqual([400, "query parameter 'lat' is given more than once"]);
+      // A subnormal number is in range but not a float8 PostgreSQL accepts ("underflow").
+      expect((await env.get("/v1/stops/nearby?lat=-5e-324&lon=0")).status).toBe(200);
+      expect((await env.get("/v1/stops/nearby?lat=40.75&lon=-73.99&radius=1e-320")).status).toBe(200);
       // A number past the database column's range is refused by its bounds, not by the database.
       const huge = await env.get("/v1/routes?route_type=99999999999999999999");
       expect(huge.status).toBe(400);

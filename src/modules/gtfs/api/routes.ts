@@ -60,6 +60,9 @@ const Limit = (max: number) => t.Optional(NumberParam("limit", { minimum: 1, max
 const Cursor = t.Optional(t.String({ maxLength: 500 }));
 const Id = t.String({ minLength: 1, maxLength: 255 });
 
+/** `x` rounded to 1/`per` (and never -0). */
+const snap = (x: number, per: number) => Math.round(x * per) / per || 0;
+
 const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /** ISO 8601 instant; without an offset it is wall-clock time in the feed's time zone. */
@@ -188,16 +191,16 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
       "/stops/nearby",
       async ({ query }) => {
         const feed = await activeFeed();
-        const radius = query.radius ?? 500;
+        // Snapped to what the answer can depend on (and the cache key says): 1e-6° is 11 cm, and a
+        // subnormal like 5e-324 is not a number PostgreSQL accepts (float8 underflow).
+        const lat = snap(query.lat, 1e6);
+        const lon = snap(query.lon, 1e6);
+        const radius = Math.max(0.01, snap(query.radius ?? 500, 100));
         const limit = query.limit ?? 10;
-        return cached(
-          feedKey(feed, "nearby", query.lat.toFixed(6), query.lon.toFixed(6), radius, limit),
-          LOOKUP_TTL_SECONDS,
-          async () => {
-            const { data } = await nearbyStops(db, feed, query.lat, query.lon, radius, limit);
-            return { data, next_cursor: null };
-          },
-        );
+        return cached(feedKey(feed, "nearby", lat, lon, radius, limit), LOOKUP_TTL_SECONDS, async () => {
+          const { data } = await nearbyStops(db, feed, lat, lon, radius, limit);
+          return { data, next_cursor: null };
+        });
       },
       {
         query: t.Object({
