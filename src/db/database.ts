@@ -59,6 +59,12 @@ function openPostgres(url: string, config: Config, logger: Logger): Database {
     application_name: config.app.name,
     keepAlive: true,
   });
+  // A client whose server goes away while it is checked out (a query in flight when PostgreSQL stops)
+  // emits "error" on itself: the pool listens only to idle ones, and an unheard error event ends the
+  // process. The query in flight fails on its own (503), so this listener only has to exist.
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   // An idle client whose server went away emits here; without a listener the process would crash.
   pool.on("error", (err) =>
     logger.warn(
