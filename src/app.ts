@@ -38,8 +38,7 @@ export function createApp(deps: AppDeps) {
   /** The API key, rate limit and parameter encoding for /v1 paths: a response when the request is turned away. */
   const guardV1 = (request: Request): Response | undefined => {
     const url = request.url;
-    const path = pathOf(url);
-    if (!(path === "/v1" || path.startsWith("/v1/"))) return undefined;
+    if (!isV1(url)) return undefined;
     // The key's name, never the key, identifies the client from here on (access log, rate limit).
     const client = keys?.nameOf(presentedKey(request.headers));
     if (keys && client === undefined)
@@ -163,6 +162,14 @@ export function createApp(deps: AppDeps) {
       limiter ? new Elysia({ name: "v1-rate-limit" }).onBeforeHandle(limitV1).use(gtfsRoutes(deps)) : gtfsRoutes(deps),
     );
   return app;
+}
+
+/** Whether the URL's path is /v1 or under it, read in place (no substring per request: /health's hot path). */
+function isV1(url: string): boolean {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0 || !url.startsWith("/v1", start)) return false;
+  const next = url.charCodeAt(start + 3);
+  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
 }
 
 type RouteList = { method: string; path: string }[];
