@@ -7,15 +7,16 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSharedRateLimiter, type RateDecision } from "../../src/http/rate-limit";
-import { type AppServer, eventually, REPO_ROOT, startAppServer } from "../support/app-server";
+import { type AppServer, eventually, REPO_ROOT, runMain, startAppServer } from "../support/app-server";
 import { type ServerProcess, startRedis } from "../support/processes";
-import { testRedisUrl } from "../support/services";
+import { createTestDatabase, type TestDatabase, testRedisUrl } from "../support/services";
 
 describe("two replicas share one budget per client through Redis", () => {
   const dir = mkdtempSync(join(tmpdir(), "tapi-ratelimit-"));
   const name = `client-${randomBytes(4).toString("hex")}`; // its own bucket on a shared test Redis
   const key = randomBytes(16).toString("hex");
   let replicas: AppServer[] = [];
+  let db: TestDatabase | undefined;
 
   beforeAll(async () => {
     const config = join(dir, "config.yaml");
@@ -24,11 +25,21 @@ describe("two replicas share one budget per client through Redis", () => {
       config,
       readFileSync(join(REPO_ROOT, "config.yaml"), "utf8").replace(/^api:\n/m, "api:\n  rate_limit: 1\n"),
     );
-    const env = { CONFIG_FILE: config, REDIS_URL: await testRedisUrl(), API_KEYS: `${name}:${key}` };
+    // Replicas share a PostgreSQL database as they would in production (and start faster than PGlite).
+    db = await createTestDatabase("ratelimit");
+    const migrate = runMain(["migrate"], { DATABASE_URL: db.url });
+    expect(await migrate.exited, migrate.output()).toBe(0);
+    const env = {
+      CONFIG_FILE: config,
+      DATABASE_URL: db.url,
+      REDIS_URL: await testRedisUrl(),
+      API_KEYS: `${name}:${key}`,
+    };
     replicas = await Promise.all([startAppServer({ env }), startAppServer({ env })]);
   });
   afterAll(async () => {
     await Promise.all(replicas.map((r) => r.stop()));
+    await db?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
