@@ -20,6 +20,11 @@ export const RESERVED_CONNECTIONS = 3 + 5;
  * second session that builds indexes beside it, and one from its pool.
  */
 export const IMPORT_CONNECTIONS = 3;
+/**
+ * The backups, which live in their own namespace and kustomization (deploy/k8s/backup) and so are not
+ * in an application render: what their CronJob's annotation declares (a test keeps the two equal).
+ */
+export const BACKUP_CONNECTIONS = 1;
 
 export interface Budget {
   maxConnections: number;
@@ -69,15 +74,17 @@ function pooler(
 
 export function connectionBudget(objects: K8sObject[]): { budget?: Budget; findings: string[] } {
   const findings: string[] = [];
+  const api = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "transportation-api");
+  // The budget is the application's: a render without its API (the backups' own kustomization) has none.
+  if (!api) return { findings };
   const db = config(objects)?.database;
   const maxConnections = Number(db?.max_connections);
   if (!Number.isInteger(maxConnections) || maxConnections <= 0)
     return { findings: ["ConfigMap/transportation-config: database.max_connections is not set (the server's limit)"] };
   const ceiling = Number(db.pool_size) + Number(db.max_overflow);
   const lines: Budget["lines"] = [];
-  const api = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "transportation-api");
   const pgbouncer = pooler(objects);
-  if (api) {
+  {
     const { pods, how } = peakPods(api, objects);
     if (pgbouncer) {
       // PgBouncer's defaults where the environment does not set them (pgbouncer.ini(5)).
@@ -104,6 +111,7 @@ export function connectionBudget(objects: K8sObject[]): { budget?: Budget; findi
     }
     lines.push({ what: objectId(job), connections: n });
   }
+  lines.push({ what: "the backups (deploy/k8s/backup)", connections: BACKUP_CONNECTIONS });
   lines.push({ what: "a feed import Job", connections: IMPORT_CONNECTIONS });
   lines.push({ what: "reserved (superuser slots, operators, monitoring)", connections: RESERVED_CONNECTIONS });
   const total = lines.reduce((sum, l) => sum + l.connections, 0);

@@ -194,7 +194,8 @@ function networkFindings(objects: K8sObject[], pods: PodOwner[], namespace: stri
   }
   // The API is reached through the TLS Ingress only. Its Service stays inside the cluster (a LoadBalancer
   // or NodePort would serve /v1 and its API keys over plain HTTP beside it), and its pods accept the
-  // target port from the ingress controller's namespace — not from any source.
+  // target port from the ingress controller's namespace — not from any source. Any other Service (the
+  // optional PgBouncer) serves pods of this namespace: admitted from some peer, never from any source.
   for (const svc of objects.filter((o) => o.kind === "Service")) {
     const spec = svc.spec as Any;
     const behind = pods.filter((q) => q.owner.kind === "Deployment" && matches(spec?.selector, q.labels));
@@ -211,11 +212,15 @@ function networkFindings(objects: K8sObject[], pods: PodOwner[], namespace: stri
         const rules = allowing(p.labels)
           .flatMap((np) => ((np.spec as Any)?.ingress ?? []) as Any[])
           .filter((rule) => portsAdmit(rule, port));
+        const isApi = p.owner.metadata.name === "transportation-api";
         if (rules.some((rule) => anySource(rule.from)))
           out.push(
-            `${objectId(p.owner)}: a NetworkPolicy admits port ${target} from any source; only the ingress controller's namespace should reach it`,
+            `${objectId(p.owner)}: a NetworkPolicy admits port ${target} from any source; ${isApi ? "only the ingress controller's namespace" : "only the pods that use it"} should reach it`,
           );
-        else if (!rules.some((rule) => (rule.from as Any[]).some((peer) => peer.namespaceSelector !== undefined)))
+        else if (!isApi) {
+          if (rules.length === 0)
+            out.push(`${objectId(svc)}: no NetworkPolicy admits connections to port ${target} of ${objectId(p.owner)}`);
+        } else if (!rules.some((rule) => (rule.from as Any[]).some((peer) => peer.namespaceSelector !== undefined)))
           out.push(
             `${objectId(svc)}: no NetworkPolicy admits connections to port ${target} of ${objectId(p.owner)} from the ingress controller's namespace`,
           );

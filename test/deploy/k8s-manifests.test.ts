@@ -5,7 +5,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, parseDocument } from "yaml";
-import { connectionBudget } from "../../scripts/k8s/connection-budget";
+import { BACKUP_CONNECTIONS, CONNECTIONS_ANNOTATION, connectionBudget } from "../../scripts/k8s/connection-budget";
 import {
   BACKUP_NAMESPACE,
   find,
@@ -538,6 +538,20 @@ withKubectl("database connection budget", () => {
     }
   }, 60_000);
 
+  it("counts the backups, rendered apart, with the connections their CronJob declares", () => {
+    for (const overlay of OVERLAYS) {
+      const cronJob = find(objects(`backup-${overlay}`), "CronJob", "transportation-backup");
+      expect(Number((cronJob.metadata.annotations as Record<string, string>)[CONNECTIONS_ANNOTATION])).toBe(
+        BACKUP_CONNECTIONS,
+      );
+      expect(connectionBudget(objects(`backup-${overlay}`))).toEqual({ findings: [] });
+      expect(connectionBudget(objects(overlay)).budget?.lines).toContainEqual({
+        what: "the backups (deploy/k8s/backup)",
+        connections: BACKUP_CONNECTIONS,
+      });
+    }
+  }, 60_000);
+
   it("flags the design's pools at production's maxReplicas, and a Job that does not declare its connections", () => {
     const list = clone(objects("production"));
     const config = find(list, "ConfigMap", "transportation-config") as Any;
@@ -584,6 +598,17 @@ withKubectl("database connection budget", () => {
         what: "PgBouncer: 3 pods at a rollout's peak × a server pool of 25",
         connections: 75,
       });
+      // Its port is for the API pods: opened to any source, or to no one, the policy check says so.
+      const open = clone(list);
+      delete ((find(open, "NetworkPolicy", "transportation-pgbouncer").spec as Any).ingress[0] as Any).from;
+      expect(policyFindings(open)).toContain(
+        "Deployment/transportation-pgbouncer: a NetworkPolicy admits port postgres from any source; only the pods that use it should reach it",
+      );
+      const closed = clone(list);
+      (find(closed, "NetworkPolicy", "transportation-pgbouncer").spec as Any).ingress = [];
+      expect(policyFindings(closed)).toContain(
+        "Service/transportation-pgbouncer: no NetworkPolicy admits connections to port postgres of Deployment/transportation-pgbouncer",
+      );
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
