@@ -39,8 +39,55 @@ describe("import sessions", () => {
       const statement = session.query("select pg_sleep(600)").catch((err: Error) => err);
       await eventually(async () => (await running(pid)) === "1", 10_000, "the statement to run");
       await session.close();
-      expect(await running(pid)).toBe("0");
+      // The backend may report its state a moment after the socket closed; uncancelled, it would run 10 min.
+      await eventually(async () => (await running(pid)) === "0", 5_000, "the statement to stop");
       expect(String(await statement)).toMatch(/cancel|terminat|Connection/i);
+    },
+    SLOW,
+  );
+
+  it(
+    "a COPY that creates its table first sends one statement at a time, and stores its rows",
+    async () => {
+      // test/support/fail-on-pg-deprecations.ts fails this test if pg had to queue a statement.
+      const session = await openPostgresSession(db.url);
+      try {
+        const sink = session.copy("frozen_copy", ["id", "name"], "text", {
+          create: [
+            "create table frozen_copy (id integer, name text)",
+            "alter table frozen_copy alter column id set statistics 20",
+          ],
+        });
+        await sink.write("1\tone\n2\ttwo\n");
+        expect(await sink.end()).toBe(2);
+        expect(await session.query("select id, name from frozen_copy order by id")).toEqual([
+          { id: 1, name: "one" },
+          { id: 2, name: "two" },
+        ]);
+      } finally {
+        await session.close();
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    "refuses a statement sent while its connection runs another, naming both",
+    async () => {
+      const session = await openPostgresSession(db.url);
+      try {
+        const sink = session.copy("refused_copy", ["id"], "text", {
+          create: ["create table refused_copy (id integer)"],
+        });
+        await expect(session.query("select 1")).rejects.toThrow(
+          /"select 1" sent while "copy refused_copy \(id\) from stdin.*" is still running/,
+        );
+        await sink.write("1\n");
+        expect(await sink.end()).toBe(1);
+        expect(await session.query("select count(*)::int as n from refused_copy")).toEqual([{ n: 1 }]);
+      } finally {
+        await session.close();
+      }
     },
     SLOW,
   );

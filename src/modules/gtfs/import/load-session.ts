@@ -46,53 +46,64 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
   client.on("error", (err) => {
     broken = err;
   });
-  /** Statements and COPYs sent and not yet answered. */
-  let busy = 0;
+  // One statement at a time: pg@8 queues one sent while another runs (and warns that pg@9 will not),
+  // so a second one here is a flaw in the import's flow, reported as such instead of queued.
+  /** What the connection is running (a statement or a COPY), until its answer is in. */
+  let running: string | undefined;
+  const claim = (what: string) => {
+    if (broken) throw broken;
+    if (running !== undefined)
+      throw new Error(`import session: ${short(what)} sent while ${short(running)} is still running on its connection`);
+    running = what;
+  };
   return {
     kind: "postgres",
     async query<R>(text: string, params?: unknown[]) {
-      if (broken) throw broken;
-      busy++;
+      claim(text);
       try {
         return (await client.query(text, params)).rows as R[];
       } finally {
-        busy--;
+        running = undefined;
       }
     },
     copy(table, columns, format = "text", options = {}) {
-      busy++;
-      let settled = false;
-      const settle = () => {
-        if (!settled) busy--;
-        settled = true;
-      };
       const create = options.create ?? [];
       const frozen = create.length > 0;
-      // Queued on the connection ahead of the COPY (a failure here fails the COPY's promises too).
-      const setup = frozen ? Promise.all(["begin", ...create].map((stmt) => client.query(stmt))) : Promise.resolve();
-      const stream = client.query(
-        copyFrom(`copy ${table} (${columns.join(", ")}) from stdin with (format ${format}${frozen ? ", freeze" : ""})`),
-      );
+      const statement = `copy ${table} (${columns.join(", ")}) from stdin with (format ${format}${frozen ? ", freeze" : ""})`;
+      claim(statement);
+      let settled = false;
+      const settle = () => {
+        if (!settled) running = undefined;
+        settled = true;
+      };
+      // The table is created in the COPY's transaction, each statement once the one before is answered.
+      const opened = (async () => {
+        if (frozen) for (const stmt of ["begin", ...create]) await client.query(stmt);
+        return client.query(copyFrom(statement));
+      })();
       let failure: Error | undefined;
       const failed = new Promise<never>((_, reject) => {
         const fail = (err: Error) => {
           failure ??= err;
           reject(failure);
         };
-        stream.on("error", fail);
-        setup.catch(fail);
+        opened.then((stream) => stream.on("error", fail), fail);
       });
       failed.catch(settle);
+      const ready = () => Promise.race([opened, failed]);
       return {
         async write(data) {
           if (failure) throw failure;
+          const stream = await ready();
           const chunk = typeof data === "string" ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
           if (!stream.write(chunk)) await Promise.race([new Promise((r) => stream.once("drain", r)), failed]);
         },
         async end() {
           try {
             if (failure) throw failure;
+            const stream = await ready();
             await Promise.race([new Promise<void>((r) => stream.end(() => r())), failed]);
+            // 'finish' comes once the server answered and the connection is ready for the next statement.
             await Promise.race([
               new Promise((r) => (stream.writableFinished ? r(null) : stream.once("finish", r))),
               failed,
@@ -109,7 +120,7 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
     async close() {
       // A statement still running (an index build, after a failure elsewhere) keeps its locks until it
       // is done: the server does not look at the socket while it works. Cancel it first.
-      if (busy > 0) await cancelBackend(connectionString, pid);
+      if (running !== undefined) await cancelBackend(connectionString, pid);
       // end() waits for the server; a connection stuck mid-COPY is cut instead.
       const ended = client.end().catch(() => {});
       const timer = setTimeout(
@@ -121,6 +132,8 @@ export async function openPostgresSession(connectionString: string): Promise<Loa
     },
   };
 }
+
+const short = (sql: string) => JSON.stringify(sql.replace(/\s+/g, " ").slice(0, 60));
 
 /** Asks the server, from a connection of its own, to cancel what backend `pid` is running. */
 async function cancelBackend(connectionString: string, pid: number): Promise<void> {
