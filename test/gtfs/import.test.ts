@@ -12,7 +12,7 @@ import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateFeed } from "../../scripts/gtfs/generate";
 import { FeedValidationError, formatIssue } from "../../src/modules/gtfs/import/issues";
-import { BUN, childEnv, MAIN, REPO_ROOT } from "../support/app-server";
+import { BUN, childEnv, eventually, MAIN, REPO_ROOT } from "../support/app-server";
 import { board, EDGE, type GtfsEnv, mutatedFeed, SAMPLE_DIR, SLOW, suiteGtfsEnv } from "./helpers";
 
 async function importError(env: GtfsEnv, dir: string): Promise<string[]> {
@@ -203,6 +203,18 @@ describe("GTFS import", () => {
         }
         child.kill("SIGKILL");
         await exited;
+        // Its backends hold the import lock until the server notices the closed sockets (a statement
+        // in progress, such as an index build, runs to its end first).
+        await eventually(
+          async () =>
+            (
+              await client.query(
+                "select count(*)::int as n from pg_stat_activity where application_name = 'gtfs-import' and datname = current_database()",
+              )
+            ).rows[0].n === 0,
+          30_000,
+          "the killed import's connections to close",
+        );
         const { rows } = await client.query("select status from gtfs_feed where status = 'loading'");
         expect(rows).toHaveLength(1);
         expect(await board(env, "central", servedAt)).toEqual(servedBoard);
