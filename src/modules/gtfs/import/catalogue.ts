@@ -2,7 +2,9 @@
 // empty schema, recorded once loaded, activated in one transaction (the active one retired), pruned
 // beyond what is kept; a failed one is discarded ('failed', its schema dropped), and rollback activates
 // a retained one again. One import runs at a time per database (an advisory lock), so a 'loading' row
-// found at the start is a killed import's, and is failed.
+// found at the start is a killed import's, and is failed. Nothing runs on a database that migrations
+// have not brought up to this release.
+import { pendingMigrations } from "../../../db/migrate";
 import { FEED_CHANGED_CHANNEL, feedSchemaName, LAYOUT } from "../domain/feed-version";
 import { type ImportTarget, openSession } from "./connections";
 import type { FeedMeta } from "./files/feed-state";
@@ -15,6 +17,26 @@ const IMPORT_LOCK = 0x67746673; // "gtfs": one import at a time per database
 
 export class ImportBusyError extends Error {
   override name = "ImportBusyError";
+}
+
+export class NotMigratedError extends Error {
+  override name = "NotMigratedError";
+}
+
+/**
+ * Refuses a database whose schema is behind this release (never migrated, or migrated by an older one),
+ * saying what to run. It does not migrate it: on a server database, migrations are a step of the deploy
+ * (the migrate Job, before new pods start), and an import Job of a new release that migrated by itself
+ * during a rolling deploy would change the schema under the pods of the old one. (The embedded database
+ * belongs to the one process that uses it: src/main.ts migrates it before importing.)
+ */
+export async function requireMigrated(target: ImportTarget): Promise<void> {
+  const pending = await pendingMigrations(target.database.db);
+  if (!pending.length) return;
+  const names = pending.length > 3 ? `${pending.slice(0, 3).join(", ")}, …` : pending.join(", ");
+  throw new NotMigratedError(
+    `the database is not migrated to this release (${pending.length} migration${pending.length === 1 ? "" : "s"} pending: ${names}); run \`npm run migrate\` (the \`migrate\` command of the image), then import again`,
+  );
 }
 
 /** Takes the import lock for this session (the embedded database runs one process: nothing to take). */
@@ -156,6 +178,7 @@ export async function discardVersion(target: ImportTarget, feedId: number, schem
  * Returns the version now served.
  */
 export async function rollbackFeed(target: ImportTarget, feedId?: number): Promise<number> {
+  await requireMigrated(target);
   const session = await openSession(target);
   try {
     const [row] = await session.query<{ id: number }>(

@@ -1,5 +1,5 @@
 // Imports a GTFS feed as a new version beside the served one, then switches to it in one transaction.
-// The steps, each in its own module: lock (catalogue.ts) → open the version (catalogue.ts, tables.ts)
+// The steps, each in its own module: check the schema is migrated, lock (catalogue.ts) → open the version (catalogue.ts, tables.ts)
 // → load the files (load-files.ts, files/) → derive (derived/) → index (indexes.ts, beside the
 // departure boards' load) → activate → prune (catalogue.ts). Any failure (or a kill) before activation
 // leaves the served version untouched: the half-loaded version is discarded now, or by the next import
@@ -12,6 +12,7 @@ import {
   openVersion,
   pruneVersions,
   recordVersion,
+  requireMigrated,
   unlockImports,
 } from "./catalogue";
 import { ImportConnections, type ImportTarget } from "./connections";
@@ -56,6 +57,7 @@ export interface ImportSummary {
 
 export async function importFeed(options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
+  await requireMigrated(options);
   const connections = await ImportConnections.open(options);
   const main = connections.main;
   const issues = new IssueCollector();
