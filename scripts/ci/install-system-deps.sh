@@ -9,6 +9,8 @@ command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 # test/integration/pgbouncer.test.ts runs the app through a real PgBouncer; the soak runs wrk.
 [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+# Info-ZIP's zip: tests build archives the way publishers do (Zip64, stored, encrypted).
+command -v zip >/dev/null 2>&1 || missing+=(zip)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})" >&2
