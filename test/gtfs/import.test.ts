@@ -111,6 +111,21 @@ describe("GTFS import", () => {
       `stops.txt:10: quoted field not closed before the end of the file (a stray '"' in this record?)`,
     ],
     [
+      "a NUL byte in a text field (PostgreSQL's text cannot hold one)",
+      { "agency.txt": (t) => t.replace("Edge Case Transit", "Edge\0Case Transit") },
+      'agency.txt:2 [agency_name]: contains a NUL character (byte 0), which text cannot hold (got "Edge\\u0000Case Transit")',
+    ],
+    [
+      "a NUL byte in a stop_headsign, on the plain-line path of stop_times",
+      {
+        "stop_times.txt": (t) =>
+          t
+            .replace("timepoint,vendor_extra", "timepoint,stop_headsign")
+            .replace("t1,2,gare,08:09:00,08:10:00,,", "t1,2,gare,08:09:00,08:10:00,,Downtown\0"),
+      },
+      'stop_times.txt:3 [stop_headsign]: contains a NUL character (byte 0), which text cannot hold (got "Downtown\\u0000")',
+    ],
+    [
       "a duplicate (trip_id, stop_sequence)",
       { "stop_times.txt": (t) => t.replace("t1,3,zurich", "t1,2,zurich") },
       'stop_times.txt:4 [stop_sequence]: duplicate (trip_id, stop_sequence): also on line 3 (got "t1, 2")',

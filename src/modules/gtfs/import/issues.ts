@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   invalid_date: "not a date YYYYMMDD",
   invalid_timezone: "not an IANA time zone",
   invalid_color: "not a colour RRGGBB",
+  invalid_text: "text with a NUL character (byte 0), which the database cannot store",
   invalid_range: "an end that is not after its start",
   duplicate_id: "an id given to two rows",
   duplicate_stop_sequence: "a trip with two stop times of the same stop_sequence",

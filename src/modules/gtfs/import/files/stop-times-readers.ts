@@ -69,7 +69,7 @@ export function recordReader(
     let headsign: string | null = null;
     if (iHead >= 0) {
       const h = f[iHead];
-      if (h === undefined || h.trim() !== h) return slow(f, line);
+      if (h === undefined || h.trim() !== h || h.includes("\0")) return slow(f, line);
       if (h !== "") headsign = h;
     }
     let dist: number | null = null;
@@ -144,7 +144,7 @@ export function lineReader(
     let headsign: string | null = null;
     if (iHead >= 0 && ends[iHead]! > from(iHead)) {
       headsign = t.slice(from(iHead), ends[iHead]);
-      if (headsign.trim() !== headsign) return slow(t, start, end, line);
+      if (headsign.trim() !== headsign || headsign.includes("\0")) return slow(t, start, end, line);
     }
     let dist: number | null = null;
     if (iDist >= 0 && ends[iDist]! > from(iDist)) {

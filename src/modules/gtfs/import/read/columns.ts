@@ -100,7 +100,10 @@ function convert(col: ColumnSpec, raw: string): string | number | { code: ErrorC
   switch (col.type) {
     case "id":
     case "text":
-      return raw;
+      // PostgreSQL's text cannot hold U+0000: refused here, where the field is known, not by COPY.
+      return raw.includes("\0")
+        ? { code: "invalid_text", error: "contains a NUL character (byte 0), which text cannot hold" }
+        : raw;
     case "int": {
       const n = parseInteger(raw);
       if (n === undefined) return { code: "invalid_integer", error: "expected an integer" };
