@@ -89,8 +89,9 @@ describe("GTFS import of zip archives (the CLI)", () => {
       process.stderr.write(
         `peak memory: ${(baseline.maxRssBytes / 2 ** 20).toFixed(0)} MiB importing ${(statSync(join(dir, "small.zip")).size / 2 ** 20).toFixed(1)} MiB, ${(imported.maxRssBytes / 2 ** 20).toFixed(0)} MiB importing ${(size / 2 ** 20).toFixed(0)} MiB\n`,
       );
-      // Reading the archive into memory, as the importer once did, alone takes its size.
-      expect(growth).toBeLessThan(size / 4);
+      // Reading the archive into memory, as the importer once did, alone takes its size (the import then
+      // peaked about 3 times as high); streamed, the import peaks some 30 MiB above a tiny one's.
+      expect(growth).toBeLessThan(size / 3);
     },
     SLOW,
   );
