@@ -5,6 +5,7 @@ import { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisCache } from "../../src/cache/redis-cache";
+import { eventually } from "../support/app-server";
 import { testRedisUrl } from "../support/services";
 import { createTestApp } from "../support/test-app";
 import { board, EDGE, type GtfsEnv, gtfsEnv, mutatedFeed, SAMPLE_ZIP, SLOW, suiteGtfsEnv } from "./helpers";
@@ -329,6 +330,13 @@ describe("cache (Redis), keyed by feed version", () => {
       } finally {
         changed.remove();
       }
+      // The switch reaches this server through PostgreSQL's NOTIFY, a moment after the import's commit
+      // (as it reaches every other replica): wait for it on another endpoint, then ask for the board.
+      await eventually(
+        async () => (await env.get("/v1/trips/n1?date=2024-06-14")).body.data.trip_headsign === "Owl Express",
+        30_000,
+        "the server to serve the new feed version",
+      );
       const after = await env.app.fetch(path);
       expect(after.headers.get("x-cache")).toBe("miss");
       expect((await after.json()).data.departures[0].headsign).toBe("Owl Express");
