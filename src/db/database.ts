@@ -6,7 +6,7 @@ import type { Config } from "../config/schema";
 import type { Logger } from "../logging/logger";
 import { markDataDirChecked } from "./data-dir-lock";
 import { assertNotDamaged } from "./embedded-damage";
-import type { Tables } from "./schema";
+import type { Tables } from "./tables";
 
 export interface Database {
   readonly kind: "postgres" | "embedded";
