@@ -73,6 +73,7 @@ const DEFAULTS = {
     required: false,
   },
   gtfs: { keep_versions: 2 },
+  realtime: { poll_interval: 30, timeout: 10, max_age: 300, backoff_max: 300 },
 } as const;
 
 /** Keys a config file may not set, with the environment variable that does. */
@@ -80,6 +81,13 @@ const ENV_ONLY: Partial<Record<keyof typeof DEFAULTS, Record<string, string>>> =
   api: { api_key: "API_KEY", api_keys: "API_KEYS", api_secret: "API_SECRET" },
   database: { url: "DATABASE_URL", password: "DATABASE_URL" },
   redis: { url: "REDIS_URL", password: "REDIS_URL" },
+  gtfs: { feed_url: "GTFS_FEED_URL", feed_headers: "GTFS_FEED_HEADERS" },
+  realtime: {
+    trip_updates_url: "GTFS_RT_TRIP_UPDATES_URL",
+    alerts_url: "GTFS_RT_ALERTS_URL",
+    vehicle_positions_url: "GTFS_RT_VEHICLE_POSITIONS_URL",
+    headers: "GTFS_RT_HEADERS",
+  },
 };
 
 /**
@@ -137,6 +145,36 @@ function envNumber(env: Env, name: string, problems: ConfigProblem[]): number | 
   return Number(raw);
 }
 
+/**
+ * Request headers from a JSON object in the environment (`{"x-api-key": "…"}`): agencies hand out keys
+ * as headers, and a key belongs with the other secrets, not in the file. Values are never echoed.
+ */
+function envHeaders(env: Env, name: string, problems: ConfigProblem[]): Record<string, string> {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return {};
+  const shape = 'must be a JSON object of header names and values, e.g. {"x-api-key":"…"}';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    problems.push({ key: name, problem: shape });
+    return {};
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    problems.push({ key: name, problem: shape });
+    return {};
+  }
+  const headers: Record<string, string> = {};
+  for (const [header, value] of Object.entries(parsed)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header))
+      problems.push({ key: name, problem: `${JSON.stringify(header)} is not a header name` });
+    else if (typeof value !== "string")
+      problems.push({ key: name, problem: `the value of ${header} must be a string` });
+    else headers[header] = value;
+  }
+  return headers;
+}
+
 function checkUrl(key: string, value: unknown, protocols: string[]): ConfigProblem | undefined {
   if (typeof value !== "string") return undefined;
   let url: URL;
@@ -177,6 +215,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     database: known("database"),
     redis: known("redis"),
     gtfs: known("gtfs"),
+    realtime: known("realtime"),
   };
 
   const nodeEnv = env.NODE_ENV === "production" || env.NODE_ENV === "test" ? env.NODE_ENV : "development";
@@ -209,7 +248,20 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       ...defined({ data_dir: env.DATA_DIR || undefined }),
     },
     redis: { ...DEFAULTS.redis, ...defined(file.redis), url: env.REDIS_URL || null },
-    gtfs: { ...DEFAULTS.gtfs, ...defined(file.gtfs) },
+    gtfs: {
+      ...DEFAULTS.gtfs,
+      ...defined(file.gtfs),
+      feed_url: env.GTFS_FEED_URL || null,
+      feed_headers: envHeaders(env, "GTFS_FEED_HEADERS", problems),
+    },
+    realtime: {
+      ...DEFAULTS.realtime,
+      ...defined(file.realtime),
+      trip_updates_url: env.GTFS_RT_TRIP_UPDATES_URL || null,
+      alerts_url: env.GTFS_RT_ALERTS_URL || null,
+      vehicle_positions_url: env.GTFS_RT_VEHICLE_POSITIONS_URL || null,
+      headers: envHeaders(env, "GTFS_RT_HEADERS", problems),
+    },
   };
   merged.api.api_keys = namedKeys(env, merged.api.api_keys_file, problems);
   if (env.DATABASE_TRANSACTION_POOLING !== undefined)
@@ -238,6 +290,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   for (const problem of [
     checkUrl("DATABASE_URL", merged.database.url, ["postgres:", "postgresql:"]),
     checkUrl("REDIS_URL", merged.redis.url, ["redis:", "rediss:"]),
+    checkUrl("GTFS_FEED_URL", merged.gtfs.feed_url, ["https:", "http:"]),
+    checkUrl("GTFS_RT_TRIP_UPDATES_URL", merged.realtime.trip_updates_url, ["https:", "http:"]),
+    checkUrl("GTFS_RT_ALERTS_URL", merged.realtime.alerts_url, ["https:", "http:"]),
+    checkUrl("GTFS_RT_VEHICLE_POSITIONS_URL", merged.realtime.vehicle_positions_url, ["https:", "http:"]),
   ])
     if (problem) problems.push(problem);
   const noKeys = !merged.api.api_key && merged.api.api_keys.length === 0 && !merged.api.api_keys_file;
@@ -285,6 +341,10 @@ const ENV_NAMES: Record<string, string> = {
   "redis.url": "REDIS_URL",
   "app.log_level": "LOG_LEVEL",
   "app.log_file": "LOG_FILE",
+  "gtfs.feed_url": "GTFS_FEED_URL",
+  "realtime.trip_updates_url": "GTFS_RT_TRIP_UPDATES_URL",
+  "realtime.alerts_url": "GTFS_RT_ALERTS_URL",
+  "realtime.vehicle_positions_url": "GTFS_RT_VEHICLE_POSITIONS_URL",
 };
 
 /** The variable to blame when the bad value came from the environment. */

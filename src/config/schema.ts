@@ -64,6 +64,26 @@ export const ConfigSchema = T.Object({
   }),
   gtfs: T.Object({
     keep_versions: T.Integer({ minimum: 1, maximum: 50 }),
+    /** Where `import refresh` downloads the static feed from (GTFS_FEED_URL); null = no scheduled refresh. */
+    feed_url: T.Union([T.String({ minLength: 1 }), T.Null()]),
+    /** Request headers for feed_url, e.g. an agency's API key (GTFS_FEED_HEADERS, a JSON object). */
+    feed_headers: T.Record(T.String(), T.String()),
+  }),
+  realtime: T.Object({
+    /** GTFS-Realtime sources (GTFS_RT_*_URL); null = not polled. */
+    trip_updates_url: T.Union([T.String({ minLength: 1 }), T.Null()]),
+    alerts_url: T.Union([T.String({ minLength: 1 }), T.Null()]),
+    vehicle_positions_url: T.Union([T.String({ minLength: 1 }), T.Null()]),
+    /** Request headers for every source, e.g. an API key (GTFS_RT_HEADERS, a JSON object). */
+    headers: T.Record(T.String(), T.String()),
+    /** Between polls of a source. */
+    poll_interval: T.Number({ minimum: 0.05, maximum: 3600, description: "seconds" }),
+    /** The longest a poll may take. */
+    timeout: T.Number({ exclusiveMinimum: 0, maximum: 300, description: "seconds" }),
+    /** An older snapshot is ignored. */
+    max_age: T.Number({ exclusiveMinimum: 0, maximum: 86_400, description: "seconds" }),
+    /** The longest wait after failures. */
+    backoff_max: T.Number({ exclusiveMinimum: 0, maximum: 86_400, description: "seconds" }),
   }),
 });
 

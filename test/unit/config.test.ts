@@ -173,4 +173,51 @@ describe("configuration", () => {
     // One-shot jobs (migrate, import) serve nothing, so they do not need the key.
     expect(loadConfig({ env: { NODE_ENV: "production" }, file: empty, serving: false }).api.api_key).toBeNull();
   });
+  it("reads feed sources from the environment only: realtime URLs and headers, the static feed URL", () => {
+    const config = loadConfig({
+      file: "config.yaml",
+      env: {
+        GTFS_RT_TRIP_UPDATES_URL: "https://rt.example.org/trip-updates?key=abc",
+        GTFS_RT_ALERTS_URL: "https://rt.example.org/alerts",
+        GTFS_RT_HEADERS: '{"x-api-key":"k-123"}',
+        GTFS_FEED_URL: "https://example.org/gtfs.zip",
+        GTFS_FEED_HEADERS: '{"authorization":"Bearer t"}',
+      },
+    });
+    expect(config.realtime).toEqual({
+      trip_updates_url: "https://rt.example.org/trip-updates?key=abc",
+      alerts_url: "https://rt.example.org/alerts",
+      vehicle_positions_url: null,
+      headers: { "x-api-key": "k-123" },
+      poll_interval: 30,
+      timeout: 10,
+      max_age: 300,
+      backoff_max: 300,
+    });
+    expect(config.gtfs).toMatchObject({
+      feed_url: "https://example.org/gtfs.zip",
+      feed_headers: { authorization: "Bearer t" },
+    });
+    // Nothing configured: nothing polled, nothing refreshed.
+    const none = loadConfig({ env: {}, file: empty });
+    expect([none.realtime.trip_updates_url, none.realtime.headers, none.gtfs.feed_url]).toEqual([null, {}, null]);
+
+    const inFile = file("rt-url.yaml", "realtime:\n  alerts_url: https://x.example/alerts?key=s3cret\n");
+    const refused = errorOf(() => loadConfig({ env: {}, file: inFile }));
+    expect(refused.message).toBe(
+      "invalid configuration: realtime.alerts_url: is read from GTFS_RT_ALERTS_URL only, not from the file",
+    );
+    expect(refused.message).not.toContain("s3cret");
+    const headers = errorOf(() => loadConfig({ env: { GTFS_RT_HEADERS: "x-api-key: s3cret" }, file: empty }));
+    expect(headers.message).toMatch(/^invalid configuration: GTFS_RT_HEADERS: must be a JSON object/);
+    expect(headers.message).not.toContain("s3cret");
+    const notString = errorOf(() => loadConfig({ env: { GTFS_FEED_HEADERS: '{"x-key":1}' }, file: empty }));
+    expect(notString.message).toBe("invalid configuration: GTFS_FEED_HEADERS: the value of x-key must be a string");
+    const scheme = errorOf(() =>
+      loadConfig({ env: { GTFS_RT_TRIP_UPDATES_URL: "ftp://h/tu?key=s3cret" }, file: empty }),
+    );
+    expect(scheme.message).toBe("invalid configuration: GTFS_RT_TRIP_UPDATES_URL: must use https: or http:");
+    const interval = file("rt-interval.yaml", "realtime:\n  poll_interval: 0\n");
+    expect(errorOf(() => loadConfig({ env: {}, file: interval })).key).toBe("realtime.poll_interval");
+  });
 });
