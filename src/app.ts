@@ -16,6 +16,7 @@ import type { Logger } from "./logging/logger";
 import { gtfsRoutes } from "./modules/gtfs/api/routes";
 import { healthRoutes } from "./modules/health/health.routes";
 import { createHealthService } from "./modules/health/health.service";
+import type { RealtimeService } from "./modules/realtime/service";
 
 export interface AppDeps {
   config: Config;
@@ -25,6 +26,8 @@ export interface AppDeps {
   lifecycle: Lifecycle;
   /** Shared through Redis by the runtime; in process when not given and `api.rate_limit` is set. */
   rateLimiter?: RateLimiter;
+  /** GTFS-Realtime (src/modules/realtime); absent in one-shot commands and tests that do not need it. */
+  realtime?: RealtimeService;
 }
 
 export function createApp(deps: AppDeps) {

@@ -22,6 +22,7 @@ import { createFetchHandler } from "./http/fetch-handler";
 import { Lifecycle } from "./lifecycle";
 import { flushLogger } from "./logging/logger";
 import { runImport } from "./modules/gtfs/import/cli";
+import { createRealtimeService } from "./modules/realtime/service";
 import { loadRuntimeConfig, openRuntime, type Runtime } from "./runtime";
 
 type StopSignal = "SIGTERM" | "SIGINT";
@@ -59,7 +60,10 @@ async function serve(config: Config, flags: Set<string>, onStop: OnStop, open: O
     await runMigrate(runtime);
 
   const lifecycle = new Lifecycle();
-  const app = createApp({ ...runtime, lifecycle });
+  // Realtime is polled in the background: a dead source degrades answers, it never delays serving.
+  const realtime = createRealtimeService(runtime);
+  void realtime.start().catch((err: Error) => logger.warn({ err: { message: err.message } }, "realtime: start failed"));
+  const app = createApp({ ...runtime, lifecycle, realtime });
   const fetch = createFetchHandler(app, { config, logger, lifecycle });
   const server = Bun.serve({
     hostname: config.api.host,
@@ -93,6 +97,7 @@ async function serve(config: Config, flags: Set<string>, onStop: OnStop, open: O
       server.stop(true);
     }
     await stopped;
+    await realtime.stop();
     await runtime.close();
     logger.info("stopped");
     flushLogger(logger);

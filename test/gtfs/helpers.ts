@@ -27,9 +27,21 @@ export interface GtfsEnv {
 }
 
 /** App + importer on PostgreSQL (a fresh database), or on embedded PGlite with `embedded: true`. */
-export async function gtfsEnv(options: { embedded?: boolean; cache?: Cache } = {}): Promise<GtfsEnv> {
+export async function gtfsEnv(
+  options: {
+    embedded?: boolean;
+    cache?: Cache;
+    /** More environment, e.g. GTFS-Realtime source URLs. */
+    env?: Record<string, string>;
+    configure?: NonNullable<Parameters<typeof createTestApp>[1]>["configure"];
+    realtime?: NonNullable<Parameters<typeof createTestApp>[1]>["realtime"];
+  } = {},
+): Promise<GtfsEnv> {
   const db = options.embedded ? undefined : await createTestDatabase("gtfs");
-  const app = await createTestApp(db ? { DATABASE_URL: db.url } : {}, { cache: options.cache });
+  const app = await createTestApp(
+    { ...(db ? { DATABASE_URL: db.url } : {}), ...options.env },
+    { cache: options.cache, configure: options.configure, realtime: options.realtime },
+  );
   return {
     app,
     db,

@@ -10,12 +10,15 @@ import { type Database, openDatabase } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
 import { createFetchHandler } from "../../src/http/fetch-handler";
 import { Lifecycle } from "../../src/lifecycle";
+import type { Logger } from "../../src/logging/logger";
+import type { RealtimeService } from "../../src/modules/realtime/service";
 
 export interface TestApp {
   config: Config;
   database: Database;
   cache: Cache;
   lifecycle: Lifecycle;
+  realtime?: RealtimeService;
   /** The full request path: fetch handler (ids, limits, timeout, access log) + app. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   logLines(): Record<string, unknown>[];
@@ -24,7 +27,14 @@ export interface TestApp {
 
 export async function createTestApp(
   env: Record<string, string> = {},
-  overrides: { database?: Database; cache?: Cache; migrate?: boolean; configure?: (config: Config) => void } = {},
+  overrides: {
+    database?: Database;
+    cache?: Cache;
+    migrate?: boolean;
+    configure?: (config: Config) => void;
+    /** Builds the app's realtime service (not started: tests drive its polls). */
+    realtime?: (deps: { config: Config; logger: Logger; database: Database }) => RealtimeService;
+  } = {},
 ): Promise<TestApp> {
   const config = loadConfig({ env: { DATA_DIR: ":memory:", NODE_ENV: "test", ...env }, file: "config.yaml" });
   overrides.configure?.(config);
@@ -40,16 +50,19 @@ export async function createTestApp(
   if (overrides.migrate !== false) await migrateToLatest(database.db);
   const cache = overrides.cache ?? createMemoryCache(1000);
   const lifecycle = new Lifecycle();
-  const app = createApp({ config, logger, database, cache, lifecycle });
+  const realtime = overrides.realtime?.({ config, logger, database });
+  const app = createApp({ config, logger, database, cache, lifecycle, realtime });
   const handler = createFetchHandler(app, { config, logger, lifecycle });
   return {
     config,
     database,
     cache,
     lifecycle,
+    realtime,
     fetch: async (path, init) => handler(new Request(`http://localhost${path}`, init)),
     logLines: () => lines.map((l) => JSON.parse(l)),
     async close() {
+      await realtime?.stop();
       if (!overrides.database) await database.close();
       await cache.close();
     },

@@ -40,11 +40,14 @@ export interface Departure {
   route_short_name: string | null;
   route_long_name: string | null;
   headsign: string | null;
+  direction_id: number | null;
   stop_id: string;
   stop_sequence: number;
   service_date: string;
   departure_time: string;
   departure: string;
+  /** A frequency-based trip's instance: its first departure (GTFS-Realtime's start_time); else null. */
+  start_time: string | null;
   frequency_based: boolean;
   exact_times: boolean | null;
 }
@@ -75,6 +78,7 @@ interface StopCall {
   trip_id: string;
   route_id: string;
   trip_headsign: string | null;
+  direction_id: number | null;
 }
 
 /** A candidate departure before enrichment: trip and route names are added for the rows kept. */
@@ -82,6 +86,8 @@ interface Candidate extends StopCall {
   day: number;
   dep: number;
   exact_times: number | null;
+  /** Frequency-based: the instance's first departure. */
+  start?: number;
 }
 
 interface FrequencyTemplate extends StopCall {
@@ -189,7 +195,7 @@ export async function departureBoard(
     candidates = await query<Candidate>(
       `board_${feed.schema}`,
       `select x.trip_idx, b.stop_idx, x.stop_sequence, x.stop_headsign, t.trip_id, t.route_id, t.trip_headsign,
-              d.day::int as day, x.dep, null::int as exact_times
+              t.direction_id, d.day::int as day, x.dep, null::int as exact_times
        from unnest($2::date[], $3::bigint[], $4::int[], $5::int[]) with ordinality as d(service_date, base, lo, hi, day)
        join ${S}.stop_departures b on b.stop_idx = any($1::int[]) and b.hour between d.lo / ${BOARD_BUCKET_SECS} and d.hi / ${BOARD_BUCKET_SECS}
        cross join lateral unnest(b.departure_secs, b.trip_idx, b.stop_sequence, b.stop_headsign)
@@ -232,11 +238,13 @@ export async function departureBoard(
         route_short_name: route?.route_short_name ?? null,
         route_long_name: route?.route_long_name ?? null,
         headsign: c.stop_headsign ?? c.trip_headsign,
+        direction_id: c.direction_id,
         stop_id: stopIds.get(c.stop_idx)!,
         stop_sequence: c.stop_sequence,
         service_date: days[c.day - 1]!.date,
         departure_time: formatGtfsTime(c.dep),
         departure: formatInZone(feed.timezone, instant(c) * 1000),
+        start_time: c.start === undefined ? null : formatGtfsTime(c.start),
         frequency_based: c.exact_times !== null,
         exact_times: c.exact_times === null ? null : c.exact_times === 1,
       };
@@ -256,7 +264,7 @@ async function frequencyCandidates(
     `board_freq_${feed.schema}`,
     // The stop's row of frequency-based trips in the board table: offsets from each trip's first departure.
     `select x.trip_idx, b.stop_idx, x.stop_sequence, x.stop_headsign, t.trip_id, t.route_id, t.trip_headsign,
-            t.service_id, x.offset_secs, f.start_secs, f.end_secs, f.headway_secs, f.exact_times
+            t.direction_id, t.service_id, x.offset_secs, f.start_secs, f.end_secs, f.headway_secs, f.exact_times
      from ${S}.stop_departures b
      cross join lateral unnest(b.departure_secs, b.trip_idx, b.stop_sequence, b.stop_headsign)
        as x(offset_secs, trip_idx, stop_sequence, stop_headsign)
@@ -284,7 +292,7 @@ async function frequencyCandidates(
         exactTimes: t.exact_times === 1,
       };
       for (const dep of frequencyDeparturesBetween(window, t.offset_secs, day.lo, day.hi))
-        out.push({ ...t, day: i + 1, dep, exact_times: t.exact_times });
+        out.push({ ...t, day: i + 1, dep, exact_times: t.exact_times, start: dep - t.offset_secs });
     }
   });
   return out;

@@ -4,16 +4,24 @@ import { Elysia, t } from "elysia";
 import { LRUCache } from "lru-cache";
 import type { Cache } from "../../../cache/cache";
 import type { Database } from "../../../db/database";
-import { invalidParameter } from "../../../http/errors";
+import { ApiError, invalidParameter } from "../../../http/errors";
+import { listAlerts } from "../../realtime/alerts-api";
+import { addedTrip, mergeBoard, mergeTrip, type TripAnswer } from "../../realtime/merge";
+import type { RealtimeService } from "../../realtime/service";
 import { isIsoDate } from "../domain/time";
 import { localDate, zonedTimeToEpoch } from "../domain/timezone";
 import { type ActiveFeed, type AnyDb, activeFeedResolver, hotQuery } from "./active-feed";
 import { departureBoard } from "./departures";
 import { getRoute, getStop, getTrip, listAgencies, listFeeds, listRoutes, nearbyStops, searchStops } from "./queries";
 
+/** Bytes of realtime-merged answers kept in process, per (timetable answer, realtime snapshot). */
+const MERGED_CACHE_BYTES = 16 * 1024 * 1024;
+
 export interface GtfsRouteDeps {
   database: Database;
   cache: Cache;
+  /** GTFS-Realtime merged into boards and trips at answer time; absent: timetable only. */
+  realtime?: RealtimeService;
 }
 
 /** Bytes of answers kept in process (in front of Redis). */
@@ -103,18 +111,52 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
   // With no Redis the shared cache is already in-process: a second copy would only double the memory.
   const layered = cache.kind !== "memory";
 
-  async function cached(key: string, ttl: number, load: () => Promise<unknown>): Promise<Response> {
+  async function cachedBody(key: string, ttl: number, load: () => Promise<unknown>): Promise<[string, boolean]> {
     const near = layered ? local.get(key) : undefined;
-    if (near !== undefined) return json(near, true);
+    if (near !== undefined) return [near, true];
     const hit = await cache.get(key);
     if (hit !== undefined) {
       if (layered) local.set(key, hit, { ttl: ttl * 1000 });
-      return json(hit, true);
+      return [hit, true];
     }
     const body = JSON.stringify(await load());
     await cache.set(key, body, ttl);
     if (layered) local.set(key, body, { ttl: ttl * 1000 });
-    return json(body, false);
+    return [body, false];
+  }
+
+  async function cached(key: string, ttl: number, load: () => Promise<unknown>): Promise<Response> {
+    const [body, hit] = await cachedBody(key, ttl, load);
+    return json(body, hit);
+  }
+
+  // Realtime is merged into the cached timetable answer per request, never stored with it: the shared
+  // cache stays per feed version, and a new snapshot needs no invalidation. The merged answer is kept
+  // per (key, snapshot) so a busy board is merged once per snapshot, not once per request.
+  const realtime = deps.realtime;
+  const merged = new LRUCache<string, { view: string; body: string }>({
+    maxSize: MERGED_CACHE_BYTES,
+    sizeCalculation: (v, k) => v.body.length + k.length,
+  });
+
+  async function withRealtime<T>(
+    feed: ActiveFeed,
+    key: string,
+    ttl: number,
+    load: () => Promise<{ data: T }>,
+    merge: (data: T, view: ReturnType<RealtimeService["view"]>) => unknown,
+  ): Promise<Response> {
+    const [body, hit] = await cachedBody(key, ttl, load);
+    if (!realtime) return json(body, hit);
+    const preparing = realtime.prepare(feed);
+    if (preparing) await preparing;
+    const view = realtime.view(feed);
+    const memo = merged.get(key);
+    if (memo?.view === view.key) return json(memo.body, hit);
+    const { data } = JSON.parse(body) as { data: T };
+    const out = JSON.stringify({ data: merge(data, view) });
+    merged.set(key, { view: view.key, body: out }, { ttl: ttl * 1000 });
+    return json(out, hit);
   }
 
   const feedKey = (feed: ActiveFeed, ...parts: (string | number | undefined)[]) =>
@@ -231,9 +273,13 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
         const window = query.window ?? 60;
         const limit = query.limit ?? 50;
         const key = feedKey(feed, "board", params.stopId, Math.floor(at / 1000), window, limit);
-        return cached(key, boardTtl(window), async () => ({
-          data: await departureBoard(hot, feed, params.stopId, at, window, limit),
-        }));
+        return withRealtime(
+          feed,
+          key,
+          boardTtl(window),
+          async () => ({ data: await departureBoard(hot, feed, params.stopId, at, window, limit) }),
+          (board, view) => mergeBoard(board, view, at, window, limit),
+        );
       },
       {
         params: t.Object({ stopId: Id }),
@@ -249,15 +295,67 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
       },
     )
     .get(
+      "/alerts",
+      async ({ query }) => {
+        const feed = await activeFeed();
+        const at = parseAt(query.at, feed.timezone);
+        const preparing = realtime?.prepare(feed);
+        if (preparing) await preparing;
+        const view = realtime?.view(feed) ?? {
+          key: "",
+          sources: {
+            trip_updates: { status: "disabled" as const, updated_at: null },
+            alerts: { status: "disabled" as const, updated_at: null },
+          },
+        };
+        const body = await listAlerts(hot, feed, view, {
+          route_id: query.route_id,
+          stop_id: query.stop_id,
+          trip_id: query.trip_id,
+          at,
+        });
+        return new Response(JSON.stringify(body), {
+          headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
+        });
+      },
+      {
+        query: t.Object({
+          route_id: t.Optional(Id),
+          stop_id: t.Optional(Id),
+          trip_id: t.Optional(Id),
+          at: t.Optional(t.String({ maxLength: 40, description: "ISO 8601; without offset: feed-local time" })),
+        }),
+        detail: {
+          tags: ["transit"],
+          summary:
+            "GTFS-Realtime service alerts active at `at` (default now), for a route, stop and/or trip, with every translation",
+        },
+      },
+    )
+    .get(
       "/trips/:tripId",
       async ({ params, query }) => {
         const feed = await activeFeed();
         const date = query.date ?? localDate(feed.timezone, Date.now());
         if (!isIsoDate(date))
           throw invalidParameter("date", "invalid query parameter 'date': expected YYYY-MM-DD", "expected YYYY-MM-DD");
-        return cached(feedKey(feed, "trip", params.tripId, date), LOOKUP_TTL_SECONDS, () =>
-          getTrip(db, feed, params.tripId, date),
-        );
+        const load = () => getTrip(db, feed, params.tripId, date) as unknown as Promise<{ data: TripAnswer }>;
+        try {
+          return await withRealtime(
+            feed,
+            feedKey(feed, "trip", params.tripId, date),
+            LOOKUP_TTL_SECONDS,
+            load,
+            mergeTrip,
+          );
+        } catch (err) {
+          // A trip only the realtime feed knows (ADDED / NEW) has no timetable to cache.
+          if (!(err instanceof ApiError && err.code === "NOT_FOUND" && realtime)) throw err;
+          await realtime.prepare(feed);
+          const added = addedTrip(realtime.view(feed), params.tripId, feed.timezone);
+          if (!added || (query.date !== undefined && added.service_date !== date)) throw err;
+          return json(JSON.stringify({ data: added }), false);
+        }
       },
       {
         params: t.Object({ tripId: Id }),

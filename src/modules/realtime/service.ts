@@ -1,0 +1,370 @@
+// The realtime side of a server process: polls the configured GTFS-Realtime sources (or follows the
+// replica whose turn it is), keeps the decoded current snapshot of each, indexes TripUpdates against
+// the active feed version, and hands answers a cheap synchronous view of it all. Nothing here is on
+// the readiness path: without realtime, answers carry the timetable and say why.
+import { randomUUID } from "node:crypto";
+import { redisTarget } from "../../config/load";
+import type { Config } from "../../config/schema";
+import type { Database } from "../../db/database";
+import type { Logger } from "../../logging/logger";
+import { type ActiveFeed, activeFeed, type HotQuery, hotQuery } from "../gtfs/api/active-feed";
+import { formatInZone } from "../gtfs/domain/timezone";
+import { type AlertsIndex, buildAlertsIndex } from "./alerts";
+import { type Coordinator, memoryCoordinator, type SourceName } from "./coordinator";
+import { decodeFeed, type FeedMessage, optionalSeconds } from "./feed-message";
+import type { RealtimeView, SourceState, SourceStatus } from "./merge";
+import { type PollerStats, type PollOutcome, SourcePoller } from "./poller";
+import { redisCoordinator } from "./redis-coordinator";
+import { type RouteFacts, type StaticSchedule, staticSchedule } from "./static-schedule";
+import { buildTripUpdatesIndex, type TripUpdatesCounts, type TripUpdatesIndex } from "./trip-updates";
+import { buildVehicleIndex, type VehicleIndex } from "./vehicles";
+
+/** How soon an answer may retry indexing the same snapshot against the same feed version. */
+const REBUILD_RETRY_MS = 5000;
+
+export const SOURCES: SourceName[] = ["trip_updates", "alerts", "vehicle_positions"];
+
+interface Snapshot {
+  version: string;
+  fetchedAt: number;
+  /** Epoch seconds the feed says it describes (header timestamp), else when it was fetched. */
+  timestamp: number;
+  message: FeedMessage;
+  entities: number;
+}
+
+export interface SourceStats extends PollerStats {
+  /** What this process answers from. */
+  snapshot: {
+    version: string;
+    fetched_at: number;
+    timestamp: number;
+    age_seconds: number;
+    entities: number;
+  } | null;
+}
+
+/** Read by metrics (issue 16: prom-client gauges and counters are derived from this). */
+export interface RealtimeStats {
+  enabled: boolean;
+  coordinator: "memory" | "redis" | "none";
+  max_age_seconds: number;
+  sources: Partial<Record<SourceName, SourceStats>>;
+  trip_updates_index: (TripUpdatesCounts & { feed_id: number; build_ms: number }) | null;
+}
+
+export interface RealtimeService {
+  readonly enabled: boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The realtime to merge into an answer about `feed` at wall-clock `nowMs`. Synchronous and cheap. */
+  view(feed: ActiveFeed, nowMs?: number): RealtimeView;
+  stats(nowMs?: number): RealtimeStats;
+  /** Polls one source now, whoever's turn it is (tests, and the first poll at start-up). */
+  pollNow(source: SourceName): Promise<PollOutcome>;
+  /** Resolves once pending snapshot loads and index builds have finished. */
+  settled(): Promise<void>;
+  /** The vehicle positions snapshot, if any. */
+  vehicles(): VehicleIndex | undefined;
+  /**
+   * Pending only for the first answers about a feed version, while its routes load (one small
+   * query): alerts for an agency or route type need them. Otherwise undefined, so answers stay sync.
+   */
+  prepare(feed: ActiveFeed): Promise<unknown> | undefined;
+}
+
+export interface RealtimeOptions {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  coordinator?: Coordinator;
+  now?: () => number;
+  random?: () => number;
+}
+
+export function createRealtimeService(options: RealtimeOptions): RealtimeService {
+  const { config, logger, database } = options;
+  const rc = config.realtime;
+  const now = options.now ?? Date.now;
+  const urls: Record<SourceName, string | null> = {
+    trip_updates: rc.trip_updates_url,
+    alerts: rc.alerts_url,
+    vehicle_positions: rc.vehicle_positions_url,
+  };
+  const configured = SOURCES.filter((s) => urls[s]);
+  const enabled = configured.length > 0;
+  const query: HotQuery = hotQuery(database);
+  const maxAgeSecs = rc.max_age;
+  const redisUrl = redisTarget(config);
+  const coordinator: Coordinator | undefined = !enabled
+    ? undefined
+    : (options.coordinator ??
+      (redisUrl
+        ? redisCoordinator(
+            { url: redisUrl, id: randomUUID(), commandTimeoutMs: Math.round(config.redis.command_timeout * 1000) },
+            logger,
+          )
+        : memoryCoordinator(now)));
+
+  const snapshots = new Map<SourceName, Snapshot>();
+  let tripIndex: TripUpdatesIndex | undefined;
+  let tripIndexBuildMs = 0;
+  let alertsIndex: AlertsIndex | undefined;
+  let vehicleIndex: VehicleIndex | undefined;
+  const schedules = new Map<
+    number,
+    { schedule: StaticSchedule; routes?: Map<string, RouteFacts>; loading: Promise<unknown> }
+  >();
+  let pending: Promise<unknown> = Promise.resolve();
+  let buildSeq = 0;
+  /** Builds started per "feed id|snapshot version", so answers never start the same one twice. */
+  const attempted = new Map<string, number>();
+  let lastFeed: ActiveFeed | undefined;
+
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    pending = Promise.allSettled([pending, p]);
+    return p;
+  };
+
+  function scheduleFor(feed: ActiveFeed) {
+    let entry = schedules.get(feed.id);
+    if (!entry) {
+      for (const id of schedules.keys()) if (id < feed.id - 1) schedules.delete(id);
+      const schedule = staticSchedule(query, feed);
+      const e: { schedule: StaticSchedule; routes?: Map<string, RouteFacts>; loading: Promise<unknown> } = {
+        schedule,
+        loading: Promise.resolve(),
+      };
+      e.loading = track(
+        schedule.routes().then(
+          (routes) => {
+            e.routes = routes;
+          },
+          () => {
+            schedules.delete(feed.id); // the next answer tries again
+          },
+        ),
+      );
+      schedules.set(feed.id, e);
+      entry = e;
+    }
+    return entry;
+  }
+
+  /** Indexes the current TripUpdates snapshot against `feed` (or the active feed); the newest build wins. */
+  function rebuildTripIndex(feed?: ActiveFeed): Promise<void> {
+    const snap = snapshots.get("trip_updates");
+    if (!snap) return Promise.resolve();
+    const seq = ++buildSeq;
+    const run = (async () => {
+      const started = performance.now();
+      const f = feed ?? lastFeed ?? (await activeFeed(query));
+      if (attempted.size > 100) attempted.clear();
+      attempted.set(`${f.id}|${snap.version}`, now());
+      const index = await buildTripUpdatesIndex(
+        snap.message,
+        scheduleFor(f).schedule,
+        Math.floor(snap.fetchedAt / 1000),
+      );
+      if (seq !== buildSeq) return; // a newer build started meanwhile
+      tripIndex = index;
+      tripIndexBuildMs = performance.now() - started;
+      logger.debug(
+        { version: snap.version, feed_id: f.id, ...index.counts, ms: Math.round(tripIndexBuildMs) },
+        "realtime: trip updates indexed",
+      );
+    })().catch((err: Error) => {
+      if ((err as { code?: string }).code !== "NO_FEED")
+        logger.warn(
+          { err: { message: err.message } },
+          "realtime: cannot match trip updates to the timetable; retrying shortly",
+        );
+    });
+    return track(run);
+  }
+
+  async function apply(source: SourceName, version: string, fetchedAt: number, message: FeedMessage) {
+    const timestamp = optionalSeconds(message.header, "timestamp") || Math.floor(fetchedAt / 1000);
+    snapshots.set(source, { version, fetchedAt, timestamp, message, entities: message.entity.length });
+    if (source === "trip_updates") await rebuildTripIndex();
+    else if (source === "alerts") alertsIndex = buildAlertsIndex(message, Math.floor(fetchedAt / 1000));
+    else vehicleIndex = buildVehicleIndex(message, Math.floor(fetchedAt / 1000));
+  }
+
+  /** Loads the shared snapshot when it is newer than the one this process answers from. */
+  function follow(source: SourceName, version?: string): Promise<void> {
+    if (!coordinator || (version && snapshots.get(source)?.version === version)) return Promise.resolve();
+    return track(
+      (async () => {
+        const stored = await coordinator.latest(source);
+        if (!stored || snapshots.get(source)?.version === stored.version) return;
+        let message: FeedMessage;
+        try {
+          message = decodeFeed(stored.bytes);
+        } catch (err) {
+          logger.warn(
+            { source, err: { message: (err as Error).message } },
+            "realtime: stored snapshot does not decode",
+          );
+          return;
+        }
+        await apply(source, stored.version, stored.fetchedAt, message);
+      })().catch((err: Error) => {
+        logger.debug({ source, err: { message: err.message } }, "realtime: cannot load the shared snapshot yet");
+      }),
+    );
+  }
+
+  const pollers = new Map<SourceName, SourcePoller>();
+  if (coordinator)
+    for (const source of configured) {
+      pollers.set(
+        source,
+        new SourcePoller({
+          source,
+          url: urls[source]!,
+          headers: rc.headers,
+          intervalMs: rc.poll_interval * 1000,
+          timeoutMs: rc.timeout * 1000,
+          backoffMaxMs: rc.backoff_max * 1000,
+          coordinator,
+          logger,
+          random: options.random,
+          now,
+          onSnapshot: (version, fetchedAt, message) => track(apply(source, version, fetchedAt, message)),
+          onWait: () => void follow(source),
+          describeLastGood: () => {
+            const snap = snapshots.get(source);
+            return snap ? `produced ${new Date(snap.timestamp * 1000).toISOString()}` : "none yet";
+          },
+        }),
+      );
+    }
+
+  function sourceStatus(
+    source: "trip_updates" | "alerts",
+    feed: ActiveFeed,
+    nowMs: number,
+    usable: boolean,
+  ): SourceStatus {
+    if (!urls[source]) return { status: "disabled", updated_at: null };
+    const snap = snapshots.get(source);
+    if (!snap || !usable)
+      return { status: "unavailable", updated_at: snap ? formatInZone(feed.timezone, snap.timestamp * 1000) : null };
+    const state: SourceState = nowMs / 1000 - snap.timestamp > maxAgeSecs ? "stale" : "current";
+    return { status: state, updated_at: formatInZone(feed.timezone, snap.timestamp * 1000) };
+  }
+
+  const disabledView = (feed: ActiveFeed): RealtimeView => ({
+    key: `off:${feed.id}`,
+    sources: {
+      trip_updates: { status: "disabled", updated_at: null },
+      alerts: { status: "disabled", updated_at: null },
+    },
+  });
+
+  return {
+    enabled,
+    async start() {
+      if (!coordinator) return;
+      for (const source of configured) {
+        coordinator.onPublished((s, version) => {
+          if (s === source) void follow(source, version);
+        });
+        await follow(source);
+      }
+      for (const p of pollers.values()) p.start();
+      logger.info(
+        { sources: configured, coordinator: coordinator.kind, poll_interval_s: rc.poll_interval },
+        "realtime: polling GTFS-Realtime sources",
+      );
+    },
+    async stop() {
+      await Promise.all([...pollers.values()].map((p) => p.stop()));
+      await pending;
+      await coordinator?.close();
+    },
+    view(feed, nowMs = now()) {
+      if (!enabled) return disabledView(feed);
+      const entry = scheduleFor(feed);
+      lastFeed = feed;
+      const tu = snapshots.get("trip_updates");
+      let index = tripIndex;
+      if (tu && (!index || index.feedId !== feed.id)) {
+        // A new feed version (or a build that failed): index again, at most every few seconds.
+        const tried = attempted.get(`${feed.id}|${tu.version}`);
+        if (tried === undefined || nowMs - tried > REBUILD_RETRY_MS) void rebuildTripIndex(feed);
+      }
+      if (index && index.feedId !== feed.id) index = undefined;
+      const trip_updates = sourceStatus("trip_updates", feed, nowMs, index !== undefined);
+      const alerts = sourceStatus("alerts", feed, nowMs, alertsIndex !== undefined);
+      const vehicles = snapshots.get("vehicle_positions");
+      const vehiclesCurrent = vehicles !== undefined && nowMs / 1000 - vehicles.timestamp <= maxAgeSecs;
+      const alertsVersion = snapshots.get("alerts")?.version ?? "-";
+      return {
+        key: [
+          feed.id,
+          tu?.version ?? "-",
+          index ? index.timestamp : "-",
+          trip_updates.status,
+          alertsVersion,
+          alerts.status,
+          vehiclesCurrent ? vehicles.version : "-",
+          entry.routes ? 1 : 0,
+        ].join("|"),
+        tripUpdates: trip_updates.status === "current" ? index : undefined,
+        alerts: alerts.status === "current" ? alertsIndex?.alerts : undefined,
+        vehicles: vehiclesCurrent ? vehicleIndex : undefined,
+        routes: entry.routes,
+        sources: { trip_updates, alerts },
+      };
+    },
+    stats(nowMs = now()) {
+      const sources: RealtimeStats["sources"] = {};
+      for (const source of configured) {
+        const snap = snapshots.get(source);
+        sources[source] = {
+          ...pollers.get(source)!.stats,
+          snapshot: snap
+            ? {
+                version: snap.version,
+                fetched_at: snap.fetchedAt,
+                timestamp: snap.timestamp,
+                age_seconds: Math.max(0, nowMs / 1000 - snap.timestamp),
+                entities: snap.entities,
+              }
+            : null,
+        };
+      }
+      return {
+        enabled,
+        coordinator: coordinator?.kind ?? "none",
+        max_age_seconds: maxAgeSecs,
+        sources,
+        trip_updates_index: tripIndex
+          ? { ...tripIndex.counts, feed_id: tripIndex.feedId, build_ms: tripIndexBuildMs }
+          : null,
+      };
+    },
+    async pollNow(source) {
+      const poller = pollers.get(source);
+      if (!poller) throw new Error(`realtime source ${source} is not configured`);
+      const { outcome } = await poller.cycle(true);
+      await pending;
+      return outcome;
+    },
+    async settled() {
+      let seen: Promise<unknown> | undefined;
+      while (seen !== pending) {
+        seen = pending;
+        await pending;
+      }
+    },
+    vehicles: () => vehicleIndex,
+    prepare(feed) {
+      if (!enabled) return undefined;
+      const entry = scheduleFor(feed);
+      return entry.routes ? undefined : entry.loading;
+    },
+  };
+}
