@@ -9,7 +9,7 @@ import { type ServerProcess, startPostgres, startRedis } from "../../test/suppor
 
 const args = process.argv.slice(2);
 const suiteArg = args.includes("--suite") ? args[args.indexOf("--suite") + 1] : undefined;
-const DEFAULT_SUITES = ["unit", "integration", "gtfs", "release", "deploy", "ops"];
+const DEFAULT_SUITES = ["unit", "integration", "gtfs", "realtime", "release", "deploy", "ops"];
 const suites = (suiteArg ?? DEFAULT_SUITES.join(",")).split(",").filter(Boolean);
 const runChecks = !args.includes("--no-checks");
 const binDir = join(process.cwd(), "node_modules", ".bin");
