@@ -143,7 +143,7 @@ export class SourcePoller {
         this.stats.not_modified++;
         state = { ...state, validators: res.validators };
       } else {
-        const message = decodeFeed(res.bytes);
+        const message = await decodeFeed(res.bytes);
         const hash = createHash("sha256").update(res.bytes).digest("hex");
         if (hash === state.hash) {
           outcome = "unchanged";

@@ -43,6 +43,22 @@ export function redisCoordinator(options: RedisCoordinatorOptions, logger: Logge
     retryStrategy: (times) => Math.min(times * 100, 1000),
   });
   client.on("error", () => {}); // reported by the poller when a command fails
+  // Commands fail at once while disconnected (no offline queue); at start-up, wait for the connection
+  // a moment instead of reporting Redis as down.
+  const connected = (): Promise<void> | undefined =>
+    client.status === "ready"
+      ? undefined
+      : new Promise((resolve, reject) => {
+          const timer = setTimeout(() => {
+            client.off("ready", onReady);
+            reject(new Error(`Redis is not connected (${client.status})`));
+          }, 2000);
+          const onReady = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          client.once("ready", onReady);
+        });
   let subscriber: Redis | undefined;
   const listeners: ((source: SourceName, version: string) => void)[] = [];
   const channel = `${CHANNEL}:${prefix}`;
@@ -51,15 +67,18 @@ export function redisCoordinator(options: RedisCoordinatorOptions, logger: Logge
   return {
     kind: "redis",
     async claim(source, holdMs) {
+      await connected();
       const set = await client.set(key(source, "turn"), options.id, "PX", Math.max(1, Math.round(holdMs)), "NX");
       if (set === "OK") return 0;
       const ttl = await client.pttl(key(source, "turn"));
       return ttl > 0 ? ttl : ttl === -1 ? holdMs : 1;
     },
     async extend(source, ms) {
+      await connected();
       await client.eval(EXTEND, 1, key(source, "turn"), options.id, String(Math.round(ms)));
     },
     async state(source) {
+      await connected();
       const raw = await client.get(key(source, "state"));
       if (!raw) return { validators: {}, failures: 0 };
       try {
@@ -69,9 +88,11 @@ export function redisCoordinator(options: RedisCoordinatorOptions, logger: Logge
       }
     },
     async saveState(source, state) {
+      await connected();
       await client.set(key(source, "state"), JSON.stringify(state), "EX", SNAPSHOT_TTL_SECONDS);
     },
     async publish(source, snapshot) {
+      await connected();
       await client
         .multi()
         .hset(key(source, "snapshot"), {
@@ -84,9 +105,11 @@ export function redisCoordinator(options: RedisCoordinatorOptions, logger: Logge
       await client.publish(channel, `${source} ${snapshot.version}`);
     },
     async latestVersion(source) {
+      await connected();
       return (await client.hget(key(source, "snapshot"), "version")) ?? undefined;
     },
     async latest(source) {
+      await connected();
       const [version, fetchedAt, bytes] = await client.hmgetBuffer(
         key(source, "snapshot"),
         "version",

@@ -200,7 +200,7 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
         if (!stored || snapshots.get(source)?.version === stored.version) return;
         let message: FeedMessage;
         try {
-          message = decodeFeed(stored.bytes);
+          message = await decodeFeed(stored.bytes);
         } catch (err) {
           logger.warn(
             { source, err: { message: (err as Error).message } },
