@@ -1,5 +1,6 @@
 // GTFS benchmark: import throughput against `psql \copy` of the same stop_times.txt (the floor, measured
-// in the same run on the same server), and departure-board latency over HTTP, uncached and cached.
+// in the same run on the same server), a GTFS-Realtime TripUpdates snapshot of 5,000 trips (decode,
+// store, index), and departure-board latency over HTTP, uncached and cached, with realtime merged.
 //
 //   bun scripts/gtfs/bench.ts [--size large|small] [--source folder|zip] [--requests 2000] [--rounds 1]
 //                             [--json out.json]
@@ -10,14 +11,32 @@
 // by Info-ZIP's `zip` at its default level, as publishers ship feeds (the zip reader is then on the
 // import's path too).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import GtfsRealtimeBindings from "gtfs-realtime-bindings";
 import pg from "pg";
 import pino from "pino";
 import { loadConfig } from "../../src/config/load";
 import { openDatabase } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
+import { activeFeed, hotQuery } from "../../src/modules/gtfs/api/active-feed";
 import { type ImportSummary, importFeed } from "../../src/modules/gtfs/import/importer";
+import { decodeFeed } from "../../src/modules/realtime/feed-message";
+import { redisCoordinator } from "../../src/modules/realtime/redis-coordinator";
+import { staticSchedule } from "../../src/modules/realtime/static-schedule";
+import { buildTripUpdatesIndex } from "../../src/modules/realtime/trip-updates";
 import { startAppServer } from "../../test/support/app-server";
 import { postgresBinDir, type ServerProcess, startPostgres, startRedis } from "../../test/support/processes";
 import { generateFeed, SIZES } from "./generate";
@@ -83,9 +102,24 @@ interface Results {
   import_stop_times: { rows: number; seconds: number; rows_per_s: number; ratio: number };
   import_total: { rows: number; seconds: number; rows_per_s: number; ratio: number };
   phases: Record<string, number>;
+  realtime: {
+    trips: number;
+    stop_time_updates: number;
+    bytes: number;
+    decode_ms: number;
+    store_ms: number;
+    index_first_ms: number;
+    index_ms: number;
+    poll_interval_s: number;
+  };
   departures_uncached_ms: { p50: number; p99: number; n: number };
-  departures_cached_ms: { p50: number; p99: number; n: number };
+  departures_cached_ms: { p50: number; p99: number; n: number; with_realtime: number };
+  departures_cached_during_snapshots_ms: { p50: number; p99: number; n: number };
 }
+
+/** Trips in the realtime snapshot, and how often the bench's realtime source changes. */
+const RT_TRIPS = 5000;
+const RT_POLL_SECONDS = 5;
 
 try {
   // 3–4. Floor and import, alternated for `--rounds` rounds (each round's ratios compare runs made
@@ -132,6 +166,52 @@ try {
     const [before, after] = floors.slice(-2) as [{ seconds: number; rows: number }, { seconds: number; rows: number }];
     runs.push({ floorSeconds: (before.seconds + after.seconds) / 2, floorRows: after.rows, importSeconds, summary });
   }
+
+  // 4b. Realtime: a TripUpdates snapshot of RT_TRIPS weekday trips of this feed, every stop updated.
+  const rtTrips = pickRealtimeTrips(feedDir, RT_TRIPS);
+  log(`realtime: a TripUpdates snapshot of ${fmt(rtTrips.length)} trips …`);
+  const rtSample = realtimeFeed(rtTrips, Math.floor(Date.now() / 1000));
+  const decodeRuns: number[] = [];
+  let decoded = await decodeFeed(rtSample.bytes);
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    decoded = await decodeFeed(rtSample.bytes);
+    decodeRuns.push(performance.now() - t);
+  }
+  const store = redisCoordinator(
+    { url: redisUrl, id: "bench", commandTimeoutMs: 5000, prefix: "bench:rt:" },
+    pino({ level: "silent" }),
+  );
+  const storeRuns: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    await store.publish("trip_updates", { version: `bench-${i}`, fetchedAt: Date.now(), bytes: rtSample.bytes });
+    storeRuns.push(performance.now() - t);
+  }
+  await store.close();
+  const hot = hotQuery(database);
+  const schedule = staticSchedule(hot, await activeFeed(hot));
+  let t0 = performance.now();
+  const firstIndex = await buildTripUpdatesIndex(decoded, schedule, Math.floor(Date.now() / 1000));
+  const indexFirstMs = performance.now() - t0;
+  const indexRuns: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    t0 = performance.now();
+    await buildTripUpdatesIndex(decoded, schedule, Math.floor(Date.now() / 1000));
+    indexRuns.push(performance.now() - t0);
+  }
+  if (firstIndex.counts.matched !== rtTrips.length)
+    throw new Error(`realtime: ${firstIndex.counts.matched} of ${rtTrips.length} trips matched the timetable`);
+  const realtimeResults: Results["realtime"] = {
+    trips: rtTrips.length,
+    stop_time_updates: rtSample.stopTimeUpdates,
+    bytes: rtSample.bytes.length,
+    decode_ms: percentile(decodeRuns, 50),
+    store_ms: percentile(storeRuns, 50),
+    index_first_ms: indexFirstMs,
+    index_ms: percentile(indexRuns, 50),
+    poll_interval_s: RT_POLL_SECONDS,
+  };
   await database.close();
   await admin.end();
   // The round whose whole-feed ratio is the median stands for the run (its phases are printed with it).
@@ -146,11 +226,27 @@ try {
     );
   if (runs.length > 1) log("the median round is reported");
 
-  // 5. HTTP latency against the real service.
+  // 5. HTTP latency against the real service, polling a local TripUpdates source that publishes a new
+  // snapshot (fresh timestamp) every RT_POLL_SECONDS: merged answers are rebuilt at that pace.
+  const rtSource = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/x-protobuf" });
+    res.end(realtimeFeed(rtTrips, Math.floor(Date.now() / 1000)).bytes);
+  });
+  await new Promise<void>((done) => rtSource.listen(0, "127.0.0.1", done));
+  const rtConfigDir = mkdtempSync(join(tmpdir(), "bench-rt-"));
+  writeFileSync(join(rtConfigDir, "config.yaml"), `realtime:\n  poll_interval: ${RT_POLL_SECONDS}\n`);
   log("starting the service …");
   const apiKey = "bench-key-0123456789";
   const server = await startAppServer({
-    env: { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, API_KEY: apiKey, LOG_LEVEL: "warn", NODE_ENV: "production" },
+    env: {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      API_KEY: apiKey,
+      LOG_LEVEL: "warn",
+      NODE_ENV: "production",
+      CONFIG_FILE: join(rtConfigDir, "config.yaml"),
+      GTFS_RT_TRIP_UPDATES_URL: `http://127.0.0.1:${(rtSource.address() as AddressInfo).port}/trip-updates`,
+    },
   });
   try {
     const stopIds = pickStops(feedDir, 400);
@@ -172,6 +268,13 @@ try {
       return `/v1/stops/${encodeURIComponent(stop)}/departures?at=${at}&window=60&limit=50`;
     };
     for (let i = 0; i < 50; i++) await get(boardPath(i, "2024-06-13")); // warm-up: connections, JIT, plans
+    // The first snapshot is polled at start-up; boards merge it once it is indexed.
+    for (let tries = 0; ; tries++) {
+      const board = JSON.parse((await get(boardPath(0, "2024-06-13"))).body) as RealtimeBoard;
+      if (board.data.realtime_sources.trip_updates.status === "current") break;
+      if (tries > 600) throw new Error("the service did not load the realtime snapshot within 60 s");
+      await new Promise((r) => setTimeout(r, 100));
+    }
     log(`departures uncached × ${requests} …`);
     const uncached: number[] = [];
     let departures = 0;
@@ -184,11 +287,20 @@ try {
     log(`  ${fmt(departures / requests, 1)} departures per board on average`);
     log(`departures cached × ${requests} …`);
     const cached: number[] = [];
+    let withRealtime = 0;
     for (let i = 0; i < requests; i++) {
       const r = await get(boardPath(i % 200));
       if (r.cache !== "hit") throw new Error(`expected a cache hit for ${boardPath(i % 200)}`);
       cached.push(r.ms);
+      if ((JSON.parse(r.body) as RealtimeBoard).data.departures.some((d) => d.realtime !== null)) withRealtime++;
     }
+
+    // The same cached boards for three snapshot periods: each new snapshot is decoded and indexed in
+    // the serving process, and the boards asked meanwhile wait for it; this is the tail that shows it.
+    log(`departures cached for ${3 * RT_POLL_SECONDS} s while snapshots arrive …`);
+    const during: number[] = [];
+    const until = performance.now() + 3 * RT_POLL_SECONDS * 1000;
+    for (let i = 0; performance.now() < until; i++) during.push((await get(boardPath(i % 200))).ms);
 
     const results: Results = {
       feed: { size, source, stop_times: st.rows, rows: summary.totalRows },
@@ -207,7 +319,18 @@ try {
       },
       phases: Object.fromEntries(summary.phases.map((p) => [p.name, p.seconds])),
       departures_uncached_ms: { p50: percentile(uncached, 50), p99: percentile(uncached, 99), n: uncached.length },
-      departures_cached_ms: { p50: percentile(cached, 50), p99: percentile(cached, 99), n: cached.length },
+      realtime: realtimeResults,
+      departures_cached_ms: {
+        p50: percentile(cached, 50),
+        p99: percentile(cached, 99),
+        n: cached.length,
+        with_realtime: withRealtime,
+      },
+      departures_cached_during_snapshots_ms: {
+        p50: percentile(during, 50),
+        p99: percentile(during, 99),
+        n: during.length,
+      },
     };
     printTable(results);
     if (jsonOut) {
@@ -216,6 +339,8 @@ try {
     }
   } finally {
     await server.stop();
+    rtSource.close();
+    rmSync(rtConfigDir, { recursive: true, force: true });
   }
 } finally {
   for (const s of started) await s.destroy();
@@ -232,6 +357,57 @@ function pickStops(dir: string, n: number): string[] {
   const ids = lines.map((l) => l.split(",")[0]!);
   const step = Math.max(1, Math.floor(ids.length / n));
   return ids.filter((_, i) => i % step === 0).slice(0, n);
+}
+
+interface RealtimeBoard {
+  data: { realtime_sources: { trip_updates: { status: string } }; departures: { realtime: unknown }[] };
+}
+
+/** Weekday, timetabled trips spread over every route (frequency-based ones are left out). */
+function pickRealtimeTrips(dir: string, n: number): { tripId: string; stops: number }[] {
+  const frequencyTrips = new Set(
+    readFileSync(join(dir, "frequencies.txt"), "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.split(",")[0]!),
+  );
+  const stopsPerTrip = new Map<string, number>();
+  const text = readFileSync(join(dir, "stop_times.txt"), "utf8");
+  let at = text.indexOf("\n") + 1;
+  while (at < text.length) {
+    const end = text.indexOf("\n", at);
+    const comma = text.indexOf(",", at);
+    const trip = text.slice(at, comma);
+    stopsPerTrip.set(trip, (stopsPerTrip.get(trip) ?? 0) + 1);
+    at = end < 0 ? text.length : end + 1;
+  }
+  const weekday = [...stopsPerTrip.keys()].filter((t) => t.includes("-WD-") && !frequencyTrips.has(t));
+  const step = Math.max(1, Math.floor(weekday.length / n));
+  return weekday
+    .filter((_, i) => i % step === 0)
+    .slice(0, n)
+    .map((tripId) => ({ tripId, stops: stopsPerTrip.get(tripId)! }));
+}
+
+/** A TripUpdates feed for 2024-06-12 with an update for every stop of every trip, as agencies send. */
+function realtimeFeed(trips: { tripId: string; stops: number }[], timestamp: number) {
+  const { transit_realtime: rt } = GtfsRealtimeBindings;
+  let stopTimeUpdates = 0;
+  const entity = trips.map(({ tripId, stops }, i) => {
+    const delay = ((i * 37) % 420) - 60;
+    const stopTimeUpdate = [];
+    for (let seq = 1; seq <= stops; seq++) {
+      stopTimeUpdate.push({ stopSequence: seq, arrival: { delay }, departure: { delay } });
+      stopTimeUpdates++;
+    }
+    return { id: tripId, tripUpdate: { trip: { tripId, startDate: "20240612" }, timestamp, stopTimeUpdate } };
+  });
+  const message = rt.FeedMessage.fromObject({
+    header: { gtfsRealtimeVersion: "2.0", incrementality: "FULL_DATASET", timestamp },
+    entity,
+  });
+  return { bytes: rt.FeedMessage.encode(message).finish(), stopTimeUpdates };
 }
 
 function printTable(r: Results): void {
@@ -263,7 +439,15 @@ function printTable(r: Results): void {
     "",
     `${"departure board over HTTP".padEnd(34)} ${"p50 ms".padStart(11)} ${"p99 ms".padStart(9)} ${"requests".padStart(11)} ${"target".padStart(8)}`,
     `${"uncached (PostgreSQL)".padEnd(34)} ${r.departures_uncached_ms.p50.toFixed(2).padStart(11)} ${r.departures_uncached_ms.p99.toFixed(2).padStart(9)} ${fmt(r.departures_uncached_ms.n).padStart(11)} ${"≤ 15".padStart(8)}`,
-    `${"cached (in-process LRU + Redis)".padEnd(34)} ${r.departures_cached_ms.p50.toFixed(2).padStart(11)} ${r.departures_cached_ms.p99.toFixed(2).padStart(9)} ${fmt(r.departures_cached_ms.n).padStart(11)} ${"≤ 3".padStart(8)}`,
+    `${"cached, realtime merged".padEnd(34)} ${r.departures_cached_ms.p50.toFixed(2).padStart(11)} ${r.departures_cached_ms.p99.toFixed(2).padStart(9)} ${fmt(r.departures_cached_ms.n).padStart(11)} ${"≤ 3".padStart(8)}`,
+    `${`cached, over ${r.realtime.poll_interval_s * 3} s of new snapshots`.padEnd(34)} ${r.departures_cached_during_snapshots_ms.p50.toFixed(2).padStart(11)} ${r.departures_cached_during_snapshots_ms.p99.toFixed(2).padStart(9)} ${fmt(r.departures_cached_during_snapshots_ms.n).padStart(11)} ${"≤ 3".padStart(8)}`,
+    `  (in-process LRU + Redis; ${fmt(r.departures_cached_ms.with_realtime)} of ${fmt(r.departures_cached_ms.n)} boards carried realtime; a new snapshot every ${r.realtime.poll_interval_s} s)`,
+    "",
+    `GTFS-Realtime TripUpdates: ${fmt(r.realtime.trips)} trips, ${fmt(r.realtime.stop_time_updates)} stop time updates, ${fmt(r.realtime.bytes / 1024)} KiB`,
+    `${"  decode (protobuf)".padEnd(34)} ${r.realtime.decode_ms.toFixed(1).padStart(11)} ms`,
+    `${"  store in Redis (the poller)".padEnd(34)} ${r.realtime.store_ms.toFixed(1).padStart(11)} ms`,
+    `${"  index, first snapshot".padEnd(34)} ${r.realtime.index_first_ms.toFixed(1).padStart(11)} ms  (reads the trips' stop times once)`,
+    `${"  index, later snapshots".padEnd(34)} ${r.realtime.index_ms.toFixed(1).padStart(11)} ms  (per replica; poll interval 30 s)`,
     "",
   ];
   process.stdout.write(lines.join("\n"));
