@@ -19,8 +19,8 @@ export class FeedDecodeError extends Error {
   override name = "FeedDecodeError";
 }
 
-/** Entities decoded between two yields to the event loop (a few ms on the benchmark machine). */
-const YIELD_EVERY = 500;
+/** Entities decoded between two yields to the event loop (about a millisecond of work). */
+const YIELD_EVERY = 200;
 
 /**
  * Decodes a FeedMessage entity by entity with the bindings' own decoders, yielding to the event loop

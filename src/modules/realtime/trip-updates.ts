@@ -109,8 +109,8 @@ export function findInstance(
 
 const REL = rt.TripDescriptor.ScheduleRelationship;
 
-/** Trips indexed between two yields to the event loop (~5 ms of work on the benchmark machine). */
-const YIELD_EVERY = 200;
+/** Trips indexed between two yields to the event loop (about a millisecond of work). */
+const YIELD_EVERY = 50;
 const yieldToAnswers = () => new Promise<void>((resolve) => setImmediate(resolve));
 const STOP_REL = rt.TripUpdate.StopTimeUpdate.ScheduleRelationship;
 
@@ -223,8 +223,10 @@ export async function buildTripUpdatesIndex(
     if (same >= 0) list[same] = instance;
     else list.push(instance);
   }
+  done = 0;
   for (const list of instances.values())
     for (const instance of list) {
+      if (++done % YIELD_EVERY === 0) await yieldToAnswers();
       if (instance.status !== "SCHEDULED") continue;
       for (const stop of instance.stops)
         if (stop.departure !== null && !stop.noPickup && stop.departure !== stop.scheduledDep) addEvent(instance, stop);
@@ -241,7 +243,11 @@ export async function buildTripUpdatesIndex(
     added.set(instance.tripId, instance);
     for (const stop of instance.stops) if (stop.departure !== null) addEvent(instance, stop);
   }
-  for (const list of byStop.values()) list.sort((a, b) => a.stop.departure! - b.stop.departure!);
+  done = 0;
+  for (const list of byStop.values()) {
+    if (++done % (YIELD_EVERY * 10) === 0) await yieldToAnswers();
+    list.sort((a, b) => a.stop.departure! - b.stop.departure!);
+  }
   return { feedId: feed.id, timezone: tz, timestamp, counts, routes, instances, added, byStop };
 }
 
