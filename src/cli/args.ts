@@ -10,8 +10,9 @@ export const COMMANDS: Command[] = [
   { name: "migrate", summary: "apply database migrations and exit", usage: "migrate" },
   {
     name: "import",
-    summary: "import a GTFS feed as a new version and serve it; --rollback serves the previous version",
-    usage: "import <feed|url> | --rollback [version]",
+    summary:
+      "import a GTFS feed as a new version and serve it; --rollback serves the previous version; --refresh imports GTFS_FEED_URL if it changed",
+    usage: "import <feed|url> | --rollback [version] | --refresh",
   },
 ];
 

@@ -2,20 +2,24 @@
 // terminal, plain lines otherwise (CI logs, Kubernetes Jobs).
 import { databaseTarget } from "../../../config/load";
 import type { Runtime } from "../../../runtime";
+import { runRefresh } from "../refresh/command";
 import { rollbackFeed } from "./catalogue";
 import { type ImportProgress, type ImportSummary, importFeed } from "./importer";
 import { formatIssue } from "./issues";
 
-export const IMPORT_USAGE = "import <feed.zip|folder|http(s)://url> | import --rollback [version]";
+export const IMPORT_USAGE =
+  "import <feed.zip|folder|http(s)://url> | import --rollback [version] | import --refresh (from GTFS_FEED_URL)";
 
 export async function runImport(
   runtime: Runtime,
   args: string[],
   flags: ReadonlySet<string> = new Set(),
   out: NodeJS.WriteStream = process.stderr,
-) {
+): Promise<ImportSummary | undefined> {
   const target = databaseTarget(runtime.config);
   const connectionString = target.kind === "postgres" ? target.url : undefined;
+  // Scheduled refresh (src/modules/gtfs/refresh): downloads when changed, then imports through here.
+  if (flags.has("--refresh")) return runRefresh(runtime, (location) => runImport(runtime, [location], new Set(), out));
   if (flags.has("--rollback")) {
     const version = args[0] === undefined ? undefined : Number(args[0]);
     if (version !== undefined && !Number.isInteger(version)) throw new Error(`not a feed version: ${args[0]}`);
