@@ -164,12 +164,24 @@ const anySource = (peers: Any[] | undefined) =>
 const peersOpen = (peers: Any[] | undefined) =>
   !peers?.length || peers.some((peer) => peer.namespaceSelector !== undefined || peer.ipBlock !== undefined);
 
-/** What every pod here must be able to reach: names, and PostgreSQL (the API also Redis). */
-const requiredEgress = (owner: K8sObject): [string, Port][] => [
+/** The optional Secret with the feed sources (GTFS_FEED_URL, GTFS_RT_*); pods reading it fetch feeds. */
+const FEEDS_SECRET = "transportation-feeds";
+
+/** Whether a pod reads the feed sources, i.e. downloads feeds from agencies over HTTPS. */
+const readsFeeds = (pod: Any) =>
+  ((pod?.containers ?? []) as Any[]).some((c) =>
+    ((c.envFrom ?? []) as Any[]).some((e) => e.secretRef?.name === FEEDS_SECRET),
+  );
+
+/** What every pod here must be able to reach: names, and PostgreSQL (the API also Redis; feed readers HTTPS). */
+const requiredEgress = (p: PodOwner): [string, Port][] => [
   ["resolve names (UDP 53)", { protocol: "UDP", number: 53 }],
   ["reach PostgreSQL (TCP 5432)", { protocol: "TCP", number: 5432 }],
-  ...(owner.kind === "Deployment" && owner.metadata.name === "transportation-api"
+  ...(p.owner.kind === "Deployment" && p.owner.metadata.name === "transportation-api"
     ? [["reach Redis (TCP 6379)", { protocol: "TCP", number: 6379 }] as [string, Port]]
+    : []),
+  ...(readsFeeds(p.pod)
+    ? [["reach feed sources over HTTPS (TCP 443)", { protocol: "TCP", number: 443 }] as [string, Port]]
     : []),
 ];
 
@@ -188,7 +200,7 @@ function networkFindings(objects: K8sObject[], pods: PodOwner[], namespace: stri
       continue;
     }
     const egress = own.flatMap((np) => ((np.spec as Any)?.egress ?? []) as Any[]);
-    for (const [what, port] of requiredEgress(p.owner))
+    for (const [what, port] of requiredEgress(p))
       if (!egress.some((rule) => portsAdmit(rule, port) && peersOpen(rule.to)))
         out.push(`${objectId(p.owner)}: no NetworkPolicy lets its pods ${what}`);
   }

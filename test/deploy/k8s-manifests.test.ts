@@ -5,7 +5,12 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, parseDocument } from "yaml";
-import { BACKUP_CONNECTIONS, CONNECTIONS_ANNOTATION, connectionBudget } from "../../scripts/k8s/connection-budget";
+import {
+  BACKUP_CONNECTIONS,
+  CONNECTIONS_ANNOTATION,
+  connectionBudget,
+  IMPORT_CONNECTIONS,
+} from "../../scripts/k8s/connection-budget";
 import {
   BACKUP_NAMESPACE,
   find,
@@ -225,6 +230,36 @@ for (const overlay of OVERLAYS)
       const scripts = find(backups(), "ConfigMap", "transportation-backup-scripts") as Any;
       for (const name of ["backup.sh", "restore.sh", "pg-common.sh"])
         expect(scripts.data[name]).toBe(readFileSync(join(ROOT, "deploy", "scripts", name), "utf8"));
+    }, 60_000);
+
+    it("refreshes the static feed on the overlay's schedule, one run at a time, hardened like the API", () => {
+      const cron = find(objects(overlay), "CronJob", "transportation-feed-refresh") as Any;
+      expect(cron.spec).toMatchObject({
+        schedule: overlay === "production" ? "15 * * * *" : "*/30 * * * *",
+        timeZone: "Etc/UTC",
+        concurrencyPolicy: "Forbid",
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+      });
+      const template = cron.spec.jobTemplate.spec.template;
+      // The feed-import NetworkPolicy selects it: DNS, PostgreSQL and HTTPS.
+      expect(template.metadata.labels.app).toBe("transportation-import");
+      const api = find(objects(overlay), "Deployment", "transportation-api") as Any;
+      const c = template.spec.containers[0];
+      expect(c.image).toBe(overlayImage(overlay));
+      expect(c.args).toEqual(["import", "--refresh"]);
+      expect(template.spec.securityContext).toEqual(api.spec.template.spec.securityContext);
+      expect(c.securityContext).toEqual(container(api).securityContext);
+      expect(template.spec.automountServiceAccountToken).toBe(false);
+      expect(Object.keys(c.resources).sort()).toEqual(["limits", "requests"]);
+      // The feed sources come from the optional Secret, for the refresh and the API's realtime alike.
+      const feeds = [{ secretRef: { name: "transportation-feeds", optional: true } }];
+      expect(c.envFrom).toEqual(feeds);
+      expect(container(api).envFrom).toEqual(feeds);
+      const env = Object.fromEntries((c.env as Any[]).map((e) => [e.name, e]));
+      expect(env.DATABASE_URL.valueFrom.secretKeyRef).toEqual({ name: "transportation-secrets", key: "database-url" });
+      // A run is an import: it counts in the connection budget like one.
+      expect(cron.metadata.annotations[CONNECTIONS_ANNOTATION]).toBe(String(IMPORT_CONNECTIONS));
     }, 60_000);
   });
 
@@ -487,6 +522,23 @@ withKubectl("the checks catch broken manifests", () => {
     }
   }, 60_000);
 
+  it("lets the API and the feed refresh reach feed sources over HTTPS, and flags them when they cannot", () => {
+    const list = all();
+    const policy = (name: string) => list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === name);
+    expect(policy("transportation-api-feeds").spec.egress).toEqual([{ ports: [{ protocol: "TCP", port: 443 }] }]);
+    expect(policyFindings(list)).toEqual([]);
+    const withoutApiFeeds = list.filter((o) => o.metadata.name !== "transportation-api-feeds");
+    expect(policyFindings(withoutApiFeeds)).toEqual([
+      "Deployment/transportation-api: no NetworkPolicy lets its pods reach feed sources over HTTPS (TCP 443)",
+    ]);
+    policy("transportation-import").spec.egress = policy("transportation-import").spec.egress.map((r: Any) => ({
+      ports: r.ports.filter((p: Any) => p.port !== 443),
+    }));
+    expect(policyFindings(list)).toEqual([
+      "CronJob/transportation-feed-refresh: no NetworkPolicy lets its pods reach feed sources over HTTPS (TCP 443)",
+    ]);
+  }, 60_000);
+
   it("flags DNS over TCP only or inside the namespace only, and a lost database port", () => {
     const list = all();
     const policy = (name: string) => list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === name);
@@ -561,7 +613,7 @@ withKubectl("database connection budget", () => {
     delete (find(list, "Job", "transportation-migrate").metadata as Any).annotations;
     const findings = policyFindings(list).join("\n");
     expect(findings).toMatch(
-      /ConfigMap\/transportation-config: the database connection budget is 342 at peak but max_connections is 100: API: \(maxReplicas 10 \+ maxSurge 1\) pods × pool ceiling 30 = 330;/,
+      /ConfigMap\/transportation-config: the database connection budget is 345 at peak but max_connections is 100: API: \(maxReplicas 10 \+ maxSurge 1\) pods × pool ceiling 30 = 330;/,
     );
     expect(findings).toMatch(
       /Job\/transportation-migrate: annotation transportation-api\/database-connections \(connections one run opens\) is not set/,
@@ -616,6 +668,19 @@ withKubectl("database connection budget", () => {
 });
 
 describe("configuration and secrets", () => {
+  it("commits only a placeholder feeds Secret, keyed by exactly the feed variables the service reads", () => {
+    const example = parse(readFileSync(join(K8S_DIR, "feeds-secret.example.yaml"), "utf8"));
+    expect(validateSchema(example)).toEqual([]);
+    expect(unknownFields(example)).toEqual([]);
+    expect(example.metadata).toEqual({ name: "transportation-feeds", namespace: NAMESPACE });
+    for (const value of Object.values(example.stringData) as string[]) expect(value).toMatch(/REPLACE/);
+    const load = readFileSync(join(ROOT, "src", "config", "load.ts"), "utf8");
+    const read = new Set(
+      [...load.matchAll(/env\.(GTFS_[A-Z_]+)|envHeaders\(env, "(GTFS_[A-Z_]+)"/g)].map((m) => m[1] ?? m[2]),
+    );
+    expect(Object.keys(example.stringData).sort()).toEqual([...read].sort());
+  }, 60_000);
+
   it("keeps deploy/k8s/base/config.yaml in step with the repository's config.yaml", () => {
     const root = parse(readFileSync(join(ROOT, "config.yaml"), "utf8"));
     const cluster = parse(readFileSync(join(K8S_DIR, "base", "config.yaml"), "utf8"));

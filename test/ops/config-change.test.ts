@@ -129,7 +129,7 @@ describe.skipIf(!realKubectl)("a configuration change, as documented", () => {
         encoding: "utf8",
       });
       const appImages = [...out.matchAll(/image: (\S*transportation-api\S*)/g)].map((m) => m[1]);
-      expect(appImages.length).toBe(2); // the Deployment and the migration Job
+      expect(appImages.length).toBe(3); // the Deployment, the migration Job and the feed refresh CronJob
       for (const image of appImages) expect(image).toBe(`${REPOSITORY}@sha256:${"0".repeat(64)}`);
     }
   });
