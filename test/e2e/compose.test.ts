@@ -23,7 +23,7 @@ writeFileSync(emptyEnv, "");
 function compose(env: Record<string, string>, ...args: string[]) {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([k]) => !/^(API_KEY|API_SECRET|POSTGRES_|REDIS_|LOG_LEVEL|APP_VERSION)/.test(k),
+      ([k]) => !/^(API_KEY|API_SECRET|POSTGRES_|REDIS_|LOG_LEVEL|APP_VERSION|GTFS_)/.test(k),
     ),
   );
   return command(
@@ -129,6 +129,32 @@ suite("docker-compose.yml", () => {
     expect(migrate.init).toBe(true);
     expect(migrate.depends_on).toMatchObject({ postgres: { condition: "service_healthy" } });
     expect(migrate.environment.DATABASE_URL).toBe(doc.services["transportation-api"].environment.DATABASE_URL);
+  }, 120_000);
+
+  it("runs the static feed refresh only in its profile, after migrate, with the feed sources", async () => {
+    const doc = parse(
+      (
+        await compose({
+          ...SECRETS,
+          GTFS_FEED_URL: "https://agency.example/gtfs.zip",
+          GTFS_RT_TRIP_UPDATES_URL: "https://agency.example/rt/trip-updates",
+        })
+      ).stdout,
+    );
+    const refresh = doc.services["feed-refresh"];
+    expect(refresh.profiles).toEqual(["refresh"]);
+    expect(refresh.command).toEqual(["import", "--refresh"]);
+    expect(refresh.image).toBe("transportation-api:latest");
+    expect(refresh.read_only).toBe(true);
+    expect(refresh.depends_on).toMatchObject({ migrate: { condition: "service_completed_successfully" } });
+    expect(refresh.environment).toMatchObject({
+      GTFS_FEED_URL: "https://agency.example/gtfs.zip",
+      DATABASE_URL: doc.services["transportation-api"].environment.DATABASE_URL,
+    });
+    expect(doc.services["transportation-api"].environment.GTFS_RT_TRIP_UPDATES_URL).toBe(
+      "https://agency.example/rt/trip-updates",
+    );
+    expect(doc.services["transportation-api"].profiles).toBeUndefined();
   }, 120_000);
 
   it("takes credentials from the environment / .env", async () => {
