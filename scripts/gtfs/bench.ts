@@ -115,6 +115,7 @@ interface Results {
   departures_uncached_ms: { p50: number; p99: number; n: number };
   departures_cached_ms: { p50: number; p99: number; n: number; with_realtime: number };
   departures_cached_during_snapshots_ms: { p50: number; p99: number; n: number };
+  departures_cached_without_realtime_ms: { p50: number; p99: number; n: number };
 }
 
 /** Trips in the realtime snapshot, and how often the bench's realtime source changes. */
@@ -237,28 +238,28 @@ try {
   writeFileSync(join(rtConfigDir, "config.yaml"), `realtime:\n  poll_interval: ${RT_POLL_SECONDS}\n`);
   log("starting the service …");
   const apiKey = "bench-key-0123456789";
-  const server = await startAppServer({
-    env: {
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      API_KEY: apiKey,
-      LOG_LEVEL: "warn",
-      NODE_ENV: "production",
-      CONFIG_FILE: join(rtConfigDir, "config.yaml"),
-      GTFS_RT_TRIP_UPDATES_URL: `http://127.0.0.1:${(rtSource.address() as AddressInfo).port}/trip-updates`,
-    },
-  });
+  const serverEnv: Record<string, string | undefined> = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    API_KEY: apiKey,
+    LOG_LEVEL: "warn",
+    NODE_ENV: "production",
+    CONFIG_FILE: join(rtConfigDir, "config.yaml"),
+    GTFS_RT_TRIP_UPDATES_URL: `http://127.0.0.1:${(rtSource.address() as AddressInfo).port}/trip-updates`,
+  };
+  const server = await startAppServer({ env: serverEnv });
   try {
     const stopIds = pickStops(feedDir, 400);
     const headers = { "x-api-key": apiKey };
-    const get = async (path: string) => {
+    const getFrom = (base: string) => async (path: string) => {
       const t0 = performance.now();
-      const res = await fetch(`${server.url}${path}`, { headers });
+      const res = await fetch(`${base}${path}`, { headers });
       const body = await res.text();
       const ms = performance.now() - t0;
       if (res.status !== 200) throw new Error(`${path}: ${res.status} ${body.slice(0, 200)}`);
       return { ms, cache: res.headers.get("x-cache"), body };
     };
+    const get = getFrom(server.url);
     // Weekday boards between 06:00 and 22:00 local; every (stop, at) distinct → all misses.
     // Every i < 4800 gives a distinct (stop, minute, second), so no request repeats another.
     const boardPath = (i: number, date = "2024-06-12") => {
@@ -302,6 +303,25 @@ try {
     const until = performance.now() + 3 * RT_POLL_SECONDS * 1000;
     for (let i = 0; performance.now() < until; i++) during.push((await get(boardPath(i % 200))).ms);
 
+    // The same cached boards from a server of the same build without a realtime source, for comparison
+    // on the same machine at the same time (a shared machine's load moves every figure).
+    log(`departures cached × ${requests} without a realtime source (the same boards) …`);
+    const plain = await startAppServer({
+      env: { ...serverEnv, GTFS_RT_TRIP_UPDATES_URL: undefined, CONFIG_FILE: undefined },
+    });
+    const baseline: number[] = [];
+    try {
+      const getPlain = getFrom(plain.url);
+      for (let i = 0; i < 200; i++) await getPlain(boardPath(i)); // warm-up, and its in-process LRU
+      for (let i = 0; i < requests; i++) {
+        const r = await getPlain(boardPath(i % 200));
+        if (r.cache !== "hit") throw new Error(`expected a cache hit for ${boardPath(i % 200)}`);
+        baseline.push(r.ms);
+      }
+    } finally {
+      await plain.stop();
+    }
+
     const results: Results = {
       feed: { size, source, stop_times: st.rows, rows: summary.totalRows },
       copy_floor: { rows: floorRows, seconds: floorSeconds, rows_per_s: floorRows / floorSeconds },
@@ -330,6 +350,11 @@ try {
         p50: percentile(during, 50),
         p99: percentile(during, 99),
         n: during.length,
+      },
+      departures_cached_without_realtime_ms: {
+        p50: percentile(baseline, 50),
+        p99: percentile(baseline, 99),
+        n: baseline.length,
       },
     };
     printTable(results);
@@ -441,6 +466,7 @@ function printTable(r: Results): void {
     `${"uncached (PostgreSQL)".padEnd(34)} ${r.departures_uncached_ms.p50.toFixed(2).padStart(11)} ${r.departures_uncached_ms.p99.toFixed(2).padStart(9)} ${fmt(r.departures_uncached_ms.n).padStart(11)} ${"≤ 15".padStart(8)}`,
     `${"cached, realtime merged".padEnd(34)} ${r.departures_cached_ms.p50.toFixed(2).padStart(11)} ${r.departures_cached_ms.p99.toFixed(2).padStart(9)} ${fmt(r.departures_cached_ms.n).padStart(11)} ${"≤ 3".padStart(8)}`,
     `${`cached, over ${r.realtime.poll_interval_s * 3} s of new snapshots`.padEnd(34)} ${r.departures_cached_during_snapshots_ms.p50.toFixed(2).padStart(11)} ${r.departures_cached_during_snapshots_ms.p99.toFixed(2).padStart(9)} ${fmt(r.departures_cached_during_snapshots_ms.n).padStart(11)} ${"≤ 3".padStart(8)}`,
+    `${"cached, no realtime source".padEnd(34)} ${r.departures_cached_without_realtime_ms.p50.toFixed(2).padStart(11)} ${r.departures_cached_without_realtime_ms.p99.toFixed(2).padStart(9)} ${fmt(r.departures_cached_without_realtime_ms.n).padStart(11)} ${"≤ 3".padStart(8)}`,
     `  (in-process LRU + Redis; ${fmt(r.departures_cached_ms.with_realtime)} of ${fmt(r.departures_cached_ms.n)} boards carried realtime; a new snapshot every ${r.realtime.poll_interval_s} s)`,
     "",
     `GTFS-Realtime TripUpdates: ${fmt(r.realtime.trips)} trips, ${fmt(r.realtime.stop_time_updates)} stop time updates, ${fmt(r.realtime.bytes / 1024)} KiB`,
