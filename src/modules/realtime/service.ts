@@ -192,10 +192,16 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
   }
 
   /** Loads the shared snapshot when it is newer than the one this process answers from. */
+  const following = new Map<SourceName, Promise<void>>();
   function follow(source: SourceName, version?: string): Promise<void> {
     if (!coordinator || (version && snapshots.get(source)?.version === version)) return Promise.resolve();
-    return track(
+    const running = following.get(source);
+    if (running) return running.then(() => follow(source, version)); // one load at a time per source
+    const load = track(
       (async () => {
+        // A cheap check first: the snapshot itself is megabytes.
+        const latest = version ?? (await coordinator.latestVersion(source));
+        if (!latest || snapshots.get(source)?.version === latest) return;
         const stored = await coordinator.latest(source);
         if (!stored || snapshots.get(source)?.version === stored.version) return;
         let message: FeedMessage;
@@ -212,7 +218,9 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
       })().catch((err: Error) => {
         logger.debug({ source, err: { message: err.message } }, "realtime: cannot load the shared snapshot yet");
       }),
-    );
+    ).finally(() => following.delete(source));
+    following.set(source, load);
+    return load;
   }
 
   const pollers = new Map<SourceName, SourcePoller>();
