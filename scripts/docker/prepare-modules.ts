@@ -11,9 +11,12 @@ import { join } from "node:path";
 const root = process.argv[2] ?? process.cwd();
 const modules = join(root, "node_modules");
 
-// Needed only by @elysiajs/openapi's optional `fromTypes` (type generation at development time), which
-// the service does not use: a 23 MB peer dependency that production never requires.
-const UNUSED_IN_PRODUCTION = ["typescript"];
+// Packages production never loads, removed with whatever only they depend on:
+// - typescript: needed only by @elysiajs/openapi's optional `fromTypes` (type generation at
+//   development time), which the service does not use: a 23 MB peer dependency;
+// - protobufjs-cli: gtfs-realtime-bindings lists its code generator (pbjs/pbts, with jsdoc and a
+//   JavaScript parser, ~20 MB) as a dependency; the generated bindings load only protobufjs.
+const UNUSED_IN_PRODUCTION = ["typescript", "protobufjs-cli"];
 const STRIPPED_FILE = /(\.map|\.d\.ts|\.d\.mts|\.d\.cts|\.tsbuildinfo|\.md|\.markdown)$/i;
 
 interface LockPackage {
@@ -98,8 +101,40 @@ if (missing.length > 0) {
   process.exit(1);
 }
 
+/**
+ * Top-level packages that production can load: the manifest's dependencies and, transitively, theirs
+ * (dependencies, optional and peer), through nested node_modules too, never through UNUSED_IN_PRODUCTION.
+ */
+function reachableFrom(names: string[]): Set<string> {
+  const reached = new Set<string>();
+  const walk = (pkgDir: string) => {
+    const manifestPath = join(pkgDir, "package.json");
+    if (!existsSync(manifestPath)) return;
+    const m = JSON.parse(readFileSync(manifestPath, "utf8")) as Record<string, Record<string, string> | undefined>;
+    for (const dep of Object.keys({ ...m.dependencies, ...m.optionalDependencies, ...m.peerDependencies })) {
+      if (UNUSED_IN_PRODUCTION.includes(dep)) continue;
+      if (existsSync(join(pkgDir, "node_modules", dep))) walk(join(pkgDir, "node_modules", dep));
+      else visitTop(dep);
+    }
+  };
+  const visitTop = (name: string) => {
+    if (reached.has(name) || !existsSync(join(modules, name))) return;
+    reached.add(name);
+    walk(join(modules, name));
+  };
+  for (const name of names) visitTop(name);
+  return reached;
+}
+
 const before = sizeOf(modules);
 for (const name of UNUSED_IN_PRODUCTION) rmSync(join(modules, name), { recursive: true, force: true });
+const reachable = reachableFrom(Object.keys(manifest.dependencies ?? {}));
+const unreachable = installed
+  .filter((p) => p.dir === join(modules, p.name) && !reachable.has(p.name))
+  .map((p) => p.name);
+for (const name of unreachable) rmSync(join(modules, name), { recursive: true, force: true });
+if (unreachable.length)
+  console.log(`removed ${unreachable.length} packages only the unused ones need: ${unreachable.join(", ")}`);
 rmSync(join(modules, ".cache"), { recursive: true, force: true });
 strip(modules);
 const after = sizeOf(modules);
