@@ -181,6 +181,11 @@ describe("trip updates on boards and trips", () => {
         ["t1", "2024-06-12T08:10:00-04:00", null, null, "CANCELED"],
       ]);
       expect((await env.get("/v1/trips/t1?date=2024-06-12")).body.data.realtime.status).toBe("CANCELED");
+      // DELETED: the reference says not to show it to riders at all.
+      await publish([
+        { id: "d", tripUpdate: { trip: { tripId: "t1", startDate: "20240612", scheduleRelationship: "DELETED" } } },
+      ]);
+      expect((await departures("gare", "2024-06-12T08:00:00-04:00")).departures).toEqual([]);
 
       // 70 minutes late: expected 09:20 at gare, after t2's 09:10.
       await publish([t1([{ stopSequence: 1, departure: { delay: 4200 } }])]);
