@@ -115,15 +115,23 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
     number,
     { schedule: StaticSchedule; routes?: Map<string, RouteFacts>; loading: Promise<unknown> }
   >();
-  let pending: Promise<unknown> = Promise.resolve();
+  /** Snapshot loads and index builds under way (stop() and tests wait for them). */
+  const inFlight = new Set<Promise<unknown>>();
   let buildSeq = 0;
   /** Builds started per "feed id|snapshot version", so answers never start the same one twice. */
   const attempted = new Map<string, number>();
   let lastFeed: ActiveFeed | undefined;
 
   const track = <T>(p: Promise<T>): Promise<T> => {
-    pending = Promise.allSettled([pending, p]);
+    inFlight.add(p);
+    p.then(
+      () => inFlight.delete(p),
+      () => inFlight.delete(p),
+    );
     return p;
+  };
+  const settled = async () => {
+    while (inFlight.size) await Promise.allSettled([...inFlight]);
   };
 
   function scheduleFor(feed: ActiveFeed) {
@@ -289,7 +297,7 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
     },
     async stop() {
       await Promise.all([...pollers.values()].map((p) => p.stop()));
-      await pending;
+      await settled();
       await coordinator?.close();
     },
     view(feed, nowMs = now()) {
@@ -358,16 +366,10 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
       const poller = pollers.get(source);
       if (!poller) throw new Error(`realtime source ${source} is not configured`);
       const { outcome } = await poller.cycle(true);
-      await pending;
+      await settled();
       return outcome;
     },
-    async settled() {
-      let seen: Promise<unknown> | undefined;
-      while (seen !== pending) {
-        seen = pending;
-        await pending;
-      }
-    },
+    settled,
     vehicles: () => vehicleIndex,
     prepare(feed) {
       if (!enabled) return undefined;
