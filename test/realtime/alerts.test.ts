@@ -187,6 +187,24 @@ describe("service alerts", () => {
   );
 
   it(
+    "refuses a NUL byte, an undecodable escape or a repeated filter, as on every /v1 path",
+    async () => {
+      for (const [query, message] of [
+        ["stop_id=central%00", /NUL byte/],
+        ["trip_id=t%00", /NUL byte/],
+        ["route_id=%FF", /percent-escape/],
+        ["at=2024-06-12T08%3A00%E0%A4", /percent-escape/],
+        ["route_id=R1&route_id=N", /'route_id' is given more than once/],
+      ] as const) {
+        const res = await env.get(`/v1/alerts?${query}`);
+        expect([query, res.status, res.body.error.code]).toEqual([query, 400, "INVALID_REQUEST"]);
+        expect(res.body.error.message).toMatch(message);
+      }
+    },
+    SLOW,
+  );
+
+  it(
     "ignores an alerts snapshot older than max_age and says so",
     async () => {
       server.set({ kind: "feed", bytes: encodeFeed(NOW - 301, ALERTS) }, "/alerts");
