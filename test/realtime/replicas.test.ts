@@ -46,6 +46,8 @@ describe("two replicas, one Redis", () => {
     const common = {
       DATABASE_URL: env.db!.url,
       REDIS_URL: redisUrl,
+      // Snapshots in Redis are signed with it, and checked by the replica that loads them.
+      API_SECRET: "replicas-test-secret",
       GTFS_RT_TRIP_UPDATES_URL: feed.url("/tu"),
       CONFIG_FILE: config,
     };

@@ -7,10 +7,12 @@
 // - The snapshot is stored as the raw protobuf (the smallest form, and one every release decodes the
 //   same way — a rolling update may run two releases at once) with its version, in one hash written
 //   atomically; a PUBLISH tells the replicas, and each decodes and indexes it for itself. A replica
-//   that missed the message finds the new version on its next check.
+//   that missed the message finds the new version on its next check. With a signing key the hash
+//   carries a tag, and a snapshot without a valid one is refused (snapshot-integrity.ts).
 import { Redis } from "ioredis";
 import type { Logger } from "../../logging/logger";
 import type { Coordinator, PollState, SourceName } from "./coordinator";
+import { snapshotTag, tagMatches, UntrustedSnapshotError } from "./snapshot-integrity";
 
 const CHANNEL = "tapi:rt:published";
 /** Snapshots outlive their usefulness (max_age) by far; the TTL only cleans up after a shutdown. */
@@ -30,6 +32,8 @@ export interface RedisCoordinatorOptions {
   commandTimeoutMs: number;
   /** Key namespace (tests give each its own). */
   prefix?: string;
+  /** Signs published snapshots and refuses unsigned or altered ones (snapshotSigningKey). */
+  signingKey?: Buffer;
 }
 
 export function redisCoordinator(options: RedisCoordinatorOptions, logger: Logger): Coordinator {
@@ -99,6 +103,7 @@ export function redisCoordinator(options: RedisCoordinatorOptions, logger: Logge
           version: snapshot.version,
           fetched_at: String(snapshot.fetchedAt),
           bytes: Buffer.from(snapshot.bytes.buffer, snapshot.bytes.byteOffset, snapshot.bytes.byteLength),
+          tag: options.signingKey ? snapshotTag(options.signingKey, source, snapshot) : "",
         })
         .expire(key(source, "snapshot"), SNAPSHOT_TTL_SECONDS)
         .exec();
@@ -110,14 +115,20 @@ export function redisCoordinator(options: RedisCoordinatorOptions, logger: Logge
     },
     async latest(source) {
       await connected();
-      const [version, fetchedAt, bytes] = await client.hmgetBuffer(
+      const [version, fetchedAt, bytes, tag] = await client.hmgetBuffer(
         key(source, "snapshot"),
         "version",
         "fetched_at",
         "bytes",
+        "tag",
       );
       if (!version || !fetchedAt || !bytes) return undefined;
-      return { version: version.toString(), fetchedAt: Number(fetchedAt.toString()), bytes };
+      const snapshot = { version: version.toString(), fetchedAt: Number(fetchedAt.toString()), bytes };
+      if (options.signingKey && !tagMatches(options.signingKey, source, snapshot, tag ?? null))
+        throw new UntrustedSnapshotError(`snapshot ${snapshot.version} is not signed by this deployment`);
+      if (!Number.isSafeInteger(snapshot.fetchedAt) || snapshot.fetchedAt <= 0)
+        throw new UntrustedSnapshotError(`snapshot ${snapshot.version} has no valid fetch time`);
+      return snapshot;
     },
     onPublished(listener) {
       listeners.push(listener);

@@ -11,10 +11,12 @@ import { type ActiveFeed, activeFeed, type HotQuery, hotQuery } from "../gtfs/ap
 import { formatInZone } from "../gtfs/domain/timezone";
 import { type AlertsIndex, buildAlertsIndex } from "./alerts";
 import { type Coordinator, memoryCoordinator, type SourceName } from "./coordinator";
-import { decodeFeed, type FeedMessage, optionalSeconds } from "./feed-message";
+import { type FeedMessage, optionalSeconds } from "./feed-message";
+import { sharedSnapshotFollower } from "./follow-shared";
 import type { RealtimeView, SourceState, SourceStatus } from "./merge";
 import { type PollerStats, type PollOutcome, SourcePoller } from "./poller";
 import { redisCoordinator } from "./redis-coordinator";
+import { snapshotSigningKey } from "./snapshot-integrity";
 import { type RouteFacts, type StaticSchedule, staticSchedule } from "./static-schedule";
 import { buildTripUpdatesIndex, type TripUpdatesCounts, type TripUpdatesIndex } from "./trip-updates";
 import { buildVehicleIndex, type VehicleIndex } from "./vehicles";
@@ -96,12 +98,22 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
   const query: HotQuery = hotQuery(database);
   const maxAgeSecs = rc.max_age;
   const redisUrl = redisTarget(config);
+  const shared = enabled && !options.coordinator && redisUrl !== undefined;
+  if (shared && !config.api.api_secret)
+    logger.warn(
+      "API_SECRET is not set: realtime snapshots shared through Redis are not signed, so anyone who can write to Redis can change what replicas serve",
+    );
   const coordinator: Coordinator | undefined = !enabled
     ? undefined
     : (options.coordinator ??
       (redisUrl
         ? redisCoordinator(
-            { url: redisUrl, id: randomUUID(), commandTimeoutMs: Math.round(config.redis.command_timeout * 1000) },
+            {
+              url: redisUrl,
+              id: randomUUID(),
+              commandTimeoutMs: Math.round(config.redis.command_timeout * 1000),
+              signingKey: snapshotSigningKey(config.api.api_secret),
+            },
             logger,
           )
         : memoryCoordinator(now)));
@@ -199,37 +211,10 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
     else vehicleIndex = buildVehicleIndex(message, Math.floor(fetchedAt / 1000));
   }
 
-  /** Loads the shared snapshot when it is newer than the one this process answers from. */
-  const following = new Map<SourceName, Promise<void>>();
-  function follow(source: SourceName, version?: string): Promise<void> {
-    if (!coordinator || (version && snapshots.get(source)?.version === version)) return Promise.resolve();
-    const running = following.get(source);
-    if (running) return running.then(() => follow(source, version)); // one load at a time per source
-    const load = track(
-      (async () => {
-        // A cheap check first: the snapshot itself is megabytes.
-        const latest = version ?? (await coordinator.latestVersion(source));
-        if (!latest || snapshots.get(source)?.version === latest) return;
-        const stored = await coordinator.latest(source);
-        if (!stored || snapshots.get(source)?.version === stored.version) return;
-        let message: FeedMessage;
-        try {
-          message = await decodeFeed(stored.bytes);
-        } catch (err) {
-          logger.warn(
-            { source, err: { message: (err as Error).message } },
-            "realtime: stored snapshot does not decode",
-          );
-          return;
-        }
-        await apply(source, stored.version, stored.fetchedAt, message);
-      })().catch((err: Error) => {
-        logger.debug({ source, err: { message: err.message } }, "realtime: cannot load the shared snapshot yet");
-      }),
-    ).finally(() => following.delete(source));
-    following.set(source, load);
-    return load;
-  }
+  const followShared = coordinator
+    ? sharedSnapshotFollower({ coordinator, logger, track, apply, current: (s) => snapshots.get(s)?.version })
+    : undefined;
+  const follow = (source: SourceName, version?: string) => followShared?.(source, version) ?? Promise.resolve();
 
   const pollers = new Map<SourceName, SourcePoller>();
   if (coordinator)
