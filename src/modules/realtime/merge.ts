@@ -6,8 +6,9 @@ import type { Board, Departure } from "../gtfs/api/departures";
 import { formatGtfsTime } from "../gtfs/domain/time";
 import { formatInZone } from "../gtfs/domain/timezone";
 import { type AlertContext, type AlertRecord, activeDuring, alertApplies, alertJson } from "./alerts";
+import type { StopRealtime, TripInstance } from "./delay-propagation";
 import type { RouteFacts } from "./static-schedule";
-import { findInstance, type StopRealtime, type TripInstance, type TripUpdatesIndex } from "./trip-updates";
+import { findInstance, type TripUpdatesIndex } from "./trip-updates";
 import type { VehicleIndex } from "./vehicles";
 
 export type SourceState = "current" | "stale" | "unavailable" | "disabled";
