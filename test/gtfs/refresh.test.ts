@@ -151,4 +151,22 @@ describe("import --refresh", () => {
     },
     SLOW,
   );
+
+  it(
+    "refuses a database that is not migrated, before downloading anything, saying to run migrate",
+    async () => {
+      const fresh = await createTestDatabase("refresh-unmigrated");
+      try {
+        const from = requests.length;
+        const run = await refresh({ DATABASE_URL: fresh.url });
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/^error: the database is not migrated to this release \(.*run `npm run migrate`/);
+        expect(run.stderr.trim().split("\n")).toHaveLength(1);
+        expect(requests.length).toBe(from);
+      } finally {
+        await fresh.drop();
+      }
+    },
+    SLOW,
+  );
 });

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { sql } from "kysely";
 import type { Database } from "../../../db/database";
 import { describeUrl } from "../../realtime/fetch-source";
+import { requireMigrated } from "../import/catalogue";
 import { downloadFeed, type Validators } from "./download";
 
 /** app_metadata key of the last refresh. */
@@ -60,6 +61,8 @@ async function writeRefreshState(database: Database, state: RefreshState): Promi
 
 export async function refreshFeed(o: RefreshOptions): Promise<RefreshResult> {
   if (!o.url) throw new RefreshError("GTFS_FEED_URL is not set: nothing to refresh from");
+  // Before the download: a database this release has not migrated cannot take the import anyway.
+  await requireMigrated({ database: o.database });
   const urlSha = createHash("sha256").update(o.url).digest("hex");
   const last = await readRefreshState(o.database);
   const validators: Validators =
