@@ -35,6 +35,7 @@ import { activeFeed, hotQuery } from "../../src/modules/gtfs/api/active-feed";
 import { type ImportSummary, importFeed } from "../../src/modules/gtfs/import/importer";
 import { decodeFeed } from "../../src/modules/realtime/feed-message";
 import { redisCoordinator } from "../../src/modules/realtime/redis-coordinator";
+import { snapshotSigningKey } from "../../src/modules/realtime/snapshot-integrity";
 import { staticSchedule } from "../../src/modules/realtime/static-schedule";
 import { buildTripUpdatesIndex } from "../../src/modules/realtime/trip-updates";
 import { startAppServer } from "../../test/support/app-server";
@@ -121,6 +122,8 @@ interface Results {
 /** Trips in the realtime snapshot, and how often the bench's realtime source changes. */
 const RT_TRIPS = 5000;
 const RT_POLL_SECONDS = 5;
+/** Signs shared realtime snapshots and cached answers, as API_SECRET does in production. */
+const BENCH_SECRET = "bench-secret-0123456789";
 
 try {
   // 3–4. Floor and import, alternated for `--rounds` rounds (each round's ratios compare runs made
@@ -180,7 +183,14 @@ try {
     decodeRuns.push(performance.now() - t);
   }
   const store = redisCoordinator(
-    { url: redisUrl, id: "bench", commandTimeoutMs: 5000, prefix: "bench:rt:" },
+    // Signed as the service signs it (API_SECRET below): the HMAC is part of storing.
+    {
+      url: redisUrl,
+      id: "bench",
+      commandTimeoutMs: 5000,
+      prefix: "bench:rt:",
+      signingKey: snapshotSigningKey(BENCH_SECRET),
+    },
     pino({ level: "silent" }),
   );
   const storeRuns: number[] = [];
@@ -242,6 +252,7 @@ try {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     API_KEY: apiKey,
+    API_SECRET: BENCH_SECRET,
     LOG_LEVEL: "warn",
     NODE_ENV: "production",
     CONFIG_FILE: join(rtConfigDir, "config.yaml"),
