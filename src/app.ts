@@ -17,6 +17,7 @@ import { gtfsRoutes } from "./modules/gtfs/api/routes";
 import { healthRoutes } from "./modules/health/health.routes";
 import { createHealthService } from "./modules/health/health.service";
 import type { RealtimeService } from "./modules/realtime/service";
+import type { Metrics } from "./observability/metrics";
 
 export interface AppDeps {
   config: Config;
@@ -28,6 +29,8 @@ export interface AppDeps {
   rateLimiter?: RateLimiter;
   /** GTFS-Realtime (src/modules/realtime); absent in one-shot commands and tests that do not need it. */
   realtime?: RealtimeService;
+  /** Readiness per check and rate-limited requests are recorded here when given. */
+  metrics?: Metrics;
 }
 
 export function createApp(deps: AppDeps) {
@@ -75,6 +78,7 @@ export function createApp(deps: AppDeps) {
     const headers = rateLimitHeaders(limiter.perMinute, decision);
     if (info) info.rateLimit = headers;
     if (decision.allowed) return undefined;
+    deps.metrics?.rateLimited();
     const wait = Math.max(1, Math.ceil(decision.nextMs / 1000));
     return errorResponse(429, "RATE_LIMITED", `too many requests, retry in ${wait} s`, undefined, {
       "retry-after": String(wait),
@@ -112,7 +116,8 @@ export function createApp(deps: AppDeps) {
       if (info) info.route = route;
     })
     .onError({ as: "global" }, ({ code, error, request }) => {
-      const requestId = requestInfo(request)?.id ?? request.headers.get("x-request-id") ?? undefined;
+      const info = requestInfo(request);
+      const requestId = info?.id ?? request.headers.get("x-request-id") ?? undefined;
       // ApiError carries its own code (e.g. NOT_FOUND), which Elysia reports as `code`: handle it first.
       if (error instanceof ApiError) return errorResponse(error.status, error.code, error.message, error.details);
       switch (code) {
@@ -154,7 +159,10 @@ export function createApp(deps: AppDeps) {
       const apiError = error instanceof ApiError ? error : classifyError(error);
       if (apiError.status >= 500) {
         const e = error as { message?: string; code?: string };
-        logger.error({ req_id: requestId, err: { message: e?.message, code: e?.code } }, "request failed");
+        logger.error(
+          { req_id: requestId, trace_id: info?.traceId, err: { message: e?.message, code: e?.code } },
+          "request failed",
+        );
       }
       return errorResponse(apiError.status, apiError.code, apiError.message, apiError.details);
     })

@@ -21,8 +21,10 @@ import type { OpenOptions } from "./db/database";
 import { createFetchHandler } from "./http/fetch-handler";
 import { Lifecycle } from "./lifecycle";
 import { flushLogger } from "./logging/logger";
+import { watchServedFeed } from "./modules/gtfs/feed-metrics";
 import { runImport } from "./modules/gtfs/import/cli";
 import { createRealtimeService } from "./modules/realtime/service";
+import { createMetricsHandler, type Metrics } from "./observability/metrics";
 import { loadRuntimeConfig, openRuntime, type Runtime } from "./runtime";
 
 type StopSignal = "SIGTERM" | "SIGINT";
@@ -53,7 +55,7 @@ interface WorkerInput {
 }
 
 async function serve(config: Config, flags: Set<string>, onStop: OnStop, open: OpenOptions): Promise<void> {
-  const runtime = await openRuntime(config, undefined, open);
+  const runtime = await openRuntime(config, { open });
   const { logger } = runtime;
   // The embedded database belongs to this process, so it is always brought up to date.
   if (flags.has("--migrate") || config.database.migrate_on_start || runtime.database.kind === "embedded")
@@ -63,8 +65,12 @@ async function serve(config: Config, flags: Set<string>, onStop: OnStop, open: O
   // Realtime is polled in the background: a dead source degrades answers, it never delays serving.
   const realtime = createRealtimeService(runtime);
   void realtime.start().catch((err: Error) => logger.warn({ err: { message: err.message } }, "realtime: start failed"));
+  const { metrics, tracing } = runtime;
+  metrics.watch.lifecycle(lifecycle);
+  watchServedFeed(metrics, runtime.database, config);
+  watchJscHeap(metrics);
   const app = createApp({ ...runtime, lifecycle, realtime });
-  const fetch = createFetchHandler(app, { config, logger, lifecycle });
+  const fetch = createFetchHandler(app, { config, logger, lifecycle, metrics, tracing });
   const server = Bun.serve({
     hostname: config.api.host,
     port: config.api.port,
@@ -76,6 +82,21 @@ async function serve(config: Config, flags: Set<string>, onStop: OnStop, open: O
     development: false,
   });
   logger.info({ host: config.api.host, port: server.port, version: config.app.version }, "listening");
+  // A second listener for Prometheus: the Service, the load balancer and the Ingress only know the API port.
+  // It runs beside the API, in the thread that serves it (the worker on the embedded database): the
+  // registry and everything it reads live there, and a scrape that times out while a database call
+  // blocks that thread is what the alerts should see. The main thread only relays signals.
+  const metricsServer =
+    config.metrics.port > 0
+      ? Bun.serve({
+          hostname: config.metrics.host,
+          port: config.metrics.port,
+          fetch: createMetricsHandler(metrics),
+          development: false,
+        })
+      : undefined;
+  if (metricsServer) logger.info({ host: config.metrics.host, port: metricsServer.port }, "metrics listening");
+  if (tracing.enabled) logger.info("tracing: spans exported over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT)");
 
   const shutdown = async (signal: string) => {
     if (lifecycle.shuttingDown) return;
@@ -97,6 +118,8 @@ async function serve(config: Config, flags: Set<string>, onStop: OnStop, open: O
       server.stop(true);
     }
     await stopped;
+    // Scrapable until the last request drained: the shutdown itself shows in the metrics.
+    await metricsServer?.stop(true);
     await realtime.stop();
     await runtime.close();
     logger.info("stopped");
@@ -106,13 +129,29 @@ async function serve(config: Config, flags: Set<string>, onStop: OnStop, open: O
   onStop((signal) => void shutdown(signal));
 }
 
+/** JavaScriptCore's heap (Bun): the process metrics' heap figures come from Node APIs Bun only approximates. */
+function watchJscHeap(metrics: Metrics): void {
+  if (typeof Bun === "undefined") return;
+  const jsc = require("bun:jsc") as typeof import("bun:jsc");
+  metrics.watch.gauge(
+    "bun_jsc_heap_size_bytes",
+    "JavaScriptCore heap in use (bun:jsc heapStats)",
+    () => jsc.heapStats().heapSize,
+  );
+  metrics.watch.gauge(
+    "bun_jsc_heap_objects",
+    "Objects on the JavaScriptCore heap (bun:jsc heapStats): a count that climbs with uptime is a leak",
+    () => jsc.heapStats().objectCount,
+  );
+}
+
 async function runOnce(
   config: Config,
   job: (runtime: Runtime) => Promise<void>,
   onStop: OnStop,
   open: OpenOptions,
 ): Promise<void> {
-  const runtime = await openRuntime(config, undefined, open);
+  const runtime = await openRuntime(config, { open });
   // One-shot jobs (a Kubernetes Job, `docker stop`) must stop on SIGTERM rather than wait to be killed.
   // Exiting drops the database connection, so an open migration or import transaction rolls back.
   onStop((signal) => {

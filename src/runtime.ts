@@ -8,6 +8,9 @@ import type { Config } from "./config/schema";
 import { type Database, type OpenOptions, openDatabase } from "./db/database";
 import { createLocalRateLimiter, createSharedRateLimiter, type RateLimiter } from "./http/rate-limit";
 import { createLogger, flushLogger, type Logger } from "./logging/logger";
+import { queryObserver } from "./observability/instrument";
+import { createMetrics, type Metrics } from "./observability/metrics";
+import { createTracing, type Tracing } from "./observability/tracing";
 
 export interface Runtime {
   config: Config;
@@ -16,6 +19,8 @@ export interface Runtime {
   cache: Cache;
   /** The /v1 rate limiter (shared through Redis when it is configured); absent when rate_limit is 0. */
   rateLimiter?: RateLimiter;
+  metrics: Metrics;
+  tracing: Tracing;
   close(): Promise<void>;
 }
 
@@ -36,18 +41,30 @@ function openRateLimiter(config: Config, logger: Logger): RateLimiter | undefine
   });
 }
 
-export async function openRuntime(
-  config: Config,
-  logger: Logger = createLogger(config),
-  options: OpenOptions = {},
-): Promise<Runtime> {
+export interface RuntimeOptions {
+  logger?: Logger;
+  /** Environment for the OpenTelemetry exporter settings (OTEL_*); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** How to open the database (the embedded directory's damage check). */
+  open?: OpenOptions;
+}
+
+export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const tracing = await createTracing({
+    serviceName: config.app.name,
+    serviceVersion: config.app.version,
+    env: options.env ?? process.env,
+  });
+  const logger = options.logger ?? createLogger(config, tracing.enabled ? { mixin: tracing.logFields } : {});
   if (config.unknown_keys?.length)
     logger.warn(
       { keys: config.unknown_keys },
       "config: unknown keys ignored (a typo, or a key of a newer release after a rollback)",
     );
-  const database = await openDatabase(config, logger, options);
-  const cache = openCache(config, logger);
+  const metrics = createMetrics({ version: config.app.version, commit: config.app.commit });
+  const database = await openDatabase(config, logger, { ...options.open, observer: queryObserver(metrics, tracing) });
+  if (database.pool) metrics.watch.pool(database.pool, config.database.pool_size + config.database.max_overflow);
+  const cache = openCache(config, logger, { metrics, tracing });
   const rateLimiter = openRateLimiter(config, logger);
   return {
     config,
@@ -55,8 +72,10 @@ export async function openRuntime(
     database,
     cache,
     rateLimiter,
+    metrics,
+    tracing,
     async close() {
-      await Promise.allSettled([database.close(), cache.close(), rateLimiter?.close()]);
+      await Promise.allSettled([database.close(), cache.close(), rateLimiter?.close(), tracing.shutdown()]);
       flushLogger(logger);
     },
   };

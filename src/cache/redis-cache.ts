@@ -10,6 +10,8 @@ export interface RedisCacheOptions {
   url: string;
   commandTimeoutMs: number;
   keyPrefix?: string;
+  /** Told whether the client is connected and ready, at start and on every change (metrics). */
+  onConnectionChange?: (up: boolean) => void;
 }
 
 export function createRedisCache(options: RedisCacheOptions, logger: Logger): Cache {
@@ -24,9 +26,11 @@ export function createRedisCache(options: RedisCacheOptions, logger: Logger): Ca
     retryStrategy: (times) => Math.min(times * 100, 1000),
   });
   let lastState = "connecting";
+  options.onConnectionChange?.(false);
   const logState = (state: string, err?: Error) => {
     if (state === lastState) return;
     lastState = state;
+    options.onConnectionChange?.(state === "ready");
     const fields = err ? { err: { message: err.message } } : {};
     if (state === "ready") logger.info(fields, "redis connected");
     else logger.warn(fields, `redis ${state}`);

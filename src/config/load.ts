@@ -72,8 +72,10 @@ const DEFAULTS = {
     memory_max_entries: 10_000,
     required: false,
   },
-  gtfs: { keep_versions: 2 },
+  gtfs: { keep_versions: 2, max_feed_age: 48 },
   realtime: { poll_interval: 30, timeout: 10, max_age: 300, backoff_max: 300 },
+  // Its own port, so /metrics is never reachable through the Service, the load balancer or the Ingress.
+  metrics: { host: "0.0.0.0", port: 9464 },
 } as const;
 
 /** Keys a config file may not set, with the environment variable that does. */
@@ -216,6 +218,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     redis: known("redis"),
     gtfs: known("gtfs"),
     realtime: known("realtime"),
+    metrics: known("metrics"),
   };
 
   const nodeEnv = env.NODE_ENV === "production" || env.NODE_ENV === "test" ? env.NODE_ENV : "development";
@@ -261,6 +264,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       alerts_url: env.GTFS_RT_ALERTS_URL || null,
       vehicle_positions_url: env.GTFS_RT_VEHICLE_POSITIONS_URL || null,
       headers: envHeaders(env, "GTFS_RT_HEADERS", problems),
+    },
+    metrics: {
+      ...DEFAULTS.metrics,
+      ...defined(file.metrics),
+      ...defined({ port: envNumber(env, "METRICS_PORT", problems) }),
     },
   };
   merged.api.api_keys = namedKeys(env, merged.api.api_keys_file, problems);
@@ -335,6 +343,7 @@ function namedKeys(env: Env, keyFile: string | null, problems: ConfigProblem[]):
 
 const ENV_NAMES: Record<string, string> = {
   "api.port": "PORT",
+  "metrics.port": "METRICS_PORT",
   "api.api_key": "API_KEY",
   "api.api_secret": "API_SECRET",
   "database.url": "DATABASE_URL",

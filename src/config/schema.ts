@@ -64,6 +64,8 @@ export const ConfigSchema = T.Object({
   }),
   gtfs: T.Object({
     keep_versions: T.Integer({ minimum: 1, maximum: 50 }),
+    /** An older served feed raises the TransportationFeedStale alert. */
+    max_feed_age: T.Number({ exclusiveMinimum: 0, description: "hours" }),
     /** Where `import refresh` downloads the static feed from (GTFS_FEED_URL); null = no scheduled refresh. */
     feed_url: T.Union([T.String({ minLength: 1 }), T.Null()]),
     /** Request headers for feed_url, e.g. an agency's API key (GTFS_FEED_HEADERS, a JSON object). */
@@ -84,6 +86,11 @@ export const ConfigSchema = T.Object({
     max_age: T.Number({ exclusiveMinimum: 0, maximum: 86_400, description: "seconds" }),
     /** The longest wait after failures. */
     backoff_max: T.Number({ exclusiveMinimum: 0, maximum: 86_400, description: "seconds" }),
+  }),
+  metrics: T.Object({
+    host: T.String({ minLength: 1 }),
+    /** GET /metrics is served here; 0 = not served. */
+    port: T.Integer({ minimum: 0, maximum: 65535 }),
   }),
 });
 

@@ -6,6 +6,7 @@ import type { Config } from "../config/schema";
 import type { Logger } from "../logging/logger";
 import { markDataDirChecked } from "./data-dir-lock";
 import { assertNotDamaged } from "./embedded-damage";
+import { createInstrumentedPool, type QueryObserver } from "./instrumented-pool";
 import type { Tables } from "./tables";
 
 export interface Database {
@@ -36,17 +37,19 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 export interface OpenOptions {
   /** The embedded directory's lock asked for a damage check (see data-dir-lock.ts, embedded-damage.ts). */
   checkEmbedded?: boolean;
+  /** Sees every query on a PostgreSQL server (metrics and trace spans); the embedded database is not observed. */
+  observer?: QueryObserver;
 }
 
 export async function openDatabase(config: Config, logger: Logger, options: OpenOptions = {}): Promise<Database> {
   const target = databaseTarget(config);
-  if (target.kind === "postgres") return openPostgres(target.url, config, logger);
+  if (target.kind === "postgres") return openPostgres(target.url, config, logger, options.observer);
   return openEmbedded(target.dir, logger, options.checkEmbedded === true && target.dir !== ":memory:");
 }
 
-function openPostgres(url: string, config: Config, logger: Logger): Database {
+function openPostgres(url: string, config: Config, logger: Logger, observer?: QueryObserver): Database {
   const d = config.database;
-  const pool = new pg.Pool({
+  const options: pg.PoolConfig = {
     connectionString: url,
     // pg has one ceiling; pool_size connections serve steady load, max_overflow more are opened in
     // bursts and closed again after idleTimeoutMillis.
@@ -58,7 +61,8 @@ function openPostgres(url: string, config: Config, logger: Logger): Database {
     idle_in_transaction_session_timeout: Math.round(d.statement_timeout * 2000),
     application_name: config.app.name,
     keepAlive: true,
-  });
+  };
+  const pool = observer ? createInstrumentedPool(options, observer) : new pg.Pool(options);
   // A client whose server goes away while it is checked out (a query in flight when PostgreSQL stops)
   // emits "error" on itself: the pool listens only to idle ones, and an unheard error event ends the
   // process. The query in flight fails on its own (503), so this listener only has to exist.

@@ -1,9 +1,12 @@
 // Wraps the Elysia app in a web-standard fetch handler: request ids, body limit (413), per-request
-// timeout (504), in-flight tracking for graceful shutdown, and one access log line per request.
+// timeout (504), in-flight tracking for graceful shutdown, one access log line and one metrics record
+// per request, and the request's trace (its span when tracing is on, the caller's trace id otherwise).
 import type { Config } from "../config/schema";
 import type { Lifecycle } from "../lifecycle";
 import { createAccessLog } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
+import type { Metrics } from "../observability/metrics";
+import { type Span, type Tracing, traceIdOf } from "../observability/tracing";
 import { errorResponse } from "./errors";
 import { attachRequestInfo, createRequestIds, type RequestInfo } from "./request-info";
 
@@ -11,6 +14,8 @@ export interface FetchHandlerDeps {
   config: Config;
   logger: Logger;
   lifecycle: Lifecycle;
+  metrics?: Metrics;
+  tracing?: Tracing;
 }
 
 const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -19,15 +24,19 @@ export function createFetchHandler(
   app: { fetch(request: Request): Response | Promise<Response> },
   deps: FetchHandlerDeps,
 ): (request: Request) => Response | Promise<Response> {
-  const { config, logger, lifecycle } = deps;
+  const { config, logger, lifecycle, tracing } = deps;
+  const record = deps.metrics?.request ?? (() => {});
+  const tracer = tracing?.enabled ? tracing : undefined;
   const nextRequestId = createRequestIds();
   const timeoutMs = Math.round(config.api.timeout * 1000);
   const bodyLimit = config.api.body_limit;
   const accessLog = createAccessLog(logger);
   const withDeadline = createDeadlines(timeoutMs);
 
-  const finish = (request: Request, info: RequestInfo, started: number, response: Response): Response => {
+  const finish = (request: Request, info: RequestInfo, started: number, response: Response, span?: Span): Response => {
     lifecycle.requestFinished();
+    const durationMs = performance.now() - started;
+    const method = request.method;
     response.headers.set("x-request-id", info.id);
     // On every answer the budget applied to, errors included (draft-ietf-httpapi-ratelimit-headers).
     if (info.rateLimit !== undefined) {
@@ -35,18 +44,24 @@ export function createFetchHandler(
       response.headers.set("ratelimit", info.rateLimit.limit);
     }
     if (lifecycle.shuttingDown) response.headers.set("connection", "close");
+    if (span !== undefined) tracer!.endRequest(span, method, info.route, response);
+    record(method, info.route, response.status, durationMs / 1000);
     accessLog({
       requestId: info.id,
+      traceId: info.traceId,
       client: info.client,
-      method: request.method,
+      method,
       route: info.route ?? pathOf(request.url),
       status: response.status,
-      durationMs: performance.now() - started,
+      durationMs,
     });
     return response;
   };
   const failed = (info: RequestInfo, err: unknown): Response => {
-    logger.error({ req_id: info.id, err: { message: (err as Error)?.message } }, "unhandled request failure");
+    logger.error(
+      { req_id: info.id, trace_id: info.traceId, err: { message: (err as Error)?.message } },
+      "unhandled request failure",
+    );
     return errorResponse(500, "INTERNAL", "internal server error");
   };
 
@@ -59,6 +74,13 @@ export function createFetchHandler(
     const given = headers.get("x-request-id");
     const info: RequestInfo = { id: given !== null && VALID_REQUEST_ID.test(given) ? given : nextRequestId() };
     attachRequestInfo(request, info);
+    // Tracing off: the caller's trace id (if any) for the log lines, and nothing else.
+    let span: Span | undefined;
+    if (tracer === undefined) info.traceId = traceIdOf(headers.get("traceparent"));
+    else {
+      span = tracer.startRequest(request.method, headers);
+      info.traceId = span.spanContext().traceId;
+    }
     // A declared body over the limit is refused unread (undeclared ones are stopped by the server).
     const length = headers.get("content-length");
     if (length !== null && Number(length) > bodyLimit)
@@ -67,17 +89,18 @@ export function createFetchHandler(
         info,
         started,
         errorResponse(413, "PAYLOAD_TOO_LARGE", `request body exceeds ${bodyLimit} bytes`),
+        span,
       );
     let result: Response | Promise<Response>;
     try {
-      result = app.fetch(request);
+      result = span === undefined ? app.fetch(request) : tracer!.within(span, () => app.fetch(request));
     } catch (err) {
-      return finish(request, info, started, failed(info, err));
+      return finish(request, info, started, failed(info, err), span);
     }
-    if (result instanceof Response) return finish(request, info, started, result);
+    if (result instanceof Response) return finish(request, info, started, result, span);
     return withDeadline(result).then(
-      (response) => finish(request, info, started, response),
-      (err: unknown) => finish(request, info, started, failed(info, err)),
+      (response) => finish(request, info, started, response, span),
+      (err: unknown) => finish(request, info, started, failed(info, err), span),
     );
   };
 }

@@ -12,6 +12,8 @@ export interface RequestInfo {
   client?: string;
   /** RateLimit-Policy and RateLimit header values, once the request has drawn on its budget. */
   rateLimit?: { policy: string; limit: string };
+  /** W3C trace id: this request's span's when tracing is on, else the caller's `traceparent`'s. */
+  traceId?: string;
 }
 
 const INFO = Symbol("transportation-api.request-info");

@@ -5,6 +5,8 @@ import type { Logger } from "./logger";
 
 export interface AccessEntry {
   requestId: string;
+  /** Written as `trace_id` when the request belongs to a trace. */
+  traceId?: string;
   /** The API key's name, when one was presented and known. */
   client?: string;
   method: string;
@@ -36,6 +38,7 @@ export function createAccessLog(logger: Logger): AccessLog {
       logger.info(
         {
           req_id: e.requestId,
+          trace_id: e.traceId,
           client: e.client,
           method: e.method,
           route: e.route,
@@ -70,9 +73,11 @@ export function createAccessLog(logger: Logger): AccessLog {
       headMs = ms;
       head = `{"level":"info","time":"${new Date(ms).toISOString()}"${base},"req_id":`;
     }
+    // A trace id is 32 lowercase hex digits (traceIdOf and the SDK only give valid ones): no quoting needed.
+    const trace = e.traceId === undefined ? "" : `,"trace_id":"${e.traceId}"`;
     const client = e.client === undefined ? "" : `,"client":${quote(e.client)}`;
     stream.write(
-      `${head}${quote(e.requestId)}${client}${middleOf(e)}${Math.round(e.durationMs * 100) / 100},"msg":"request"}\n`,
+      `${head}${quote(e.requestId)}${trace}${client}${middleOf(e)}${Math.round(e.durationMs * 100) / 100},"msg":"request"}\n`,
     );
   };
 }

@@ -9,6 +9,8 @@ export type { Logger };
 export interface LoggerOptions {
   /** Where stdout lines go; tests pass a stream to read them back. */
   stream?: pino.DestinationStream;
+  /** Fields added to every line, e.g. the current trace and span ids (absent: nothing is called). */
+  mixin?: () => Record<string, string>;
 }
 
 const FLUSH_MS = 20;
@@ -90,6 +92,7 @@ export function createLogger(config: Pick<Config, "app">, options: LoggerOptions
       base: { service: config.app.name, version: config.app.version },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      ...(options.mixin ? { mixin: options.mixin } : {}),
     },
     new BatchingStream(sinks),
   );

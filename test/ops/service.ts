@@ -16,7 +16,7 @@ export async function startService(env: {
   const port = await freePort();
   const child: ChildProcess = spawn(bunBin, ["src/main.ts", "serve", "--migrate"], {
     cwd: repoRoot,
-    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "test" },
+    env: { ...process.env, METRICS_PORT: "0", ...env, PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "test" },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

@@ -13,6 +13,8 @@ export const MAIN = join(REPO_ROOT, "src", "main.ts");
 export interface AppServer {
   url: string;
   port: number;
+  /** http://127.0.0.1:<metrics port> when started with `metrics: true`. */
+  metricsUrl?: string;
   child: ChildProcess;
   /** Everything the process wrote so far (stdout + stderr). */
   output(): string;
@@ -27,6 +29,8 @@ export interface StartOptions {
   args?: string[];
   /** Wait until /health answers (default true). */
   waitForHealth?: boolean;
+  /** Serve /metrics on a free port (default: METRICS_PORT=0, so parallel servers never collide on 9464). */
+  metrics?: boolean;
 }
 
 /** Environment for a child: inherits PATH etc., drops the parent's service URLs unless given. */
@@ -43,10 +47,18 @@ export function childEnv(env: Record<string, string | undefined> = {}): NodeJS.P
 
 export async function startAppServer(options: StartOptions = {}): Promise<AppServer> {
   const port = await freePort();
+  const metricsPort = options.metrics ? await freePort() : 0;
   const dataDir = mkdtempSync(join(tmpdir(), "tapi-app-"));
   const child = spawn(BUN, [MAIN, "serve", ...(options.args ?? [])], {
     cwd: REPO_ROOT,
-    env: childEnv({ HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "info", ...options.env }),
+    env: childEnv({
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "info",
+      ...options.env,
+    }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -65,6 +77,7 @@ export async function startAppServer(options: StartOptions = {}): Promise<AppSer
   const server: AppServer = {
     url: `http://127.0.0.1:${port}`,
     port,
+    ...(metricsPort ? { metricsUrl: `http://127.0.0.1:${metricsPort}` } : {}),
     child,
     output: () => out,
     exited,

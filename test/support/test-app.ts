@@ -12,6 +12,8 @@ import { createFetchHandler } from "../../src/http/fetch-handler";
 import { Lifecycle } from "../../src/lifecycle";
 import type { Logger } from "../../src/logging/logger";
 import type { RealtimeService } from "../../src/modules/realtime/service";
+import { createMetrics, type Metrics } from "../../src/observability/metrics";
+import type { Tracing } from "../../src/observability/tracing";
 
 export interface TestApp {
   config: Config;
@@ -19,6 +21,8 @@ export interface TestApp {
   cache: Cache;
   lifecycle: Lifecycle;
   realtime?: RealtimeService;
+  /** The app's metrics (recorded by the fetch handler, the health checks and the rate limiter). */
+  metrics: Metrics;
   /** The full request path: fetch handler (ids, limits, timeout, access log) + app. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   logLines(): Record<string, unknown>[];
@@ -34,6 +38,7 @@ export async function createTestApp(
     configure?: (config: Config) => void;
     /** Builds the app's realtime service (not started: tests drive its polls). */
     realtime?: (deps: { config: Config; logger: Logger; database: Database }) => RealtimeService;
+    tracing?: Tracing;
   } = {},
 ): Promise<TestApp> {
   const config = loadConfig({ env: { DATA_DIR: ":memory:", NODE_ENV: "test", ...env }, file: "config.yaml" });
@@ -51,14 +56,17 @@ export async function createTestApp(
   const cache = overrides.cache ?? createMemoryCache(1000);
   const lifecycle = new Lifecycle();
   const realtime = overrides.realtime?.({ config, logger, database });
-  const app = createApp({ config, logger, database, cache, lifecycle, realtime });
-  const handler = createFetchHandler(app, { config, logger, lifecycle });
+  const metrics = createMetrics({ version: config.app.version, commit: config.app.commit, processMetrics: false });
+  metrics.watch.lifecycle(lifecycle);
+  const app = createApp({ config, logger, database, cache, lifecycle, realtime, metrics });
+  const handler = createFetchHandler(app, { config, logger, lifecycle, metrics, tracing: overrides.tracing });
   return {
     config,
     database,
     cache,
     lifecycle,
     realtime,
+    metrics,
     fetch: async (path, init) => handler(new Request(`http://localhost${path}`, init)),
     logLines: () => lines.map((l) => JSON.parse(l)),
     async close() {

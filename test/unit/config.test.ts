@@ -103,13 +103,25 @@ describe("configuration", () => {
     expect(errorOf(() => loadConfig({ env: {}, file: notYaml })).key).toBe("CONFIG_FILE");
   });
 
+  it("serves metrics on their own port, 9464 unless METRICS_PORT or the file says otherwise (0: off)", () => {
+    const empty = file("empty-metrics.yaml", "");
+    expect(loadConfig({ env: {}, file: empty }).metrics).toEqual({ host: "0.0.0.0", port: 9464 });
+    expect(loadConfig({ env: { METRICS_PORT: "0" }, file: empty }).metrics.port).toBe(0);
+    const fromFile = file("metrics.yaml", "metrics:\n  port: 9100\ngtfs:\n  max_feed_age: 30\n");
+    const config = loadConfig({ env: {}, file: fromFile });
+    expect(config.metrics.port).toBe(9100);
+    expect(config.gtfs.max_feed_age).toBe(30);
+    expect(loadConfig({ env: { METRICS_PORT: "9200" }, file: fromFile }).metrics.port).toBe(9200);
+    expect(errorOf(() => loadConfig({ env: { METRICS_PORT: "x" }, file: empty })).message).toContain("METRICS_PORT");
+  });
+
   it("leaves out unknown keys and sections and lists them, so an older release starts on a newer file", () => {
     const newer = file(
       "newer.yaml",
-      "database:\n  pool_sise: 5\n  pool_size: 7\napi:\n  timeout: 12\n  new_knob: true\nmetrics:\n  port: 9100\n",
+      "database:\n  pool_sise: 5\n  pool_size: 7\napi:\n  timeout: 12\n  new_knob: true\nprofiling:\n  port: 9100\n",
     );
     const config = loadConfig({ env: {}, file: newer });
-    expect(config.unknown_keys).toEqual(["metrics", "api.new_knob", "database.pool_sise"]);
+    expect(config.unknown_keys).toEqual(["profiling", "api.new_knob", "database.pool_sise"]);
     expect(config.database.pool_size).toBe(7);
     expect(config.api.timeout).toBe(12);
     expect(config.database).not.toHaveProperty("pool_sise");

@@ -12,6 +12,8 @@ import { type Database, openDatabase } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
 import { createFetchHandler } from "../../src/http/fetch-handler";
 import { Lifecycle } from "../../src/lifecycle";
+import { createMetrics } from "../../src/observability/metrics";
+import { createTracing } from "../../src/observability/tracing";
 
 describe("synchronous fast path", () => {
   const config = loadConfig({
@@ -42,6 +44,18 @@ describe("synchronous fast path", () => {
     expect(result).toBeInstanceOf(Response);
     expect((result as Response).headers.get("x-request-id")).toBe("probe-1");
     expect(lifecycle.inFlight).toBe(0);
+  });
+
+  it("stays synchronous with metrics recorded and tracing off (a traceparent header only read)", async () => {
+    const lifecycle = new Lifecycle();
+    const metrics = createMetrics({ version: "1", commit: "c", processMetrics: false });
+    const tracing = await createTracing({ serviceName: "t", serviceVersion: "1", env: {} });
+    expect(tracing.enabled).toBe(false);
+    const handler = createFetchHandler(app, { config, logger, lifecycle, metrics, tracing });
+    const headers = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" };
+    const result = handler(new Request("http://localhost/health", { headers }));
+    expect(result).toBeInstanceOf(Response);
+    expect((await metrics.render()).body).toContain('http_requests_total{method="GET",route="/health",status="200"} 1');
   });
 
   it("routes that do I/O are still answered asynchronously, through the deadline", async () => {

@@ -5,6 +5,7 @@ import type { Database } from "../../db/database";
 import { pendingMigrations } from "../../db/migrate";
 import { createIsoClock } from "../../lib/iso-clock";
 import type { Lifecycle } from "../../lifecycle";
+import type { Metrics } from "../../observability/metrics";
 
 export type CheckResult = "ok" | "embedded" | "disabled" | string;
 
@@ -17,7 +18,13 @@ export interface Readiness {
 
 const CHECK_TIMEOUT_MS = 1000;
 
-export function createHealthService(deps: { config: Config; database: Database; cache: Cache; lifecycle: Lifecycle }) {
+export function createHealthService(deps: {
+  config: Config;
+  database: Database;
+  cache: Cache;
+  lifecycle: Lifecycle;
+  metrics?: Metrics;
+}) {
   const { config, database, cache, lifecycle } = deps;
   const isoNow = createIsoClock();
   let schemaCurrent = false; // once current it stays current: migrations are never un-applied at run time
@@ -59,6 +66,8 @@ export function createHealthService(deps: { config: Config; database: Database; 
       if (lifecycle.shuttingDown) checks.server = "shutting down";
       const redisDown = redis.startsWith("error");
       const ready = !lifecycle.shuttingDown && !db.startsWith("error") && !(redisDown && config.redis.required);
+      // Degraded counts as ready (app_ready 1); the failing Redis check shows as readiness_check_up 0.
+      deps.metrics?.readiness(checks, ready);
       return { ready, status: !ready ? "not ready" : redisDown ? "degraded" : "ready", checks };
     },
   };

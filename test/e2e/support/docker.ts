@@ -184,7 +184,8 @@ export class Container {
 /** Starts `serve` (or `args`) detached and waits until /health answers. */
 export async function startService(image: string, port: number, options: ContainerOptions = {}): Promise<Container> {
   const name = uniqueName("api");
-  const env = { HOST: "127.0.0.1", PORT: String(port), API_KEY, LOG_LEVEL: "info", ...options.env };
+  // Host networking: containers run side by side would all take the default metrics port 9464.
+  const env = { HOST: "127.0.0.1", PORT: String(port), METRICS_PORT: "0", API_KEY, LOG_LEVEL: "info", ...options.env };
   await dockerOk(["run", "--detach", ...runFlags(name, { ...options, env }), image, ...(options.args ?? [])]);
   const container = new Container(name, port);
   try {
