@@ -11,6 +11,9 @@ command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 # Info-ZIP's zip: tests build archives the way publishers do (Zip64, stored, encrypted).
 command -v zip >/dev/null 2>&1 || missing+=(zip)
+# promtool (alert rule tests), Prometheus and the Pushgateway (metrics integration tests).
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v prometheus-pushgateway >/dev/null 2>&1 || missing+=(prometheus-pushgateway)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})" >&2
@@ -21,8 +24,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # Debian's package starts a cluster on 5432; tests start their own throwaway servers instead.
   if command -v pg_ctlcluster >/dev/null 2>&1; then pg_ctlcluster 15 main stop 2>/dev/null || true; fi
   if command -v service >/dev/null 2>&1; then
-    service redis-server stop >/dev/null 2>&1 || true
-    service pgbouncer stop >/dev/null 2>&1 || true
+    for s in redis-server pgbouncer prometheus prometheus-pushgateway prometheus-node-exporter; do
+      service "$s" stop >/dev/null 2>&1 || true
+    done
   fi
 fi
 echo "system packages: ok"

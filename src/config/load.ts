@@ -75,7 +75,7 @@ const DEFAULTS = {
   gtfs: { keep_versions: 2, max_feed_age: 48 },
   realtime: { poll_interval: 30, timeout: 10, max_age: 300, backoff_max: 300 },
   // Its own port, so /metrics is never reachable through the Service, the load balancer or the Ingress.
-  metrics: { host: "0.0.0.0", port: 9464 },
+  metrics: { host: "0.0.0.0", port: 9464, pushgateway: null, instance: null },
 } as const;
 
 /** Keys a config file may not set, with the environment variable that does. */
@@ -90,6 +90,7 @@ const ENV_ONLY: Partial<Record<keyof typeof DEFAULTS, Record<string, string>>> =
     vehicle_positions_url: "GTFS_RT_VEHICLE_POSITIONS_URL",
     headers: "GTFS_RT_HEADERS",
   },
+  metrics: { pushgateway: "PUSHGATEWAY_URL" },
 };
 
 /**
@@ -268,7 +269,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     metrics: {
       ...DEFAULTS.metrics,
       ...defined(file.metrics),
-      ...defined({ port: envNumber(env, "METRICS_PORT", problems) }),
+      ...defined({
+        port: envNumber(env, "METRICS_PORT", problems),
+        pushgateway: env.PUSHGATEWAY_URL || undefined,
+        instance: env.PUSHGATEWAY_INSTANCE || undefined,
+      }),
     },
   };
   merged.api.api_keys = namedKeys(env, merged.api.api_keys_file, problems);
@@ -302,6 +307,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     checkUrl("GTFS_RT_TRIP_UPDATES_URL", merged.realtime.trip_updates_url, ["https:", "http:"]),
     checkUrl("GTFS_RT_ALERTS_URL", merged.realtime.alerts_url, ["https:", "http:"]),
     checkUrl("GTFS_RT_VEHICLE_POSITIONS_URL", merged.realtime.vehicle_positions_url, ["https:", "http:"]),
+    checkUrl("PUSHGATEWAY_URL", merged.metrics.pushgateway, ["http:", "https:"]),
   ])
     if (problem) problems.push(problem);
   const noKeys = !merged.api.api_key && merged.api.api_keys.length === 0 && !merged.api.api_keys_file;
@@ -344,6 +350,8 @@ function namedKeys(env: Env, keyFile: string | null, problems: ConfigProblem[]):
 const ENV_NAMES: Record<string, string> = {
   "api.port": "PORT",
   "metrics.port": "METRICS_PORT",
+  "metrics.pushgateway": "PUSHGATEWAY_URL",
+  "metrics.instance": "PUSHGATEWAY_INSTANCE",
   "api.api_key": "API_KEY",
   "api.api_secret": "API_SECRET",
   "database.url": "DATABASE_URL",

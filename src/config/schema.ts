@@ -91,6 +91,10 @@ export const ConfigSchema = T.Object({
     host: T.String({ minLength: 1 }),
     /** GET /metrics is served here; 0 = not served. */
     port: T.Integer({ minimum: 0, maximum: 65535 }),
+    /** Pushgateway URL the import command reports its runs to (PUSHGATEWAY_URL); null = none. */
+    pushgateway: T.Union([T.String({ minLength: 1 }), T.Null()]),
+    /** `instance` label of the pushed group, e.g. the environment (PUSHGATEWAY_INSTANCE); null = none. */
+    instance: T.Union([T.String({ minLength: 1 }), T.Null()]),
   }),
 });
 

@@ -1,11 +1,13 @@
 // `import <feed>`: loads a feed as a new version, switches to it, prints a summary. A progress bar on a
 // terminal, plain lines otherwise (CI logs, Kubernetes Jobs).
 import { databaseTarget } from "../../../config/load";
+import { endSpan } from "../../../observability/tracing";
 import type { Runtime } from "../../../runtime";
 import { runRefresh } from "../refresh/command";
 import { rollbackFeed } from "./catalogue";
 import { type ImportProgress, type ImportSummary, importFeed } from "./importer";
 import { formatIssue } from "./issues";
+import { pushImportRun, tracedProgress } from "./run-telemetry";
 
 export const IMPORT_USAGE =
   "import <feed.zip|folder|http(s)://url> | import --rollback [version] | import --refresh (from GTFS_FEED_URL)";
@@ -29,18 +31,45 @@ export async function runImport(
   }
   const location = args[0];
   if (!location) throw new Error(`missing feed location\nusage: ${IMPORT_USAGE}`);
-  const summary = await importFeed({
-    location,
-    database: runtime.database,
-    connectionString,
-    keepVersions: runtime.config.gtfs.keep_versions,
-    progress: out.isTTY ? ttyProgress(out) : lineProgress(out),
-    sourceOptions: {
-      onDownload: out.isTTY
-        ? (bytes, total) => out.write(`\r\x1b[2Kdownloading ${mb(bytes)}${total ? ` of ${mb(total)}` : ""}`)
-        : undefined,
-    },
-  });
+  const { tracing } = runtime;
+  const started = performance.now();
+  const root = tracing.startRoot("gtfs import", { "gtfs.source": location.replace(/\/\/[^@/]*@/, "//") });
+  const traced = tracedProgress(tracing, root, out.isTTY ? ttyProgress(out) : lineProgress(out));
+  const report = async (outcome: Parameters<typeof pushImportRun>[1]) => {
+    const pushgateway = runtime.config.metrics.pushgateway;
+    if (!pushgateway) return;
+    const warning = await pushImportRun(
+      { pushgateway, instance: runtime.config.metrics.instance ?? undefined },
+      outcome,
+    );
+    if (warning) runtime.logger.warn(warning);
+  };
+  let summary: ImportSummary;
+  try {
+    const run = () =>
+      importFeed({
+        location,
+        database: runtime.database,
+        connectionString,
+        keepVersions: runtime.config.gtfs.keep_versions,
+        progress: traced.progress,
+        sourceOptions: {
+          onDownload: out.isTTY
+            ? (bytes, total) => out.write(`\r\x1b[2Kdownloading ${mb(bytes)}${total ? ` of ${mb(total)}` : ""}`)
+            : undefined,
+        },
+      });
+    summary = await (root ? tracing.within(root, run) : run());
+  } catch (err) {
+    traced.close(err);
+    endSpan(root, err);
+    await report({ error: err, seconds: (performance.now() - started) / 1000 });
+    throw err;
+  }
+  traced.close();
+  root?.setAttribute("gtfs.feed_version", summary.feedId);
+  endSpan(root);
+  await report({ summary });
   process.stdout.write(formatSummary(summary));
   return summary;
 }
