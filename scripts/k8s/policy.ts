@@ -242,6 +242,66 @@ function networkFindings(objects: K8sObject[], pods: PodOwner[], namespace: stri
   return out;
 }
 
+/**
+ * Monitoring: each PodMonitor scrapes a named container port of the pods it selects; a NetworkPolicy
+ * lets the scraper's namespace reach that port, and none admits it from any source (as the API's own
+ * port is admitted from the ingress controller's namespace only); no Service exposes it (the metrics
+ * must not be reachable through the Ingress); every alert has a severity and a runbook link.
+ */
+function monitoringFindings(objects: K8sObject[], pods: PodOwner[]): string[] {
+  const out: string[] = [];
+  const policies = objects.filter((o) => o.kind === "NetworkPolicy" && !isDefaultDeny(o));
+  for (const monitor of objects.filter((o) => o.kind === "PodMonitor")) {
+    const spec = monitor.spec as Any;
+    const selected = pods.filter((p) => selectorSelects(spec?.selector, p.labels) && p.owner.kind === "Deployment");
+    if (selected.length === 0) out.push(`${objectId(monitor)}: selects no Deployment's pods`);
+    for (const endpoint of (spec?.podMetricsEndpoints ?? []) as Any[]) {
+      for (const p of selected) {
+        const cp = ((p.pod?.containers ?? []) as Any[])
+          .flatMap((c) => (c.ports ?? []) as Any[])
+          .find((c) => c.name === endpoint.port);
+        if (!cp) {
+          out.push(`${objectId(monitor)}: port ${endpoint.port} is not a named container port of ${objectId(p.owner)}`);
+          continue;
+        }
+        const port: Port = { protocol: cp.protocol ?? "TCP", number: cp.containerPort, name: cp.name };
+        const rules = policies
+          .filter((np) => selectorSelects((np.spec as Any)?.podSelector, p.labels))
+          .flatMap((np) => ((np.spec as Any)?.ingress ?? []) as Any[])
+          .filter((rule) => portsAdmit(rule, port));
+        if (rules.some((rule) => anySource(rule.from)))
+          out.push(
+            `${objectId(p.owner)}: a NetworkPolicy admits the metrics port ${endpoint.port} from any source; only the scraper's namespace should reach it`,
+          );
+        else if (
+          !rules.some((rule) =>
+            (rule.from as Any[]).some(
+              (peer) => peer.namespaceSelector !== undefined && !isEmptySelector(peer.namespaceSelector),
+            ),
+          )
+        )
+          out.push(
+            `${objectId(monitor)}: no NetworkPolicy lets the scraper's namespace reach port ${endpoint.port} of ${objectId(p.owner)}`,
+          );
+        for (const svc of objects.filter((o) => o.kind === "Service" && matches((o.spec as Any)?.selector, p.labels)))
+          for (const sp of ((svc.spec as Any)?.ports ?? []) as Any[])
+            if (sp.targetPort === cp.name || sp.targetPort === cp.containerPort || sp.port === cp.containerPort)
+              out.push(`${objectId(svc)}: exposes the metrics port ${endpoint.port}, which must stay off the Service`);
+      }
+    }
+  }
+  for (const rule of objects.filter((o) => o.kind === "PrometheusRule")) {
+    for (const group of ((rule.spec as Any)?.groups ?? []) as Any[])
+      for (const r of (group.rules ?? []) as Any[]) {
+        if (!r.alert) continue;
+        if (!r.labels?.severity) out.push(`${objectId(rule)}: alert ${r.alert} has no severity label`);
+        if (!/^https?:\/\//.test(r.annotations?.runbook_url ?? ""))
+          out.push(`${objectId(rule)}: alert ${r.alert} has no runbook_url annotation`);
+      }
+  }
+  return out;
+}
+
 /** Findings for one render; its objects belong in `namespace` (default: the Namespace it creates). */
 export function policyFindings(objects: K8sObject[], namespace = expectedNamespace(objects)): string[] {
   const out: string[] = [];
@@ -263,6 +323,7 @@ export function policyFindings(objects: K8sObject[], namespace = expectedNamespa
   for (const p of pods) out.push(...containerFindings(p));
   out.push(...connectionBudget(objects).findings);
   out.push(...networkFindings(objects, pods, namespace));
+  out.push(...monitoringFindings(objects, pods));
 
   for (const d of deployments) {
     const id = objectId(d);

@@ -4,6 +4,8 @@
 //   like `replicsa` passes), while the API server silently drops them. The same package ships TypeScript
 //   interfaces generated from that schema, so the checker walks each object against those interfaces.
 import { join } from "node:path";
+import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { CronJob } from "kubernetes-models/batch/v1/CronJob";
@@ -37,7 +39,16 @@ const MODELS: Record<string, ModelClass> = {
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
+  // Prometheus Operator custom resources (the monitoring objects), from the same project's CRD models.
+  "monitoring.coreos.com/v1/PodMonitor": PodMonitor,
+  "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule,
 };
+
+/** The package that declares a kind's TypeScript interface (core kinds, or a CRD models package). */
+const typesModule = (key: string) =>
+  key.startsWith("monitoring.coreos.com/")
+    ? `@kubernetes-models/prometheus-operator/${key}`
+    : `kubernetes-models/${key}`;
 
 const typeKey = (o: Pick<K8sObject, "apiVersion" | "kind">) => `${o.apiVersion}/${o.kind}`;
 
@@ -65,7 +76,7 @@ function loadTypes(): { checker: ts.TypeChecker; types: Map<string, ts.Type> } {
   const source = keys
     .map((key, i) => {
       const kind = key.slice(key.lastIndexOf("/") + 1);
-      return `import type { I${kind} as T${i} } from "kubernetes-models/${key}";\nexport type E${i} = T${i};`;
+      return `import type { I${kind} as T${i} } from "${typesModule(key)}";\nexport type E${i} = T${i};`;
     })
     .join("\n");
   const options: ts.CompilerOptions = {
@@ -99,7 +110,7 @@ function loadTypes(): { checker: ts.TypeChecker; types: Map<string, ts.Type> } {
     const symbol = exported.get(`E${i}`);
     const type = symbol && checker.getDeclaredTypeOfSymbol(symbol);
     if (!type || checker.getPropertiesOfType(type).length === 0)
-      throw new Error(`no type declaration for ${key} in kubernetes-models`);
+      throw new Error(`no type declaration for ${key} in ${typesModule(key)}`);
     types.set(key, type);
   });
   checkerState = { checker, types };

@@ -67,6 +67,8 @@ for (const overlay of OVERLAYS)
           "Ingress/transportation-ingress",
           "PodDisruptionBudget/transportation-api",
           "Job/transportation-migrate",
+          "PodMonitor/transportation-api",
+          "PrometheusRule/transportation-api",
         ]),
       );
       expect(new Set(ids).size).toBe(ids.length);
@@ -91,7 +93,10 @@ for (const overlay of OVERLAYS)
       const c = container(deployment);
       expect(c.name).toBe("transportation-api");
       expect(c.image).toBe(overlayImage(overlay));
-      expect(c.ports).toEqual([expect.objectContaining({ containerPort: 8000 })]);
+      expect(c.ports).toEqual([
+        expect.objectContaining({ name: "http", containerPort: 8000 }),
+        expect.objectContaining({ name: "metrics", containerPort: 9464 }),
+      ]);
       expect(c.livenessProbe).toMatchObject({
         httpGet: { path: "/health" },
         initialDelaySeconds: 30,
@@ -137,10 +142,15 @@ for (const overlay of OVERLAYS)
       const service = find(objects(overlay), "Service", "transportation-api") as Any;
       expect(service.spec.type).toBe("ClusterIP");
       const api = find(objects(overlay), "NetworkPolicy", "transportation-api") as Any;
+      // The metrics port, on no Service, is open to the monitoring namespace only.
       expect(api.spec.ingress).toEqual([
         {
           from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }],
           ports: [{ protocol: "TCP", port: "http" }],
+        },
+        {
+          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+          ports: [{ protocol: "TCP", port: "metrics" }],
         },
       ]);
       expect(service.spec.ports).toEqual([expect.objectContaining({ port: 80, targetPort: 8000 })]);
@@ -433,12 +443,28 @@ withKubectl("the checks catch broken manifests", () => {
     const policy = (name: string) => list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === name);
     expect(policy("transportation-default-deny").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     const ports = (rules: Any[]) => rules.flatMap((r) => r.ports.map((p: Any) => `${p.protocol}/${p.port}`)).sort();
-    expect(ports(policy("transportation-api").spec.ingress)).toEqual(["TCP/http"]);
+    expect(ports(policy("transportation-api").spec.ingress)).toEqual(["TCP/http", "TCP/metrics"]);
     expect(policy("transportation-api").spec.ingress[0].from).toHaveLength(1);
-    expect(ports(policy("transportation-api").spec.egress)).toEqual(["TCP/53", "TCP/5432", "TCP/6379", "UDP/53"]);
+    expect(policy("transportation-api").spec.ingress[1].from).toEqual([
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
+    ]);
+    expect(ports(policy("transportation-api").spec.egress)).toEqual([
+      "TCP/4318",
+      "TCP/53",
+      "TCP/5432",
+      "TCP/6379",
+      "UDP/53",
+    ]);
     expect(ports(policy("transportation-jobs").spec.egress)).toEqual(["TCP/53", "TCP/5432", "UDP/53"]);
     expect(policy("transportation-jobs").spec.ingress).toBeUndefined(); // nothing connects to a Job
-    expect(ports(policy("transportation-import").spec.egress)).toEqual(["TCP/443", "TCP/53", "TCP/5432", "UDP/53"]);
+    expect(ports(policy("transportation-import").spec.egress)).toEqual([
+      "TCP/4318",
+      "TCP/443",
+      "TCP/53",
+      "TCP/5432",
+      "TCP/9091",
+      "UDP/53",
+    ]);
     expect(ports(policy("transportation-acme-solver").spec.ingress)).toEqual(["TCP/8089"]);
     expect(policy("transportation-acme-solver").spec.podSelector.matchLabels).toEqual({
       "acme.cert-manager.io/http01-solver": "true",
@@ -555,6 +581,40 @@ withKubectl("the checks catch broken manifests", () => {
     // An empty ports list admits every port, as in Kubernetes.
     jobs.spec.egress = [{ ports: [] }];
     expect(policyFindings(list).join("\n")).not.toMatch(/Job\/transportation-migrate/);
+  }, 60_000);
+
+  it("scrapes the metrics port with a PodMonitor, reachable by the scraper and by no Service", () => {
+    const list = all();
+    const monitor = list.find((o) => o.kind === "PodMonitor")!;
+    expect((monitor as Any).spec.podMetricsEndpoints[0]).toMatchObject({ port: "metrics", path: "/metrics" });
+    const deployment = list.find((o) => o.kind === "Deployment")!;
+    expect(container(deployment).ports).toContainEqual({ name: "metrics", containerPort: 9464, protocol: "TCP" });
+    expect(container(deployment).env).toContainEqual({ name: "METRICS_PORT", value: "9464" });
+    const rule = list.find((o) => o.kind === "PrometheusRule")!;
+    expect((rule as Any).spec.groups[0].rules.length).toBeGreaterThanOrEqual(10);
+    expect(policyFindings(list)).toEqual([]);
+
+    // The metrics port admitted from any source, like an API port open to all.
+    const api = list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "transportation-api")!;
+    const fromMonitoring = clone((api as Any).spec.ingress[1]);
+    delete (api as Any).spec.ingress[1].from;
+    expect(policyFindings(list).join("\n")).toMatch(
+      /Deployment\/transportation-api: a NetworkPolicy admits the metrics port metrics from any source/,
+    );
+    (api as Any).spec.ingress[1] = fromMonitoring;
+    expect(policyFindings(list)).toEqual([]);
+
+    // The metrics port on the Service, the scraper shut out, an alert without a runbook.
+    const service = list.find((o) => o.kind === "Service")!;
+    (service as Any).spec.ports.push({ name: "metrics", port: 9464, targetPort: "metrics", protocol: "TCP" });
+    (api as Any).spec.ingress = [(api as Any).spec.ingress[0]];
+    delete (rule as Any).spec.groups[0].rules[0].annotations.runbook_url;
+    const findings = policyFindings(list).join("\n");
+    expect(findings).toMatch(/Service\/transportation-api: exposes the metrics port metrics/);
+    expect(findings).toMatch(
+      /PodMonitor\/transportation-api: no NetworkPolicy lets the scraper's namespace reach port metrics/,
+    );
+    expect(findings).toMatch(/PrometheusRule\/transportation-api: alert TransportationApiDown has no runbook_url/);
   }, 60_000);
 
   it("runs as `npm run k8s:validate`, which fails on a broken overlay", () => {
