@@ -1,10 +1,20 @@
 // deploy: ship one released version to one environment and leave it serving — or leave the previous
 // version serving. Steps: render the overlay with the image tag → apply configuration → migration
-// Job → apply the Deployment → `rollout status` with a deadline → readiness gate (/ready + /version).
+// Job → apply the Deployment → `rollout status` with a deadline → readiness gate (/ready + /version)
+// → analysis window (the new pods' 5xx ratio and p99 against limits and the previous version's,
+// lib/analysis.ts; configured per environment in the overlay's rollout-analysis.yaml).
 // Any failure after the Deployment changed: `rollout undo` to the revision that was live before,
 // wait for it, gate the previous version, annotate, summarise, exit 1. The gate's verdict is recorded
 // on each revision it changed (passed, or failed when undone), so a later rollback to "the previous
 // revision" never picks a release that failed here (lib/gate-verdict.ts).
+import {
+  type AnalysisSettings,
+  analysisSettings,
+  analysisSpecs,
+  type Baseline,
+  runAnalysis,
+  takeBaseline,
+} from "./lib/analysis";
 import { runCommand } from "./lib/command";
 import { checkGateTarget, clusterSpecs, gateSpecs, kubectlFrom, runGate } from "./lib/gate-options";
 import { recordVerdict } from "./lib/gate-verdict";
@@ -12,7 +22,7 @@ import type { Kubectl } from "./lib/kubectl";
 import { runMigrationJob } from "./lib/migration";
 import { numberOption, type OptionSpec, type Options, UsageError } from "./lib/options";
 import { imageOf, imageRef, renderWithImage, toYaml } from "./lib/render";
-import { errorAnnotation, group, info, mask, notice, setOutput, writeSummary } from "./lib/report";
+import { errorAnnotation, group, info, mask, notice, setOutput, warning, writeSummary } from "./lib/report";
 import { refuseDuringRestore, restoreInProgress } from "./lib/restore-guard";
 import { DeploymentRollout, type LiveDeployment, versionOfImage } from "./lib/rollout";
 
@@ -35,6 +45,7 @@ const specs: OptionSpec[] = [
   { name: "change-cause", description: "CHANGE-CAUSE recorded in the rollout history (default: from the run)" },
   ...clusterSpecs,
   ...gateSpecs,
+  ...analysisSpecs,
 ];
 
 class StepFailure extends Error {
@@ -56,8 +67,10 @@ function defaultChangeCause(version: string): string {
   return parts.join(", ");
 }
 
+const overlayOf = (options: Options) => options.overlay || `deploy/k8s/overlays/${options.environment}`;
+
 async function renderOverlay(kubectl: Kubectl, options: Options, changeCause: string) {
-  const overlay = options.overlay || `deploy/k8s/overlays/${options.environment}`;
+  const overlay = overlayOf(options);
   // `kubectl kustomize` is local rendering, no cluster involved; the namespace flag is harmless.
   const rendered = await kubectl.ok(["kustomize", overlay], { echo: false });
   const manifests = renderWithImage(rendered, {
@@ -83,6 +96,7 @@ async function deploy(options: Options): Promise<number> {
     throw new UsageError(`--digest must be sha256: and 64 hex digits (got ${options.digest})`);
   const target = imageRef(options.image!, options.version!, options.digest);
   const env = options.environment!;
+  const analysis = analysisSettings(options, overlayOf(options));
   const restoring = await restoreInProgress(kubectl, options.deployment!);
   if (restoring) return refuseDuringRestore(`Deploy to ${env}`, restoring);
 
@@ -115,6 +129,17 @@ async function deploy(options: Options): Promise<number> {
       if (!result.ok) throw new StepFailure(step, result.message);
       info(result.message);
     } else notice(`the overlay has no Job ${options["migration-job"]}; no migration run`);
+    let baseline: Baseline | undefined;
+    if (analysis.window > 0 && before)
+      baseline = await group("Read the previous version's request metrics", () =>
+        takeBaseline(kubectl, before.selector, analysis).catch((err: Error) => {
+          warning(
+            `the previous version's figures could not be read (${err.message}); judging by the limits only`,
+            "Analysis",
+          );
+          return undefined;
+        }),
+      );
     step = "apply deployment";
     // A restore may have started since: leave the Deployment (and its replica count) alone.
     const restoringNow = await restoreInProgress(kubectl, options.deployment!);
@@ -131,9 +156,13 @@ async function deploy(options: Options): Promise<number> {
     step = "readiness gate";
     const gate = await runGate(kubectl, options, version, `Readiness gate for ${version}`);
     if (!gate.ok) throw new StepFailure(step, gate.reason);
+    step = "analysis";
+    const analysed = await analyse(rollout, analysis, baseline, version);
+    if (analysed && !analysed.ok) throw new StepFailure(step, analysed.reason);
 
     const live = await rollout.live();
-    await recordVerdict(rollout, live?.revision, "passed", `deploy ${version}: ${gate.reason}`);
+    const judged = analysed ? `; analysis: ${analysed.reason}` : "";
+    await recordVerdict(rollout, live?.revision, "passed", `deploy ${version}: ${gate.reason}${judged}`);
     setOutputs("deployed", live, false);
     await writeSummary({
       title: `✅ ${version} deployed to ${env}`,
@@ -142,6 +171,10 @@ async function deploy(options: Options): Promise<number> {
         ["Live revision", String(live?.revision ?? "?")],
         ["Previous revision", before ? `${before.revision} (${before.image})` : "none (first deploy)"],
         ["Readiness gate", gate.reason],
+        [
+          "Analysis",
+          analysed ? `passed: ${analysed.reason}` : "not configured (rollout-analysis.yaml / --analysis-window)",
+        ],
       ],
       sections: [["Rollout history", await rollout.historyText()]],
     });
@@ -150,6 +183,26 @@ async function deploy(options: Options): Promise<number> {
     const failedStep = err instanceof StepFailure ? err.step : step;
     return await recover(rollout, kubectl, options, before, failedStep, (err as Error).message);
   }
+}
+
+/** The analysis window on the new revision's pods, when one is configured (undefined: none). */
+async function analyse(
+  rollout: DeploymentRollout,
+  settings: AnalysisSettings,
+  baseline: Baseline | undefined,
+  version: string,
+): Promise<{ ok: boolean; reason: string } | undefined> {
+  if (settings.window <= 0) return undefined;
+  return group(`Analysis window for ${version} (${settings.window} s)`, async () => {
+    const live = await rollout.live();
+    const current = live?.revision === undefined ? undefined : await rollout.revision(live.revision);
+    // The new revision's pods: the Deployment's selector and its ReplicaSet's pod-template-hash.
+    const hash = current?.replicaSet.slice(rollout.name.length + 1);
+    const selector = { ...(live?.selector ?? {}), ...(hash ? { "pod-template-hash": hash } : {}) };
+    const verdict = await runAnalysis(rollout.kubectl, selector, settings, baseline, info);
+    info(verdict.ok ? `analysis passed: ${verdict.reason}` : `analysis FAILED: ${verdict.reason}`);
+    return verdict;
+  });
 }
 
 /** After a failed step: put the previous revision back if the Deployment changed, and prove it serves. */
@@ -251,7 +304,7 @@ function setOutputs(result: string, live: LiveDeployment | undefined, rolledBack
 
 await runCommand(
   "deploy",
-  "Deploy a released version; roll back automatically when it does not become ready.",
+  "Deploy a released version; roll back automatically when it does not become ready or serves users badly.",
   specs,
   deploy,
 );

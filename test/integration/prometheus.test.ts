@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { analysisSettings, prometheusFigures } from "../../scripts/ops/lib/analysis";
 import { type AppServer, eventually, REPO_ROOT, startAppServer } from "../support/app-server";
 import { promQuery, type Running, startPrometheus } from "../support/prometheus";
 import { createTestDatabase, type TestDatabase } from "../support/services";
@@ -24,7 +25,12 @@ describe("Prometheus scrapes the service", () => {
       metrics: true,
       env: { DATABASE_URL: db.url, LOG_LEVEL: "warn" },
     });
-    prometheus = await startPrometheus({ targets: [new URL(app.metricsUrl!).host], interval: "1s", rules: [RULES] });
+    prometheus = await startPrometheus({
+      targets: [new URL(app.metricsUrl!).host],
+      interval: "1s",
+      rules: [RULES],
+      labels: { namespace: "transportation-system", pod: "transportation-api-5d2b-p1" },
+    });
     traffic = load(app.url);
   });
   afterAll(async () => {
@@ -106,6 +112,21 @@ describe("Prometheus scrapes the service", () => {
     const firing = (await query('ALERTS{alertstate="firing"}')).map((s) => s.metric.alertname);
     expect(firing).not.toContain("TransportationApiHighErrorRatio");
     expect(firing).not.toContain("TransportationApiDown");
+  });
+
+  it("gives the deploy's analysis window its figures (--prometheus-url)", async () => {
+    const settings = analysisSettings(
+      { "prometheus-url": prometheus.url, "analysis-routes": "^/health", "analysis-window": "10" },
+      REPO_ROOT,
+    );
+    const at = Date.now() / 1000;
+    const mine = await prometheusFigures(settings, ["transportation-api-5d2b-p1"], 10, at);
+    expect(mine.requests).toBeGreaterThan(0);
+    expect(mine.errors).toBe(0);
+    expect(mine.p99).toBeGreaterThan(0);
+    expect(mine.p99).toBeLessThan(10);
+    const others = await prometheusFigures(settings, ["someone-else"], 10, at);
+    expect(others.requests).toBe(0);
   });
 
   it("answers every query of the Grafana dashboard", async () => {

@@ -24,6 +24,37 @@ export interface ImageBehaviour {
   ready?: boolean;
   /** /version reports this instead of the image tag (a mis-tagged build). */
   reportsVersion?: string;
+  /** The pods' /metrics: share of /v1 requests answered 5xx (default 0). */
+  errorRatio?: number;
+  /** The pods' /metrics: seconds every /v1 request takes (default 4 ms). */
+  latency?: number;
+}
+
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** /v1 requests a pod has answered more at each reading of its /metrics. */
+const REQUESTS_PER_READING = 50;
+
+/**
+ * A pod's /metrics as the service writes them, for a pod that has answered `n` /v1 requests (and ten
+ * times as many probes, which the analysis must leave out): `errorRatio` of them 5xx, each taking `latency`.
+ */
+export function syntheticMetrics(n: number, behaviour: ImageBehaviour): string {
+  const errors = Math.round(n * (behaviour.errorRatio ?? 0));
+  const latency = behaviour.latency ?? 0.004;
+  const route = 'method="GET",route="/v1/stops/:stopId"';
+  const lines = [
+    "# TYPE http_requests_total counter",
+    `http_requests_total{${route},status="200"} ${n - errors}`,
+    `http_requests_total{${route},status="500"} ${errors}`,
+    `http_requests_total{method="GET",route="/ready",status="503"} ${n * 10}`,
+    "# TYPE http_request_duration_seconds histogram",
+    ...BUCKETS.map(
+      (le) => `http_request_duration_seconds_bucket{${route},status="200",le="${le}"} ${latency <= le ? n : 0}`,
+    ),
+    `http_request_duration_seconds_bucket{${route},status="200",le="+Inf"} ${n}`,
+    `http_request_duration_seconds_count{${route},status="200"} ${n}`,
+  ];
+  return `${lines.join("\n")}\n`;
 }
 
 export interface RunResult {
@@ -68,6 +99,8 @@ export class FakeCluster {
   private behaviours: Record<string, ImageBehaviour> = {};
   private brokenConfig: string | undefined;
   private server: Server | undefined;
+  /** Readings of each pod's /metrics so far (each adds REQUESTS_PER_READING requests). */
+  private readings = new Map<string, number>();
   url = "";
 
   async start(): Promise<void> {
@@ -77,6 +110,16 @@ export class FakeCluster {
       const b = image ? (this.behaviours[image] ?? {}) : {};
       // The image's tag is the version it was built with (a digest after it does not change that).
       const version = b.reportsVersion ?? (image ? tagOf(image) : undefined);
+      const url = new URL(req.url ?? "/", "http://fake");
+      if (url.pathname === "/metrics") {
+        // A pod, reached through the fake kubectl's pod proxy (get --raw …/proxy/metrics).
+        const pod = url.searchParams.get("pod") ?? "";
+        const n = (this.readings.get(pod) ?? 0) + REQUESTS_PER_READING;
+        this.readings.set(pod, n);
+        res.setHeader("content-type", "text/plain; version=0.0.4");
+        res.end(syntheticMetrics(n, this.behaviours[url.searchParams.get("image") ?? ""] ?? {}));
+        return;
+      }
       res.setHeader("content-type", "application/json");
       if (req.url === "/ready") {
         const ready = image !== undefined && b.ready !== false;

@@ -233,9 +233,21 @@ describe("pipeline structure", () => {
       return (name: string) => Number(new RegExp(`--${name} <value>.*\\(default: (\\d+)\\)`).exec(help)![1]);
     };
     const deployDefault = await defaults("deploy");
-    // deploy.ts on its own: migration, rollout, the undo's rollout, a gate for each version.
+    // The longest analysis window an overlay configures (deploy.ts reads it from rollout-analysis.yaml).
+    const overlays = join(repoRoot, "deploy", "k8s", "overlays");
+    const analysisWindow = Math.max(
+      ...readdirSync(overlays).map((o) => {
+        const file = join(overlays, o, "rollout-analysis.yaml");
+        return existsSync(file) ? Number(parse(readFileSync(file, "utf8"))["analysis-window"] ?? 0) : 0;
+      }),
+    );
+    expect(analysisWindow).toBeGreaterThan(0);
+    // deploy.ts on its own: migration, rollout, the analysis window, the undo's rollout, a gate for each version.
     const deployBound =
-      deployDefault("migration-timeout") + 2 * deployDefault("rollout-timeout") + 2 * deployDefault("gate-timeout");
+      deployDefault("migration-timeout") +
+      2 * deployDefault("rollout-timeout") +
+      analysisWindow +
+      2 * deployDefault("gate-timeout");
     expect(Number(step("deploy")["timeout-minutes"]) * 60).toBeGreaterThanOrEqual(deployBound);
 
     const lastResort = step("Last-resort rollback");

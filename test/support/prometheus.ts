@@ -59,6 +59,8 @@ export async function startPrometheus(options: {
   interval?: string;
   job?: string;
   rules?: string[];
+  /** Labels every scraped series gets (e.g. the `pod` a PodMonitor would add). */
+  labels?: Record<string, string>;
 }): Promise<Running> {
   const bin = binary(["prometheus"], "prometheus");
   const port = await freePort();
@@ -71,7 +73,10 @@ export async function startPrometheus(options: {
       global: { scrape_interval: interval, evaluation_interval: interval },
       rule_files: options.rules ?? [],
       scrape_configs: [
-        { job_name: options.job ?? "transportation-api", static_configs: [{ targets: options.targets }] },
+        {
+          job_name: options.job ?? "transportation-api",
+          static_configs: [{ targets: options.targets, labels: options.labels ?? {} }],
+        },
       ],
     }),
   );

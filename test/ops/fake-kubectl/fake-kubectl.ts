@@ -11,6 +11,12 @@
 // lists those whose labels match, as a List.
 // `kustomize` (and `apply -k`) render with the real kubectl when $FAKE_REAL_KUBECTL names it: rendering
 // is local, no cluster is involved. Without it, a kustomization's resources are concatenated.
+// Pods: the live revision's ReplicaSet has two pods, `<replicaset>-p1` and `-p2` (one, `-docker`, on the
+// Docker backend), labelled with the Deployment's selector and the ReplicaSet's pod-template-hash.
+// `get --raw /api/v1/namespaces/<ns>/pods/<pod>:<port>/proxy/<path>` is the API server's pod proxy
+// (kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/, "connect GET requests to
+// proxy of Pod"): it answers with the pod's own response, here from $FAKE_CLUSTER_URL/<path>?image=…&pod=…
+// (the test's stand-in for the pods) or, on the Docker backend, from the container's METRICS_PORT.
 //
 // With $FAKE_KUBECTL_DOCKER set ({"container": "<name>", "env": {"PORT": "8123", …}}) the workloads
 // run for real on the local Docker engine: applying the migration Job runs its container to the end,
@@ -178,6 +184,34 @@ const groupName: Record<string, string> = {
   NetworkPolicy: "networkpolicy.networking.k8s.io",
 };
 const typeName = (kind: string) => groupName[kind] ?? kind.toLowerCase();
+const isPod = (k: string) => isKind(k, "pods", "pod", "po");
+
+/** The pods running now: those of the live revision's ReplicaSet (a finished rollout leaves no others). */
+function livePods(s: State): { name: string; labels: Record<string, string>; image: string }[] {
+  const d = s.deployment;
+  const rs = d && s.revisions.find((r) => r.revision === d.revision);
+  if (!d || !rs) return [];
+  const labels = { ...d.selector, "pod-template-hash": rs.name.slice(d.name.length + 1) };
+  const suffixes = docker ? ["docker"] : ["p1", "p2"];
+  return suffixes.map((x) => ({ name: `${rs.name}-${x}`, labels, image: imageOf(rs.template) ?? "" }));
+}
+
+async function podProxy(s: State, path: string): Promise<void> {
+  const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/:]+)(?::(\d+))?\/proxy\/(.*)$/.exec(path);
+  if (!m) fail(`Error from server (NotFound): the server could not find the requested resource`);
+  const [, ns, name, , rest] = m!;
+  const pod = livePods(s).find((p) => p.name === name);
+  if (!pod || ns !== namespace) fail(`Error from server (NotFound): pods "${name}" not found`);
+  const url = docker
+    ? `http://127.0.0.1:${docker.env.METRICS_PORT ?? "9464"}/${rest}`
+    : `${process.env.FAKE_CLUSTER_URL}/${rest}?${new URLSearchParams({ image: pod!.image, pod: name! })}`;
+  const res = await fetch(url).catch((err: Error) =>
+    fail(`Error from server: error trying to reach service: ${err.message}`),
+  );
+  const body = await res.text();
+  if (!res.ok) fail(`Error from server (ServiceUnavailable): ${body.trim() || res.statusText}`);
+  process.stdout.write(body);
+}
 
 /** pod-template-hash as controller.ComputeHash makes it: FNV-1a 32 of the template, its decimal
  * digits mapped onto rand.SafeEncodeString's alphabet. (The real one hashes a Go dump, not JSON, so
@@ -512,9 +546,24 @@ switch (verb) {
     break;
   }
   case "get": {
+    if (flags.raw !== undefined) {
+      // `--raw <path>`: the flag parser read the path as a word.
+      await podProxy(s, flags.raw === "true" ? (rest[0] ?? "") : flags.raw);
+      break;
+    }
     const { kind, name } = ref(rest[0], rest[1]);
     if (flags.o !== "json") fail("error: the fake only prints -o json");
-    if (isDeployment(kind)) {
+    if (isPod(kind)) {
+      const selector = flags.selector ?? flags.l ?? "";
+      const wanted = selector
+        .split(",")
+        .filter(Boolean)
+        .map((kv) => kv.split("="));
+      const items = livePods(s)
+        .filter((p) => wanted.every(([k, v]) => p.labels[k!] === v))
+        .map((p) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: p.name, namespace, labels: p.labels } }));
+      out(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    } else if (isDeployment(kind)) {
       if (!s.deployment || s.deployment.name !== name) notFound("deployments.apps", name);
       out(JSON.stringify(deploymentJson(s)));
     } else if (isReplicaSet(kind) && name) {
