@@ -24,7 +24,7 @@ import { flushLogger } from "./logging/logger";
 import { watchServedFeed } from "./modules/gtfs/feed-metrics";
 import { runImport } from "./modules/gtfs/import/cli";
 import { createRealtimeService } from "./modules/realtime/service";
-import { createMetricsHandler, type Metrics } from "./observability/metrics";
+import { createMetricsHandler } from "./observability/metrics";
 import { loadRuntimeConfig, openRuntime, type Runtime } from "./runtime";
 
 type StopSignal = "SIGTERM" | "SIGINT";
@@ -68,7 +68,6 @@ async function serve(config: Config, flags: Set<string>, onStop: OnStop, open: O
   const { metrics, tracing } = runtime;
   metrics.watch.lifecycle(lifecycle);
   watchServedFeed(metrics, runtime.database, config);
-  watchJscHeap(metrics);
   const app = createApp({ ...runtime, lifecycle, realtime });
   const fetch = createFetchHandler(app, { config, logger, lifecycle, metrics, tracing });
   const server = Bun.serve({
@@ -127,22 +126,6 @@ async function serve(config: Config, flags: Set<string>, onStop: OnStop, open: O
     process.exit(0);
   };
   onStop((signal) => void shutdown(signal));
-}
-
-/** JavaScriptCore's heap (Bun): the process metrics' heap figures come from Node APIs Bun only approximates. */
-function watchJscHeap(metrics: Metrics): void {
-  if (typeof Bun === "undefined") return;
-  const jsc = require("bun:jsc") as typeof import("bun:jsc");
-  metrics.watch.gauge(
-    "bun_jsc_heap_size_bytes",
-    "JavaScriptCore heap in use (bun:jsc heapStats)",
-    () => jsc.heapStats().heapSize,
-  );
-  metrics.watch.gauge(
-    "bun_jsc_heap_objects",
-    "Objects on the JavaScriptCore heap (bun:jsc heapStats): a count that climbs with uptime is a leak",
-    () => jsc.heapStats().objectCount,
-  );
 }
 
 async function runOnce(

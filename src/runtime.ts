@@ -10,7 +10,7 @@ import { createLocalRateLimiter, createSharedRateLimiter, type RateLimiter } fro
 import { createLogger, flushLogger, type Logger } from "./logging/logger";
 import { queryObserver } from "./observability/instrument";
 import { createMetrics, type Metrics } from "./observability/metrics";
-import { createTracing, type Tracing } from "./observability/tracing";
+import { createTracing, disabledTracing, type Tracing } from "./observability/tracing";
 
 export interface Runtime {
   config: Config;
@@ -47,24 +47,32 @@ export interface RuntimeOptions {
   env?: NodeJS.ProcessEnv;
   /** How to open the database (the embedded directory's damage check). */
   open?: OpenOptions;
+  /** false: no metrics or traces are recorded anywhere (the benchmark's baseline); default true. */
+  observability?: boolean;
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
-  const tracing = await createTracing({
-    serviceName: config.app.name,
-    serviceVersion: config.app.version,
-    env: options.env ?? process.env,
-  });
+  const observe = options.observability !== false;
+  const tracing = observe
+    ? await createTracing({
+        serviceName: config.app.name,
+        serviceVersion: config.app.version,
+        env: options.env ?? process.env,
+      })
+    : disabledTracing;
   const logger = options.logger ?? createLogger(config, tracing.enabled ? { mixin: tracing.logFields } : {});
   if (config.unknown_keys?.length)
     logger.warn(
       { keys: config.unknown_keys },
       "config: unknown keys ignored (a typo, or a key of a newer release after a rollback)",
     );
-  const metrics = createMetrics({ version: config.app.version, commit: config.app.commit });
-  const database = await openDatabase(config, logger, { ...options.open, observer: queryObserver(metrics, tracing) });
+  const metrics = createMetrics({ version: config.app.version, commit: config.app.commit, processMetrics: observe });
+  const database = await openDatabase(config, logger, {
+    ...options.open,
+    ...(observe ? { observer: queryObserver(metrics, tracing) } : {}),
+  });
   if (database.pool) metrics.watch.pool(database.pool, config.database.pool_size + config.database.max_overflow);
-  const cache = openCache(config, logger, { metrics, tracing });
+  const cache = openCache(config, logger, observe ? { metrics, tracing } : {});
   const rateLimiter = openRateLimiter(config, logger);
   return {
     config,

@@ -13,7 +13,7 @@ import { Lifecycle } from "../../src/lifecycle";
 import type { Logger } from "../../src/logging/logger";
 import type { RealtimeService } from "../../src/modules/realtime/service";
 import { createMetrics, type Metrics } from "../../src/observability/metrics";
-import type { Tracing } from "../../src/observability/tracing";
+import { disabledTracing, type Tracing } from "../../src/observability/tracing";
 
 export interface TestApp {
   config: Config;
@@ -59,7 +59,13 @@ export async function createTestApp(
   const metrics = createMetrics({ version: config.app.version, commit: config.app.commit, processMetrics: false });
   metrics.watch.lifecycle(lifecycle);
   const app = createApp({ config, logger, database, cache, lifecycle, realtime, metrics });
-  const handler = createFetchHandler(app, { config, logger, lifecycle, metrics, tracing: overrides.tracing });
+  const handler = createFetchHandler(app, {
+    config,
+    logger,
+    lifecycle,
+    metrics,
+    tracing: overrides.tracing ?? disabledTracing,
+  });
   return {
     config,
     database,

@@ -105,7 +105,12 @@ describe("configuration", () => {
 
   it("serves metrics on their own port, 9464 unless METRICS_PORT or the file says otherwise (0: off)", () => {
     const empty = file("empty-metrics.yaml", "");
-    expect(loadConfig({ env: {}, file: empty }).metrics).toEqual({ host: "0.0.0.0", port: 9464 });
+    expect(loadConfig({ env: {}, file: empty }).metrics).toEqual({
+      host: "0.0.0.0",
+      port: 9464,
+      pushgateway: null,
+      instance: null,
+    });
     expect(loadConfig({ env: { METRICS_PORT: "0" }, file: empty }).metrics.port).toBe(0);
     const fromFile = file("metrics.yaml", "metrics:\n  port: 9100\ngtfs:\n  max_feed_age: 30\n");
     const config = loadConfig({ env: {}, file: fromFile });
@@ -113,6 +118,17 @@ describe("configuration", () => {
     expect(config.gtfs.max_feed_age).toBe(30);
     expect(loadConfig({ env: { METRICS_PORT: "9200" }, file: fromFile }).metrics.port).toBe(9200);
     expect(errorOf(() => loadConfig({ env: { METRICS_PORT: "x" }, file: empty })).message).toContain("METRICS_PORT");
+    // The import's Pushgateway: from the environment only (its URL may carry credentials), checked.
+    const push = loadConfig({
+      env: { PUSHGATEWAY_URL: "http://pushgateway:9091", PUSHGATEWAY_INSTANCE: "prod" },
+      file: empty,
+    });
+    expect(push.metrics).toMatchObject({ pushgateway: "http://pushgateway:9091", instance: "prod" });
+    expect(errorOf(() => loadConfig({ env: { PUSHGATEWAY_URL: "pushgateway:9091" }, file: empty })).message).toBe(
+      "invalid configuration: PUSHGATEWAY_URL: must use http: or https:",
+    );
+    const inFile = file("push.yaml", "metrics:\n  pushgateway: http://x:9091\n");
+    expect(errorOf(() => loadConfig({ env: {}, file: inFile })).message).toContain("is read from PUSHGATEWAY_URL only");
   });
 
   it("leaves out unknown keys and sections and lists them, so an older release starts on a newer file", () => {
