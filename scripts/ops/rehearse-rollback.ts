@@ -11,12 +11,20 @@
 // 3. rollback with no revision ("previous"): v2 failed its gate, so it is refused and v1 stays live
 //    (before the gate verdicts were recorded, it redeployed v2);
 // 4. verify: v1 serves.
-// Prints the seconds from v2's deploy start to v1 confirmed. Exit 0 when every step went as described.
-// Usage: bun scripts/ops/rehearse-rollback.ts [--image <v1 image>] [--gate-timeout <s>]
-//   --image          use an existing image as v1 (default: build transportation-api:1.0.0-rehearsal)
-//   --gate-timeout   seconds the gate gives v2 before rejecting it (default 20)
+// Then the analysis window after the gate, under synthetic traffic (4 clients on GET /v1/feeds, each
+// pausing 20 ms between requests):
+// 5. deploy v3 — ready, but every fifth /v1/feeds query fails (scripts/ops/rehearsal-fault.ts): the
+//    analysis reads its 5xx ratio through the pod proxy and the deploy rolls it back to v1;
+// 6. deploy v4 — ready, but those queries take 1.5 s longer: rolled back on its p99;
+// 7. deploy v5 — v1's code under a new version: passes the window and stays live.
+// Prints the seconds from v2's deploy start to v1 confirmed, and each analysis verdict with its
+// figures. Exit 0 when every step went as described.
+// Usage: bun scripts/ops/rehearse-rollback.ts [--image <v1 image>] [--gate-timeout <s>] [--analysis-window <s>]
+//   --image            use an existing image as v1 (default: build transportation-api:1.0.0-rehearsal)
+//   --gate-timeout     seconds the gate gives v2 before rejecting it (default 20)
+//   --analysis-window  seconds of analysis for v3, v4 and v5 (default 30)
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, type ServerProcess, startPostgres } from "../../test/support/processes";
@@ -24,6 +32,7 @@ import { freePort, type ServerProcess, startPostgres } from "../../test/support/
 const args = process.argv.slice(2);
 const flag = (name: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
 const gateTimeoutS = Number(flag("gate-timeout") ?? 20);
+const analysisWindowS = Number(flag("analysis-window") ?? 30);
 const root = join(import.meta.dirname, "../..");
 const bun = join(root, "node_modules", ".bin", "bun");
 const fakeKubectl = join(root, "test/ops/fake-kubectl/kubectl");
@@ -32,11 +41,16 @@ const suffix = `${process.pid}`;
 // deploy.ts runs <image>:<version>; both versions are tagged into one throwaway repository.
 const REPO = `transportation-api-rehearsal-${suffix}`;
 const V2_VERSION = "2.0.0-rehearsal-unready";
+const V3_VERSION = "3.0.0-rehearsal-errors";
+const V4_VERSION = "4.0.0-rehearsal-slow";
+const V5_VERSION = "5.0.0-rehearsal-healthy";
+const API_KEY = "rehearsal-key";
 const CONTAINER = `tapi-rehearsal-${suffix}`;
 const stateDir = mkdtempSync(join(tmpdir(), "tapi-rehearsal-kube-"));
 let v1Tag: string | undefined;
 let postgres: ServerProcess | undefined;
 let current: ReturnType<typeof spawn> | undefined;
+let traffic: Traffic | undefined;
 
 function exec(
   cmd: string,
@@ -131,6 +145,64 @@ async function ops(command: string, argv: string[], env: NodeJS.ProcessEnv) {
   return { ...r, outputs };
 }
 
+/** v1 with another version and, for the broken ones, a fault preloaded into the server. */
+async function variant(v1: string, version: string, fault?: "errors" | "slow"): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "tapi-rehearsal-build-"));
+  const lines = [`FROM ${v1}`, `ENV APP_VERSION=${version}`];
+  if (fault) {
+    copyFileSync(join(root, "scripts/ops/rehearsal-fault.ts"), join(dir, "rehearsal-fault.ts"));
+    lines.push(
+      "COPY rehearsal-fault.ts /app/rehearsal-fault.ts",
+      `ENV REHEARSAL_FAULT=${fault}`,
+      'ENTRYPOINT ["bun", "--preload", "/app/rehearsal-fault.ts", "src/main.ts"]',
+      'CMD ["serve"]',
+    );
+  }
+  writeFileSync(join(dir, "Dockerfile"), `${lines.join("\n")}\n`);
+  try {
+    await must("docker", ["build", "--quiet", "--tag", `${REPO}:${version}`, dir]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return `${REPO}:${version}`;
+}
+
+interface Traffic {
+  stop(): Promise<{ sent: number; statuses: Record<string, number> }>;
+}
+
+/** Synthetic users: 4 clients calling GET /v1/feeds, each at most every 20 ms (at most 15 minutes). */
+function startTraffic(url: string): Traffic {
+  let running = true;
+  let sent = 0;
+  const statuses: Record<string, number> = {};
+  const until = Date.now() + 15 * 60_000;
+  const client = async () => {
+    while (running && Date.now() < until) {
+      const status = await fetch(`${url}/v1/feeds`, {
+        headers: { "x-api-key": API_KEY },
+        signal: AbortSignal.timeout(10_000),
+      })
+        .then(async (r) => {
+          await r.arrayBuffer();
+          return String(r.status);
+        })
+        .catch(() => "no answer"); // the container is being replaced
+      sent++;
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      await new Promise((r) => setTimeout(r, status === "no answer" ? 100 : 20));
+    }
+  };
+  const clients = Promise.all([client(), client(), client(), client()]);
+  return {
+    async stop() {
+      running = false;
+      await clients;
+      return { sent, statuses };
+    },
+  };
+}
+
 /** The image the Deployment's container is running now, as Docker reports it. */
 const running = () => must("docker", ["inspect", "--format", "{{.Config.Image}}", CONTAINER]);
 
@@ -155,6 +227,7 @@ async function main(): Promise<number> {
 
     postgres = await startPostgres();
     const port = await freePort();
+    const metricsPort = await freePort();
     const url = `http://127.0.0.1:${port}`;
     // The container spec every revision shares (Production mode requires API credentials;
     // throwaway values for a throwaway service).
@@ -162,9 +235,10 @@ async function main(): Promise<number> {
       container: CONTAINER,
       env: {
         PORT: String(port),
+        METRICS_PORT: String(metricsPort),
         DATABASE_URL: postgres.url,
         LOG_LEVEL: "warn",
-        API_KEY: "rehearsal-key",
+        API_KEY,
         API_SECRET: "rehearsal-secret",
       },
     });
@@ -206,9 +280,55 @@ async function main(): Promise<number> {
 
     const verified = await ops("verify", [...gate, "--expected-version", v1Version], env);
     if (verified.code !== 0) throw new Error("v1 does not serve after the manual rollback was refused");
-    console.log(
-      `rollback rehearsal passed: ${seconds} s from v2's deploy start to v1 confirmed (gate timeout ${gateTimeoutS} s); "previous" stayed on v1`,
+    const gateLine = `rollback rehearsal passed: ${seconds} s from v2's deploy start to v1 confirmed (gate timeout ${gateTimeoutS} s); "previous" stayed on v1`;
+
+    // The analysis window, under synthetic /v1 traffic.
+    await variant(v1, V3_VERSION, "errors");
+    await variant(v1, V4_VERSION, "slow");
+    await variant(v1, V5_VERSION);
+    step(
+      `v3 = ${REPO}:${V3_VERSION} (every fifth /v1/feeds query fails), v4 = ${REPO}:${V4_VERSION} (those queries 1.5 s slower), v5 = ${REPO}:${V5_VERSION} (healthy)`,
     );
+    const analysis = [
+      "--analysis-window",
+      String(analysisWindowS),
+      "--analysis-interval",
+      "3",
+      "--metrics-port",
+      String(metricsPort),
+      "--min-requests",
+      "20",
+    ];
+    traffic = startTraffic(url);
+    const verdicts: string[] = [];
+    for (const [version, metric] of [
+      [V3_VERSION, "5xx ratio"],
+      [V4_VERSION, "p99 latency"],
+    ] as const) {
+      const r = await ops("deploy", [...deployArgs(version, 60), ...analysis], env);
+      const why = /failed at analysis: (.*)$/m.exec(r.out)?.[1] ?? "";
+      if (r.code === 0 || r.outputs.result !== "rolled-back" || r.outputs["live-version"] !== v1Version)
+        throw new Error(`${version} was not rolled back by the analysis: ${JSON.stringify(r.outputs)} ${why}`);
+      if (!why.includes(metric)) throw new Error(`${version} was rolled back, but not on its ${metric}: ${why}`);
+      if ((await running()) !== v1Tag) throw new Error(`the container runs ${await running()}, not v1`);
+      verdicts.push(`${version} rolled back: ${why}`);
+      step(verdicts.at(-1)!);
+    }
+    const healthy = await ops("deploy", [...deployArgs(V5_VERSION, 60), ...analysis], env);
+    const passed = /analysis passed: (.*)$/m.exec(healthy.out)?.[1] ?? "";
+    if (healthy.code !== 0 || healthy.outputs["live-version"] !== V5_VERSION || !passed)
+      throw new Error(`the healthy ${V5_VERSION} did not pass the analysis window: ${JSON.stringify(healthy.outputs)}`);
+    verdicts.push(`${V5_VERSION} kept: ${passed}`);
+    step(verdicts.at(-1)!);
+    const load = await traffic.stop();
+    traffic = undefined;
+    console.log(gateLine);
+    console.log(
+      `analysis rehearsal passed under ${load.sent} synthetic /v1/feeds requests (${Object.entries(load.statuses)
+        .map(([status, n]) => `${n}× ${status}`)
+        .join(", ")}):`,
+    );
+    for (const v of verdicts) console.log(`  ${v}`);
     return 0;
   } catch (err) {
     console.error(`rollback rehearsal FAILED: ${(err as Error).message}`);
@@ -219,10 +339,12 @@ async function main(): Promise<number> {
 }
 
 async function cleanUp(): Promise<void> {
+  await traffic?.stop();
   await exec("docker", ["rm", "--force", CONTAINER]);
   // Untags only: v1 keeps its own name.
   if (v1Tag) await exec("docker", ["image", "rm", v1Tag]);
-  await exec("docker", ["image", "rm", "--force", `${REPO}:${V2_VERSION}`]);
+  for (const version of [V2_VERSION, V3_VERSION, V4_VERSION, V5_VERSION])
+    await exec("docker", ["image", "rm", "--force", `${REPO}:${version}`]);
   await postgres?.destroy();
   rmSync(stateDir, { recursive: true, force: true });
 }

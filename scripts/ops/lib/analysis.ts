@@ -319,7 +319,8 @@ export async function runAnalysis(
       `analysis: ${elapsed} s: ${current.requests} requests, 5xx ${percent(current.errorRatio)}, p99 ${seconds(current.p99)}`,
     );
     const verdict = judge(current, previous, s);
-    const done = Date.now() - started >= s.window * 1000;
+    // Within a quarter second of the end counts as the end (no second reading right after it).
+    const done = Date.now() - started >= s.window * 1000 - 250;
     if (done || (!verdict.ok && current.requests >= s.minRequests)) return verdict;
   }
 }
