@@ -7,10 +7,18 @@
 //   rateLimited(), rateLimitFallback(active)   the /v1 rate limiter (in-process or shared)
 //   redisUp(up)                                the Redis client's connection state
 //   readiness(checks)                          each /ready evaluation
-//   watch.pool / watch.lifecycle / watch.gauge sources read at scrape time (realtime poller stats go
-//                                              through watch.gauge: see docs/operations.md#metrics)
+//   watch.pool / watch.lifecycle / watch.gauge sources read at scrape time
+//   watch.realtime(stats)                      the GTFS-Realtime poller's stats hook (snapshot age,
+//                                              poll failures), read at scrape time
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
-import { GaugeExport, HistogramExport, HistogramSeries, LATENCY_BUCKETS, SlotCounter } from "./fast-metrics";
+import {
+  CounterExport,
+  GaugeExport,
+  HistogramExport,
+  HistogramSeries,
+  LATENCY_BUCKETS,
+  SlotCounter,
+} from "./fast-metrics";
 import { createHttpMetrics } from "./http-metrics";
 
 export interface MetricsOptions {
@@ -30,6 +38,14 @@ export interface PoolStats {
   readonly totalCount: number;
   readonly idleCount: number;
   readonly waitingCount: number;
+}
+
+/** What a GTFS-Realtime poller reports (its stats hook), read at each scrape. */
+export interface RealtimeStats {
+  /** Seconds since the snapshot being served was fetched; undefined before the first one. */
+  snapshotAgeSeconds: number | undefined;
+  /** Polls that failed since start (a counter). */
+  pollFailures: number;
 }
 
 export interface Metrics {
@@ -57,6 +73,8 @@ export interface Metrics {
       labelNames: string[],
       read: () => Promise<Array<{ labels: Record<string, string>; value: number }>>,
     ): void;
+    /** gtfs_realtime_snapshot_age_seconds and gtfs_realtime_poll_failures_total, per feed. */
+    realtime(feed: string, stats: () => RealtimeStats): void;
   };
   /** The exposition text and its content type, for GET /metrics. */
   render(): Promise<{ body: string; contentType: string }>;
@@ -142,6 +160,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     .labels(options.version, options.commit)
     .set(1);
 
+  const realtimeSources = new Map<string, () => RealtimeStats>();
   const watched = new Set<string>();
   const once = (name: string) => {
     if (watched.has(name)) throw new Error(`metric ${name} is already watched`);
@@ -235,6 +254,26 @@ export function createMetrics(options: MetricsOptions): Metrics {
       labelledGauge(name, help, _labelNames, read) {
         once(name);
         registry.registerMetric(new GaugeExport(name, help, read) as never);
+      },
+      realtime(feed, stats) {
+        realtimeSources.set(feed, stats);
+        if (realtimeSources.size > 1) return;
+        registry.registerMetric(
+          new GaugeExport(
+            "gtfs_realtime_snapshot_age_seconds",
+            "Age of the GTFS-Realtime snapshot being served, per feed (absent before the first)",
+            async () =>
+              [...realtimeSources].flatMap(([f, read]) => {
+                const age = read().snapshotAgeSeconds;
+                return age === undefined ? [] : [{ labels: { feed: f }, value: age }];
+              }),
+          ) as never,
+        );
+        registry.registerMetric(
+          new CounterExport("gtfs_realtime_poll_failures_total", "GTFS-Realtime polls that failed, per feed", () =>
+            [...realtimeSources].map(([f, read]) => ({ labels: { feed: f }, value: read().pollFailures })),
+          ) as never,
+        );
       },
     },
     async render() {
