@@ -231,7 +231,7 @@ describe("configuration from a newer release", () => {
     const config = join(dir, "config.yaml");
     writeFileSync(
       config,
-      `${readFileSync(join(REPO_ROOT, "config.yaml"), "utf8")}\nmetrics:\n  port: 9100\n`.replace(
+      `${readFileSync(join(REPO_ROOT, "config.yaml"), "utf8")}\nprofiling:\n  port: 9100\n`.replace(
         /^api:\n/m,
         "api:\n  new_knob: true\n",
       ),
@@ -244,7 +244,7 @@ describe("configuration from a newer release", () => {
         .split("\n")
         .filter((line) => line.includes("unknown keys ignored"))
         .map((line) => JSON.parse(line));
-      expect(warnings).toEqual([expect.objectContaining({ level: "warn", keys: ["metrics", "api.new_knob"] })]);
+      expect(warnings).toEqual([expect.objectContaining({ level: "warn", keys: ["profiling", "api.new_knob"] })]);
     } finally {
       expect(await server.stop()).toBe(0);
       rmSync(dir, { recursive: true, force: true });
