@@ -228,6 +228,19 @@ describe("deploy with an analysis window", () => {
   );
 
   it(
+    "keeps a release whose pods serve no metrics (an older line's hotfix), saying it was not judged",
+    async () => {
+      await cluster.seedPassed("1.0.0");
+      cluster.behave("1.0.1", { metrics: false });
+      const r = await cluster.run("deploy", deployArgs(cluster, "1.0.1", window));
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(cluster.liveImage()).toBe(`${IMAGE}:1.0.1`);
+      expect(r.summary).toMatch(/\| Analysis \| passed: not judged: the new pods' metrics could not be read/);
+    },
+    SLOW,
+  );
+
+  it(
     "refuses an unknown setting in rollout-analysis.yaml before changing anything",
     async () => {
       const overlay = tempDir("overlay");

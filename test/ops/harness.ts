@@ -28,6 +28,8 @@ export interface ImageBehaviour {
   errorRatio?: number;
   /** The pods' /metrics: seconds every /v1 request takes (default 4 ms). */
   latency?: number;
+  /** false: the pods serve no /metrics (a build from before they existed). */
+  metrics?: boolean;
 }
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -114,10 +116,16 @@ export class FakeCluster {
       if (url.pathname === "/metrics") {
         // A pod, reached through the fake kubectl's pod proxy (get --raw …/proxy/metrics).
         const pod = url.searchParams.get("pod") ?? "";
+        const behaviour = this.behaviours[url.searchParams.get("image") ?? ""] ?? {};
+        if (behaviour.metrics === false) {
+          res.statusCode = 404;
+          res.end("404 page not found");
+          return;
+        }
         const n = (this.readings.get(pod) ?? 0) + REQUESTS_PER_READING;
         this.readings.set(pod, n);
         res.setHeader("content-type", "text/plain; version=0.0.4");
-        res.end(syntheticMetrics(n, this.behaviours[url.searchParams.get("image") ?? ""] ?? {}));
+        res.end(syntheticMetrics(n, behaviour));
         return;
       }
       res.setHeader("content-type", "application/json");

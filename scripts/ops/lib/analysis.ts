@@ -304,7 +304,21 @@ export async function runAnalysis(
         `analysis: previous version: ${previous.requests} requests, 5xx ${percent(previous.errorRatio)}, p99 ${seconds(previous.p99)}`,
       );
   }
-  const start = s.prometheusUrl ? undefined : await readPods(kubectl, pods, s.metricsPort);
+  let start: Map<string, string> | undefined;
+  if (!s.prometheusUrl) {
+    try {
+      start = await readPods(kubectl, pods, s.metricsPort);
+    } catch (err) {
+      // A release without a metrics port (one built before it, e.g. a hotfix of an older line) cannot
+      // be judged here; that is not a reason to undo it. A reading that fails later, once it worked, is.
+      return {
+        ok: true,
+        reason: `not judged: the new pods' metrics could not be read (${(err as Error).message})`,
+        current: { requests: 0, errors: 0, errorRatio: 0, p99: Number.NaN },
+        previous,
+      };
+    }
+  }
   const reading = async (): Promise<Figures> => {
     const elapsed = (Date.now() - started) / 1000;
     if (s.prometheusUrl) return prometheusFigures(s, names, elapsed, Date.now() / 1000);
