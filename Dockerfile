@@ -43,7 +43,8 @@ ENV NODE_ENV=production \
     BUN_RUNTIME_TRANSPILER_CACHE_PATH=0 \
     TMPDIR=/tmp
 USER 10001:10001
-EXPOSE 8000
+# 8000: the API; 9464: GET /metrics for Prometheus (METRICS_PORT), kept off the Service and the Ingress.
+EXPOSE 8000 9464
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["bun", "scripts/docker/healthcheck.ts", "/health"]
 STOPSIGNAL SIGTERM
