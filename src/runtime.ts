@@ -29,7 +29,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, serving 
 }
 
 /** Shared through Redis when one is configured, so replicas draw from one budget per client. */
-function openRateLimiter(config: Config, logger: Logger): RateLimiter | undefined {
+function openRateLimiter(config: Config, logger: Logger, metrics?: Metrics): RateLimiter | undefined {
   if (config.api.rate_limit <= 0) return undefined;
   const url = redisTarget(config);
   if (!url) return createLocalRateLimiter(config.api.rate_limit);
@@ -38,6 +38,7 @@ function openRateLimiter(config: Config, logger: Logger): RateLimiter | undefine
     perMinute: config.api.rate_limit,
     logger,
     commandTimeoutMs: Math.round(config.redis.command_timeout * 1000),
+    ...(metrics ? { onModeChange: (mode: "shared" | "local") => metrics.rateLimitFallback(mode === "local") } : {}),
   });
 }
 
@@ -73,7 +74,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   });
   if (database.pool) metrics.watch.pool(database.pool, config.database.pool_size + config.database.max_overflow);
   const cache = openCache(config, logger, observe ? { metrics, tracing } : {});
-  const rateLimiter = openRateLimiter(config, logger);
+  const rateLimiter = openRateLimiter(config, logger, observe ? metrics : undefined);
   return {
     config,
     logger,

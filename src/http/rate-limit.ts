@@ -111,6 +111,8 @@ export interface SharedRateLimiterOptions {
   /** After a failed command, how long to decide in process before trying Redis again. */
   retryAfterMs?: number;
   keyPrefix?: string;
+  /** Called when decisions move to the process or back to Redis (metrics: ratelimit_backend_fallback). */
+  onModeChange?: (mode: RateLimiterStats["mode"]) => void;
 }
 
 type TakeCommand = (key: string, interval: number, burst: number) => Promise<[number, number, number]>;
@@ -156,6 +158,7 @@ export function createSharedRateLimiter(options: SharedRateLimiterOptions): Rate
   const enter = (next: RateLimiterStats["mode"], err?: unknown) => {
     if (next === mode) return;
     mode = next;
+    options.onModeChange?.(next);
     if (next === "local")
       logger.warn(
         { err: { message: err instanceof Error ? err.message : String(err) } },

@@ -71,7 +71,9 @@ describe("while Redis is down", () => {
   afterAll(() => redis?.destroy());
 
   it("limits in process, says so once, and shares the budget again when Redis is back", async () => {
+    const modes: string[] = [];
     const limiter = createSharedRateLimiter({
+      onModeChange: (mode) => modes.push(mode),
       url: redis.url,
       perMinute: 60, // bursts of 10
       logger,
@@ -103,6 +105,8 @@ describe("while Redis is down", () => {
         "rate limit: Redis unavailable, each replica limits on its own until it is back",
         "rate limit: shared through Redis again",
       ]);
+      // What metrics are told (ratelimit_backend_fallback): one change each way.
+      expect(modes).toEqual(["local", "shared"]);
     } finally {
       await limiter.close();
     }
