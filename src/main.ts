@@ -23,6 +23,7 @@ import { Lifecycle } from "./lifecycle";
 import { flushLogger } from "./logging/logger";
 import { watchServedFeed } from "./modules/gtfs/feed-metrics";
 import { runImport } from "./modules/gtfs/import/cli";
+import { realtimeMetricsStats } from "./modules/realtime/metrics-stats";
 import { createRealtimeService } from "./modules/realtime/service";
 import { createMetricsHandler } from "./observability/metrics";
 import { loadRuntimeConfig, openRuntime, type Runtime } from "./runtime";
@@ -68,6 +69,7 @@ async function serve(config: Config, flags: Set<string>, onStop: OnStop, open: O
   const { metrics, tracing } = runtime;
   metrics.watch.lifecycle(lifecycle);
   watchServedFeed(metrics, runtime.database, config);
+  if (realtime.enabled) metrics.watch.realtime(realtimeMetricsStats(realtime));
   const app = createApp({ ...runtime, lifecycle, realtime });
   const fetch = createFetchHandler(app, { config, logger, lifecycle, metrics, tracing });
   const server = Bun.serve({

@@ -40,12 +40,18 @@ export interface PoolStats {
   readonly waitingCount: number;
 }
 
-/** What a GTFS-Realtime poller reports (its stats hook), read at each scrape. */
+/** What the GTFS-Realtime side reports (its stats hook), read at each scrape. */
 export interface RealtimeStats {
-  /** Seconds since the snapshot being served was fetched; undefined before the first one. */
-  snapshotAgeSeconds: number | undefined;
-  /** Polls that failed since start (a counter). */
-  pollFailures: number;
+  /** Past this age a snapshot is ignored and answers say "stale" (realtime.max_age). */
+  maxAgeSeconds: number;
+  sources: Array<{
+    /** trip_updates, alerts or vehicle_positions. */
+    source: string;
+    /** Seconds since the time the snapshot being served describes; undefined before the first one. */
+    snapshotAgeSeconds: number | undefined;
+    /** Polls that failed since start (a counter; each replica counts its own). */
+    pollFailures: number;
+  }>;
 }
 
 export interface Metrics {
@@ -73,8 +79,8 @@ export interface Metrics {
       labelNames: string[],
       read: () => Promise<Array<{ labels: Record<string, string>; value: number }>>,
     ): void;
-    /** gtfs_realtime_snapshot_age_seconds and gtfs_realtime_poll_failures_total, per feed. */
-    realtime(feed: string, stats: () => RealtimeStats): void;
+    /** gtfs_realtime_snapshot_age_seconds, gtfs_realtime_poll_failures_total (per source), gtfs_realtime_max_age_seconds. */
+    realtime(stats: () => RealtimeStats): void;
   };
   /** The exposition text and its content type, for GET /metrics. */
   render(): Promise<{ body: string; contentType: string }>;
@@ -160,7 +166,6 @@ export function createMetrics(options: MetricsOptions): Metrics {
     .labels(options.version, options.commit)
     .set(1);
 
-  const realtimeSources = new Map<string, () => RealtimeStats>();
   const watched = new Set<string>();
   const once = (name: string) => {
     if (watched.has(name)) throw new Error(`metric ${name} is already watched`);
@@ -255,23 +260,28 @@ export function createMetrics(options: MetricsOptions): Metrics {
         once(name);
         registry.registerMetric(new GaugeExport(name, help, read) as never);
       },
-      realtime(feed, stats) {
-        realtimeSources.set(feed, stats);
-        if (realtimeSources.size > 1) return;
+      realtime(stats) {
+        once("gtfs_realtime");
         registry.registerMetric(
           new GaugeExport(
             "gtfs_realtime_snapshot_age_seconds",
-            "Age of the GTFS-Realtime snapshot being served, per feed (absent before the first)",
+            "Age of the GTFS-Realtime snapshot being served, per source (absent before the first)",
             async () =>
-              [...realtimeSources].flatMap(([f, read]) => {
-                const age = read().snapshotAgeSeconds;
-                return age === undefined ? [] : [{ labels: { feed: f }, value: age }];
-              }),
+              stats().sources.flatMap(({ source, snapshotAgeSeconds }) =>
+                snapshotAgeSeconds === undefined ? [] : [{ labels: { source }, value: snapshotAgeSeconds }],
+              ),
           ) as never,
         );
         registry.registerMetric(
-          new CounterExport("gtfs_realtime_poll_failures_total", "GTFS-Realtime polls that failed, per feed", () =>
-            [...realtimeSources].map(([f, read]) => ({ labels: { feed: f }, value: read().pollFailures })),
+          new CounterExport("gtfs_realtime_poll_failures_total", "GTFS-Realtime polls that failed, per source", () =>
+            stats().sources.map(({ source, pollFailures }) => ({ labels: { source }, value: pollFailures })),
+          ) as never,
+        );
+        registry.registerMetric(
+          new GaugeExport(
+            "gtfs_realtime_max_age_seconds",
+            "realtime.max_age: past it a snapshot is ignored and answers show the timetable only",
+            async () => [{ labels: {}, value: stats().maxAgeSeconds }],
           ) as never,
         );
       },

@@ -5,8 +5,11 @@
 // t2: zurich 09:00, gare 09:10, central-2 09:20; f1 every 20 min 06:00–07:00 (exact), central-2 +0,
 // gare +5; f2 hourly 22:00–25:00 (headway-based), gare +0, central-1 +7.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { realtimeMetricsStats } from "../../src/modules/realtime/metrics-stats";
 import { createRealtimeService, type RealtimeService } from "../../src/modules/realtime/service";
+import { createMetrics } from "../../src/observability/metrics";
 import { EDGE, type GtfsEnv, gtfsEnv, SLOW } from "../gtfs/helpers";
+import { parseExposition, sampleValue } from "../support/prometheus-text";
 import { encodeFeed, type FeedServer, secs, startFeedServer } from "./helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
@@ -368,6 +371,34 @@ describe("trip updates on boards and trips", () => {
       expect((await departures("gare", "2024-06-12T08:00:00-04:00")).departures.map(line)).toEqual([
         ["t1", "2024-06-12T08:10:00-04:00", "2024-06-12T08:12:00-04:00", 120, "SCHEDULED"],
       ]);
+    },
+    SLOW,
+  );
+
+  it(
+    "metrics show the served snapshot's age, the failed polls and the age past which it is ignored",
+    async () => {
+      const metrics = createMetrics({ version: "1", commit: "c", processMetrics: false });
+      metrics.watch.realtime(realtimeMetricsStats(realtime));
+      const scrape = async () => parseExposition((await metrics.render()).body);
+      await publish([t1([{ stopSequence: 1, departure: { delay: 60 } }])], NOW - 40);
+      const failuresBefore = realtime.stats().sources.trip_updates!.failures;
+      server.set({ kind: "hang" }, "/tu");
+      expect(await realtime.pollNow("trip_updates")).toBe("failed");
+      clock += 20_000;
+      try {
+        const s = await scrape();
+        // The snapshot describes NOW − 40 s; the clock reads NOW + 20 s.
+        expect(sampleValue(s, "gtfs_realtime_snapshot_age_seconds", { source: "trip_updates" })).toBe(60);
+        expect(sampleValue(s, "gtfs_realtime_poll_failures_total", { source: "trip_updates" })).toBe(
+          failuresBefore + 1,
+        );
+        expect(sampleValue(s, "gtfs_realtime_max_age_seconds")).toBe(300);
+        // A source with no snapshot yet has no age (not 0, which would read as fresh).
+        expect(sampleValue(s, "gtfs_realtime_snapshot_age_seconds", { source: "vehicle_positions" })).toBeUndefined();
+      } finally {
+        clock = NOW * 1000;
+      }
     },
     SLOW,
   );

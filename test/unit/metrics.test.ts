@@ -70,17 +70,23 @@ describe("request metrics", () => {
     expect(sampleValue(s, "app_ready")).toBe(0);
   });
 
-  it("reads the GTFS-Realtime poller's stats per feed at scrape time", async () => {
+  it("reads the GTFS-Realtime stats per source at scrape time", async () => {
     const metrics = createMetrics({ version: "1", commit: "c", processMetrics: false });
-    let stats = { snapshotAgeSeconds: undefined as number | undefined, pollFailures: 0 };
-    metrics.watch.realtime("vehicle-positions", () => stats);
+    let age: number | undefined;
+    let failures = 0;
+    metrics.watch.realtime(() => ({
+      maxAgeSeconds: 300,
+      sources: [{ source: "vehicle_positions", snapshotAgeSeconds: age, pollFailures: failures }],
+    }));
     let s = await scrape(metrics);
     expect(samplesOf(s, "gtfs_realtime_snapshot_age_seconds")).toEqual([]);
-    expect(sampleValue(s, "gtfs_realtime_poll_failures_total", { feed: "vehicle-positions" })).toBe(0);
-    stats = { snapshotAgeSeconds: 12, pollFailures: 3 };
+    expect(sampleValue(s, "gtfs_realtime_poll_failures_total", { source: "vehicle_positions" })).toBe(0);
+    expect(sampleValue(s, "gtfs_realtime_max_age_seconds")).toBe(300);
+    age = 12;
+    failures = 3;
     s = await scrape(metrics);
-    expect(sampleValue(s, "gtfs_realtime_snapshot_age_seconds", { feed: "vehicle-positions" })).toBe(12);
-    expect(sampleValue(s, "gtfs_realtime_poll_failures_total", { feed: "vehicle-positions" })).toBe(3);
+    expect(sampleValue(s, "gtfs_realtime_snapshot_age_seconds", { source: "vehicle_positions" })).toBe(12);
+    expect(sampleValue(s, "gtfs_realtime_poll_failures_total", { source: "vehicle_positions" })).toBe(3);
   });
 
   it("counts query failures by kind and the rate limiter's refusals and fallbacks", async () => {
