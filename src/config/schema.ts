@@ -23,7 +23,7 @@ export const ConfigSchema = T.Object({
   }),
   api: T.Object({
     host: T.String({ minLength: 1 }),
-    port: Port,
+    port: T.Integer({ minimum: 0, maximum: 65535, description: "0: any free port, named in the `listening` log line" }),
     timeout: T.Number({ exclusiveMinimum: 0, maximum: 3600, description: "seconds" }),
     body_limit: T.Integer({ minimum: 1024 }),
     shutdown_timeout: T.Number({ exclusiveMinimum: 0, maximum: 600, description: "seconds" }),
