@@ -1,4 +1,4 @@
-// Runs the real service (`bun src/main.ts serve`) as a child process on a free port, for tests that
+// Runs the real service (`bun src/main.ts serve`) as a child process on a port it picks itself, for tests that
 // need a real HTTP server, signals or process exit codes. Works under both test runners.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -45,25 +45,51 @@ export function childEnv(env: Record<string, string | undefined> = {}): NodeJS.P
   return base;
 }
 
+/** Log levels under which the service's `listening` line (info) is written. */
+const SHOWS_INFO = new Set(["trace", "debug", "info"]);
+
 export async function startAppServer(options: StartOptions = {}): Promise<AppServer> {
-  const port = await freePort();
+  // The server binds port 0 and names the port it got in its `listening` log line: no other process
+  // can take the port in between, and what answers there is this child. Callers that give PORT, or
+  // a LOG_LEVEL that hides info lines (benchmarks), get a port picked beforehand instead.
+  const level = (options.env?.LOG_LEVEL ?? "info").toLowerCase();
+  const given = options.env?.PORT ?? (SHOWS_INFO.has(level) ? undefined : String(await freePort()));
+  // METRICS_PORT=0 turns the metrics server off, so a scraped server gets a port picked beforehand.
   const metricsPort = options.metrics ? await freePort() : 0;
   const dataDir = mkdtempSync(join(tmpdir(), "tapi-app-"));
   const child = spawn(BUN, [MAIN, "serve", ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: childEnv({
       HOST: "127.0.0.1",
-      PORT: String(port),
       METRICS_PORT: String(metricsPort),
       DATA_DIR: dataDir,
       LOG_LEVEL: "info",
       ...options.env,
+      PORT: given ?? "0",
     }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
+  let listening: ((port: number) => void) | undefined;
+  const boundPort = new Promise<number>((resolve) => {
+    listening = resolve;
+  });
+  let partial = "";
   child.stdout?.on("data", (c) => {
     out += c;
+    if (!listening) return;
+    partial += c;
+    const lines = partial.split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      const port = listeningPort(line);
+      if (port !== undefined) {
+        listening(port);
+        listening = undefined;
+        partial = "";
+        break;
+      }
+    }
   });
   child.stderr?.on("data", (c) => {
     out += c;
@@ -74,6 +100,27 @@ export async function startAppServer(options: StartOptions = {}): Promise<AppSer
       resolveExit(code ?? signal ?? "unknown");
     });
   });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    return exited;
+  };
+  let port: number;
+  if (given !== undefined) port = Number(given);
+  else {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const found = await Promise.race([
+      boundPort,
+      exited.then((code) => new Error(`server exited with ${code} before listening:\n${out}`)),
+      new Promise<Error>((r) => {
+        timer = setTimeout(() => r(new Error(`server logged no "listening" line within 60 s:\n${out}`)), 60_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (found instanceof Error) {
+      await stop();
+      throw found;
+    }
+    port = found;
+  }
   const server: AppServer = {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -81,29 +128,33 @@ export async function startAppServer(options: StartOptions = {}): Promise<AppSer
     child,
     output: () => out,
     exited,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      return exited;
-    },
+    stop,
   };
   if (options.waitForHealth !== false) {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
-      try {
-        const res = await fetch(`${server.url}/health`);
-        if (res.ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) {
-        await server.stop();
-        throw new Error(`server did not answer /health within 30 s:\n${out}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      await Promise.race([
+        eventually(async () => (await fetch(`${server.url}/health`)).ok, 30_000, "/health to answer 200"),
+        exited.then((code) => {
+          throw new Error(`server exited with ${code}`);
+        }),
+      ]);
+    } catch (err) {
+      await stop();
+      throw new Error(`${(err as Error).message}:\n${out}`);
     }
   }
   return server;
+}
+
+/** The port of the service's `listening` log line, or undefined for any other line. */
+function listeningPort(line: string): number | undefined {
+  if (!line.includes('"listening"')) return undefined;
+  try {
+    const entry = JSON.parse(line) as { msg?: unknown; port?: unknown };
+    return entry.msg === "listening" && typeof entry.port === "number" && entry.port > 0 ? entry.port : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Polls `check` until it returns true or the deadline passes; returns the elapsed milliseconds. */

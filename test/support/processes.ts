@@ -93,6 +93,61 @@ export interface ServerProcess {
   destroy(): Promise<void>;
 }
 
+/**
+ * Starts `spawnOn(port)` on a free port, and again on another one when the port was taken between
+ * freePort() closing it and the server binding it (PostgreSQL's and Redis's port settings cannot be 0,
+ * so they cannot pick one themselves). `ready()` must talk to this very child (through its private
+ * Unix socket), never just to whatever answers on the port; a server that cannot bind its TCP port
+ * exits, which is how a conflict shows.
+ */
+async function startOnFreePort(
+  what: string,
+  spawnOn: (port: number) => ChildProcess,
+  ready: (port: number, child: ChildProcess) => Promise<void>,
+  attempts = 5,
+): Promise<{ port: number; child: ChildProcess }> {
+  let last = "";
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const port = await freePort();
+    const child = spawnOn(port);
+    try {
+      await ready(port, child);
+      return { port, child };
+    } catch (err) {
+      last = (err as Error).message;
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited(child);
+        throw err; // running but never ready: not a port conflict
+      }
+    }
+  }
+  throw new Error(`${what} did not start on any of ${attempts} free ports: ${last}`);
+}
+
+/** Polls `check` while `child` runs; rejects as soon as it exits, or after `timeoutMs`. */
+async function whileRunning(
+  child: ChildProcess,
+  what: string,
+  check: () => Promise<void>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+    try {
+      await check();
+      return;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not ready within ${timeoutMs} ms: ${(last as Error)?.message}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function startPostgres(): Promise<ServerProcess> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), "tapi-pg-"));
@@ -109,33 +164,42 @@ export async function startPostgres(): Promise<ServerProcess> {
     "--no-sync",
   ]);
   execFileSync(initCmd, initArgs, { stdio: "pipe" });
-  const port = await freePort();
-  let child: ChildProcess | undefined;
+  const spawnOn = (port: number) => {
+    const [cmd, args] = asPostgresUser(join(bin, "postgres"), [
+      "-D",
+      dataDir,
+      "-p",
+      String(port),
+      "-k",
+      dir,
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "fsync=off",
+      "-c",
+      "synchronous_commit=off",
+      "-c",
+      "full_page_writes=off",
+      "-c",
+      "max_connections=200",
+    ]);
+    return spawn(cmd, args, { stdio: "ignore" });
+  };
+  // The postmaster binds its TCP port before it creates the Unix socket in our private `dir`, and
+  // exits when it cannot bind: a query through that socket proves the TCP port is this server's.
+  const ready = (port: number, child: ChildProcess) =>
+    whileRunning(child, `postgres on port ${port}`, () => queryOverSocket(dir, port));
+  const first = await startOnFreePort("postgres", spawnOn, ready);
+  const port = first.port;
+  let child: ChildProcess | undefined = first.child;
   const server: ServerProcess = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     async start() {
-      const [cmd, args] = asPostgresUser(join(bin, "postgres"), [
-        "-D",
-        dataDir,
-        "-p",
-        String(port),
-        "-k",
-        dir,
-        "-c",
-        "listen_addresses=127.0.0.1",
-        "-c",
-        "fsync=off",
-        "-c",
-        "synchronous_commit=off",
-        "-c",
-        "full_page_writes=off",
-        "-c",
-        "max_connections=200",
-      ]);
-      child = spawn(cmd, args, { stdio: "ignore" });
-      await waitForPort(port);
-      await waitForPostgresQueries(port);
+      if (child) return;
+      // A restart keeps its port (the URL is already handed out): a conflict now is an error.
+      child = spawnOn(port);
+      await ready(port, child);
     },
     async stop() {
       if (!child) return;
@@ -149,44 +213,58 @@ export async function startPostgres(): Promise<ServerProcess> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await server.start();
   return server;
 }
 
-/** The port accepts before recovery ends; poll until a query actually runs. */
-async function waitForPostgresQueries(port: number, timeoutMs = 20_000): Promise<void> {
+/** One query through the server's Unix socket in `socketDir` (it answers once recovery has ended). */
+async function queryOverSocket(socketDir: string, port: number): Promise<void> {
   const { default: pg } = await import("pg");
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
-    try {
-      await client.connect();
-      await client.query("select 1");
-      await client.end();
-      return;
-    } catch (err) {
-      await client.end().catch(() => {});
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  const client = new pg.Client({ host: socketDir, port, user: "postgres", database: "postgres" });
+  try {
+    await client.connect();
+    await client.query("select 1");
+  } finally {
+    await client.end().catch(() => {});
   }
 }
 
 export async function startRedis(): Promise<ServerProcess> {
   const bin = redisBin();
   const dir = mkdtempSync(join(tmpdir(), "tapi-redis-"));
-  const port = await freePort();
-  let child: ChildProcess | undefined;
+  const socket = join(dir, "redis.sock");
+  const spawnOn = (port: number) =>
+    spawn(
+      bin,
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--unixsocket",
+        socket,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        dir,
+      ],
+      { stdio: "ignore" },
+    );
+  // Redis listens on TCP before it creates its Unix socket, and exits when it cannot bind: a PONG
+  // through our private socket proves the TCP port is this server's.
+  const ready = (port: number, child: ChildProcess) =>
+    whileRunning(child, `redis on port ${port}`, () => pingOverSocket(socket));
+  const first = await startOnFreePort("redis", spawnOn, ready);
+  const port = first.port;
+  let child: ChildProcess | undefined = first.child;
   const server: ServerProcess = {
     url: `redis://127.0.0.1:${port}`,
     port,
     async start() {
-      child = spawn(
-        bin,
-        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
-        { stdio: "ignore" },
-      );
-      await waitForPort(port);
+      if (child) return;
+      child = spawnOn(port);
+      await ready(port, child);
     },
     async stop() {
       if (!child) return;
@@ -200,7 +278,6 @@ export async function startRedis(): Promise<ServerProcess> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await server.start();
   return server;
 }
 
@@ -268,9 +345,30 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<ServerP
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+    pause: () => void child?.kill("SIGSTOP"),
+    resume: () => void child?.kill("SIGCONT"),
   };
   await server.start();
   return server;
+}
+
+/** PING over a Redis Unix socket; resolves on +PONG. */
+function pingOverSocket(path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ path });
+    let reply = "";
+    sock.setTimeout(2000, () => sock.destroy(new Error("no reply to PING")));
+    sock.once("connect", () => sock.write("PING\r\n"));
+    sock.on("data", (chunk) => {
+      reply += chunk;
+      if (!reply.includes("\r\n")) return;
+      sock.destroy();
+      if (reply.startsWith("+PONG")) resolve();
+      else reject(new Error(`PING answered ${JSON.stringify(reply.trim())}`));
+    });
+    sock.once("error", reject);
+    sock.once("close", () => reject(new Error("connection closed before PONG")));
+  });
 }
 
 function uidOf(user: string): number {
