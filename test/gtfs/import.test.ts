@@ -280,31 +280,6 @@ describe("GTFS import", () => {
   );
 
   it(
-    "`import --rollback` serves the previous retained version again, in one switch",
-    async () => {
-      const before = (await env.get("/v1/feeds")).body.data as { id: number; status: string }[];
-      const [active, previous] = before;
-      const run = spawn(BUN, [MAIN, "import", "--rollback"], {
-        cwd: REPO_ROOT,
-        env: childEnv({ DATABASE_URL: env.db!.url, LOG_LEVEL: "warn" }),
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      run.stdout.on("data", (c) => {
-        stdout += c;
-      });
-      expect(await new Promise((r) => run.once("exit", r))).toBe(0);
-      expect(stdout).toContain(`now serving feed version ${previous!.id}`);
-      const after = (await env.get("/v1/feeds")).body.data as { id: number; status: string }[];
-      expect(after.map((f) => [f.id, f.status])).toEqual([
-        [previous!.id, "active"],
-        [active!.id, "retired"],
-      ]);
-    },
-    SLOW,
-  );
-
-  it(
     "imports from an http URL (a zip streamed from a local server)",
     async () => {
       const files: Record<string, Uint8Array> = {};

@@ -157,6 +157,33 @@ function listeningPort(line: string): number | undefined {
   }
 }
 
+export interface CliRun {
+  code: number | string;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one CLI command of the service (`bun src/main.ts <args>`) to its end. */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(BUN, [MAIN, ...args], {
+      cwd: REPO_ROOT,
+      env: childEnv(env),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => {
+      stdout += c;
+    });
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
+    child.once("error", reject);
+    child.once("close", (code, signal) => resolveRun({ code: code ?? signal ?? "unknown", stdout, stderr }));
+  });
+}
+
 /** Polls `check` until it returns true or the deadline passes; returns the elapsed milliseconds. */
 export async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
   const started = Date.now();
