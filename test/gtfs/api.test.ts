@@ -261,15 +261,7 @@ describe("cache (Redis), keyed by feed version", () => {
     );
     redis = new Redis(redisUrl);
     // ioredis connects in the background; the first commands must not race it.
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      try {
-        await cache.ping(500);
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    await eventually(async () => cache.ping(500).then(() => true), 10_000, "the cache to reach Redis");
     env = await gtfsEnv({ cache });
     await env.import(EDGE);
   }, SLOW);

@@ -199,36 +199,50 @@ describe("GTFS import", () => {
     async () => {
       const dir = mkdtempSync(join(tmpdir(), "gtfs-kill-"));
       await generateFeed(dir, { routes: 40, trips: 40, stopsPerTrip: 30, stops: 400, seed: 7 });
+      const client = new pg.Client({ connectionString: env.db!.url });
+      const blocker = new pg.Client({ connectionString: env.db!.url });
+      await Promise.all([client.connect(), blocker.connect()]);
+      // The switch retires the active version's catalogue row: holding that row's lock stops the import
+      // right before its switch commits, with everything loaded, however fast or slow the load is.
+      await blocker.query("begin");
+      await blocker.query("select id from gtfs_feed where status = 'active' for update");
+      const blockerPid = (await blocker.query("select pg_backend_pid() as pid")).rows[0].pid as number;
       const child = spawn(BUN, [MAIN, "import", dir], {
         cwd: REPO_ROOT,
         env: childEnv({ DATABASE_URL: env.db!.url, LOG_LEVEL: "warn" }),
         stdio: "ignore",
       });
       const exited = new Promise((r) => child.once("exit", r));
-      const client = new pg.Client({ connectionString: env.db!.url });
-      await client.connect();
       try {
-        // Kill it while the new version is loading (its catalogue row says so).
-        const deadline = Date.now() + 60_000;
-        for (;;) {
-          const { rows } = await client.query("select count(*)::int as n from gtfs_feed where status = 'loading'");
-          if (rows[0].n > 0) break;
-          if (Date.now() > deadline) throw new Error("import never started loading");
-          await new Promise((r) => setTimeout(r, 5));
-        }
+        await Promise.race([
+          eventually(
+            async () =>
+              (
+                await client.query(
+                  "select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))",
+                  [blockerPid],
+                )
+              ).rows[0].n > 0,
+            60_000,
+            "the import to wait for the catalogue row lock at its switch",
+          ),
+          exited.then((code) => {
+            throw new Error(`the import exited (${code}) before reaching its switch`);
+          }),
+        ]);
         child.kill("SIGKILL");
         await exited;
-        // Its backends hold the import lock until the server notices the closed sockets (a statement
-        // in progress, such as an index build, runs to its end first).
+        await blocker.query("rollback");
+        // The killed import's server sessions end (and drop its import lock) once they see it gone.
         await eventually(
           async () =>
             (
               await client.query(
-                "select count(*)::int as n from pg_stat_activity where application_name = 'gtfs-import' and datname = current_database()",
+                "select count(*)::int as n from pg_locks l join pg_database d on d.oid = l.database where l.locktype = 'advisory' and d.datname = current_database()",
               )
             ).rows[0].n === 0,
           30_000,
-          "the killed import's connections to close",
+          "the killed import's sessions to end",
         );
         const { rows } = await client.query("select status from gtfs_feed where status = 'loading'");
         expect(rows).toHaveLength(1);
@@ -246,6 +260,7 @@ describe("GTFS import", () => {
         expect(leftovers[0].n).toBe(0);
       } finally {
         child.kill("SIGKILL");
+        await blocker.end();
         await client.end();
         rmSync(dir, { recursive: true, force: true });
       }
