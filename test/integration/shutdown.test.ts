@@ -1,0 +1,128 @@
+// Graceful shutdown of the real service (a child process) on a real, healthy PostgreSQL. Requests are
+// held in flight deterministically: a test connection holds an ACCESS EXCLUSIVE lock on the table
+// their query reads, and releases it when the test says so.
+// - /ready answers 503 from the moment SIGTERM arrives, while a slow request still completes 200;
+//   then the process exits 0.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, startAppServer } from "../support/app-server";
+import { createTestDatabase, type TestDatabase } from "../support/services";
+
+const SLOW = 120_000;
+
+/** Holds an ACCESS EXCLUSIVE lock on `table` in an open transaction until release(). */
+async function lockTable(url: string, table: string) {
+  const locker = new pg.Client({ connectionString: url });
+  locker.on("error", () => {}); // terminated by the database's drop after a failed test
+  await locker.connect();
+  await locker.query("begin");
+  await locker.query(`lock table ${table} in access exclusive mode`);
+  const pid = (await locker.query("select pg_backend_pid() as pid")).rows[0].pid as number;
+  let released = false;
+  return {
+    pid,
+    async release() {
+      if (released) return;
+      released = true;
+      await locker.query("rollback").catch(() => {});
+      await locker.end();
+    },
+  };
+}
+
+/** Resolves once `n` sessions wait for a lock that session `pid` holds. */
+async function waitersOn(url: string, pid: number, n: number, what: string): Promise<void> {
+  const observer = new pg.Client({ connectionString: url });
+  await observer.connect();
+  try {
+    await eventually(
+      async () =>
+        (
+          await observer.query(
+            "select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))",
+            [pid],
+          )
+        ).rows[0].n >= n,
+      30_000,
+      what,
+    );
+  } finally {
+    await observer.end();
+  }
+}
+
+/** A response (status and JSON body), or the error code of a request that got none. */
+type Outcome = { status: number; body: unknown } | { error: string };
+const outcome = (url: string): Promise<Outcome> =>
+  fetch(url).then(
+    async (res) => ({ status: res.status, body: await res.json() }),
+    (err: Error & { cause?: { code?: string }; code?: string }) => ({
+      error: err.cause?.code ?? err.code ?? err.message,
+    }),
+  );
+
+describe("graceful shutdown on a healthy database", () => {
+  let db: TestDatabase;
+  let dir: string;
+  /** A config file with the given overrides (and everything else at its default). */
+  const configFile = (name: string, yaml: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, yaml);
+    return path;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase("shutdown");
+    dir = mkdtempSync(join(tmpdir(), "tapi-shutdown-"));
+  }, SLOW);
+  afterAll(async () => {
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }, SLOW);
+
+  it(
+    "answers /ready 503 from the signal on, while a slow request in flight still completes 200, then exits 0",
+    async () => {
+      // Generous statement and drain timeouts: only the test's locks decide when requests finish.
+      const config = configFile(
+        "patient.yaml",
+        "api:\n  timeout: 600\n  shutdown_timeout: 600\ndatabase:\n  statement_timeout: 600\n",
+      );
+      const app = await startAppServer({ args: ["--migrate"], env: { DATABASE_URL: db.url, CONFIG_FILE: config } });
+      // /v1/feeds reads gtfs_feed; /ready's first schema check reads kysely_migration. Both are held.
+      const feedsLock = await lockTable(db.url, "gtfs_feed");
+      const readyLock = await lockTable(db.url, "kysely_migration");
+      try {
+        let slowDone = false;
+        const slow = outcome(`${app.url}/v1/feeds`).finally(() => {
+          slowDone = true;
+        });
+        await waitersOn(db.url, feedsLock.pid, 1, "the slow request to wait for gtfs_feed");
+        const readies = [1, 2, 3].map(() => outcome(`${app.url}/ready`));
+        await waitersOn(db.url, readyLock.pid, 3, "the /ready requests to wait for kysely_migration");
+
+        app.child.kill("SIGTERM");
+        await eventually(async () => app.output().includes('"shutting down'), 10_000, "the shutdown log line");
+        await readyLock.release();
+        // Healthy database, in-flight /ready requests: each says not ready, because the server is stopping.
+        for (const ready of await Promise.all(readies))
+          expect(ready).toEqual({
+            status: 503,
+            body: { status: "not ready", checks: { database: "ok", redis: "disabled", server: "shutting down" } },
+          });
+        expect(slowDone).toBe(false); // still held: the 503s came while it was in flight
+
+        await feedsLock.release();
+        expect(await slow).toEqual({ status: 200, body: { data: [], next_cursor: null } });
+        expect(await app.exited).toBe(0);
+      } finally {
+        await Promise.all([feedsLock.release(), readyLock.release()]);
+        await app.stop();
+      }
+    },
+    SLOW,
+  );
+});
