@@ -3,12 +3,13 @@
 // their query reads, and releases it when the test says so.
 // - /ready answers 503 from the moment SIGTERM arrives, while a slow request still completes 200;
 //   then the process exits 0.
+// - A request that outlasts api.shutdown_timeout is cut, and the process still exits.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startAppServer } from "../support/app-server";
+import { type AppServer, eventually, startAppServer } from "../support/app-server";
 import { createTestDatabase, type TestDatabase } from "../support/services";
 
 const SLOW = 120_000;
@@ -120,6 +121,36 @@ describe("graceful shutdown on a healthy database", () => {
         expect(await app.exited).toBe(0);
       } finally {
         await Promise.all([feedsLock.release(), readyLock.release()]);
+        await app.stop();
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    "cuts a request that outlasts api.shutdown_timeout and still exits",
+    async () => {
+      // The request could run for 10 minutes; the drain deadline is 1 s.
+      const config = configFile(
+        "hasty.yaml",
+        "api:\n  timeout: 600\n  shutdown_timeout: 1\ndatabase:\n  statement_timeout: 600\n",
+      );
+      const app: AppServer = await startAppServer({
+        args: ["--migrate"],
+        env: { DATABASE_URL: db.url, CONFIG_FILE: config },
+      });
+      const feedsLock = await lockTable(db.url, "gtfs_feed");
+      try {
+        const slow = outcome(`${app.url}/v1/feeds`);
+        await waitersOn(db.url, feedsLock.pid, 1, "the slow request to wait for gtfs_feed");
+        app.child.kill("SIGTERM");
+        // The lock is still held: only the drain deadline can end the request and let the process go.
+        const notExited = new Promise<string>((r) => setTimeout(() => r("still running"), 60_000).unref());
+        expect(await Promise.race([app.exited, notExited])).toBe(0);
+        expect(await slow).toEqual({ error: expect.any(String) });
+        expect(app.output()).toContain("drain deadline passed");
+      } finally {
+        await feedsLock.release();
         await app.stop();
       }
     },
