@@ -91,6 +91,13 @@ export interface ServerProcess {
   start(): Promise<void>;
   /** Stops and deletes everything. */
   destroy(): Promise<void>;
+  /**
+   * Freezes the running server (SIGSTOP): connections stay open and new ones are accepted, nothing is
+   * answered. (PostgreSQL: the postmaster, so new connections hang; open sessions still answer.)
+   */
+  pause(): void;
+  /** Lets a paused server run on (SIGCONT). */
+  resume(): void;
 }
 
 /**
@@ -205,6 +212,7 @@ export async function startPostgres(): Promise<ServerProcess> {
       if (!child) return;
       const c = child;
       child = undefined;
+      c.kill("SIGCONT"); // in case it was paused
       c.kill("SIGINT"); // fast shutdown: aborts open transactions, closes connections
       await exited(c);
     },
@@ -212,6 +220,8 @@ export async function startPostgres(): Promise<ServerProcess> {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+    pause: () => void child?.kill("SIGSTOP"),
+    resume: () => void child?.kill("SIGCONT"),
   };
   return server;
 }
@@ -277,6 +287,8 @@ export async function startRedis(): Promise<ServerProcess> {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+    pause: () => void child?.kill("SIGSTOP"),
+    resume: () => void child?.kill("SIGCONT"),
   };
   return server;
 }
