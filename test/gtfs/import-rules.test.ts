@@ -1,6 +1,6 @@
 // What docs/api.md promises about imports, each on a feed built so that the rule alone decides:
-// the four warnings (the import goes on, and says so) and the 1 MiB bound on a quoted field that
-// never closes.
+// the four warnings (the import goes on, and says so), the 50-problem cap of a rejected feed, and the
+// 1 MiB bound on a quoted field that never closes.
 import { afterAll, describe, expect, it } from "vitest";
 import { FeedValidationError, formatIssue } from "../../src/modules/gtfs/import/issues";
 import { MAX_RECORD_CHARS } from "../../src/modules/gtfs/import/read/csv";
@@ -77,6 +77,57 @@ describe("import warnings", () => {
       ];
       for (const [message, where, got] of expected)
         expect(printed).toContain(`warning (1×): ${message}\n  e.g. ${where}: ${message}${got}\n`);
+    },
+    SLOW,
+  );
+});
+
+describe("a rejected feed", () => {
+  const env = suiteGtfsEnv([EDGE]);
+
+  it(
+    "lists its first 50 problems, each with file, line and field, and says there are more",
+    async () => {
+      const ghosts = Array.from({ length: 60 }, (_, i) => `t1,${100 + i},ghost-${i},12:00:00,12:00:00,,`).join("\n");
+      const broken = mutatedFeed(EDGE, { "stop_times.txt": (t) => `${t.trimEnd()}\n${ghosts}\n` });
+      try {
+        const run = await runCli(["import", broken.dir], { DATABASE_URL: env.db!.url, LOG_LEVEL: "warn" });
+        expect(run.code).toBe(1);
+        // stderr has the per-file progress lines first, then the error.
+        const lines = run.stderr.slice(run.stderr.indexOf("error: ")).trimEnd().split("\n");
+        expect(lines[0]).toBe("error: invalid GTFS feed (50+ problems):");
+        expect(lines.slice(1, 51)).toEqual(
+          Array.from(
+            { length: 50 },
+            (_, i) => `  stop_times.txt:${22 + i} [stop_id]: unknown stop_id (not in stops.txt) (got "ghost-${i}")`,
+          ),
+        );
+        expect(lines.slice(51)).toEqual(["  … and more"]);
+      } finally {
+        broken.remove();
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    "with exactly 50 problems lists them all and does not say there are more",
+    async () => {
+      const ghosts = Array.from({ length: 50 }, (_, i) => `t1,${100 + i},ghost-${i},12:00:00,12:00:00,,`).join("\n");
+      const broken = mutatedFeed(EDGE, { "stop_times.txt": (t) => `${t.trimEnd()}\n${ghosts}\n` });
+      try {
+        const err = await env.import(broken.dir).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(FeedValidationError);
+        const { issues, truncated, message } = err as FeedValidationError;
+        expect([issues.length, truncated]).toEqual([50, false]);
+        expect(message.split("\n")[0]).toBe("invalid GTFS feed (50 problems):");
+        expect(message).not.toContain("and more");
+      } finally {
+        broken.remove();
+      }
     },
     SLOW,
   );

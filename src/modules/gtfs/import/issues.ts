@@ -75,10 +75,11 @@ export class FeedValidationError extends Error {
     readonly issues: FeedIssue[],
     readonly truncated = false,
   ) {
-    const head = issues.slice(0, 10).map(formatIssue).join("\n  ");
-    const more = issues.length > 10 || truncated ? `\n  … and more` : "";
+    // Every problem collected (IssueCollector bounds them): fixing a feed goes faster with all at hand.
+    const list = issues.map(formatIssue).join("\n  ");
+    const more = truncated ? `\n  … and more` : "";
     super(
-      `invalid GTFS feed (${issues.length}${truncated ? "+" : ""} problem${issues.length === 1 ? "" : "s"}):\n  ${head}${more}`,
+      `invalid GTFS feed (${issues.length}${truncated ? "+" : ""} problem${issues.length === 1 ? "" : "s"}):\n  ${list}${more}`,
     );
     this.name = "FeedValidationError";
   }
