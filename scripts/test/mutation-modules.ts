@@ -1,0 +1,129 @@
+// The modules that carry the product's promises, for mutation testing (npm run test:mutation): what is
+// mutated, and the narrowest set of test files that must catch it. stryker.config.mjs reads this table.
+//
+// Equivalent mutants (ones no test can kill because the program behaves the same) are listed with the
+// reason, matched by file, mutator and the replacement's text, so the report can tell them from gaps.
+
+export interface Equivalent {
+  file: string;
+  mutator: string;
+  /** The mutated code as Stryker prints it (the replacement). */
+  replacement: string;
+  /** The original code it replaces (a substring is enough to tell it apart). */
+  original: string;
+  reason: string;
+}
+
+export interface MutationModule {
+  name: string;
+  /** Globs of the code under mutation (Stryker's `mutate`). */
+  mutate: string[];
+  /** Test files that exercise it (Stryker's `testFiles`). */
+  tests: string[];
+  /**
+   * "vitest": per-test coverage, only the tests that reach a mutant run it (in-process code).
+   * "command": every listed test file runs for every mutant, with the mutant id in the environment, so
+   * child processes the tests start (the CLI, bun scripts under the fake kubectl) run the mutant too.
+   */
+  runner: "vitest" | "command";
+  /** The issue's target: each module at or above it. */
+  threshold: number;
+  equivalent: Equivalent[];
+}
+
+export const MUTATION_MODULES: MutationModule[] = [
+  {
+    name: "release",
+    mutate: ["scripts/release/branches.js"],
+    tests: [
+      "test/release/branches.test.ts",
+      "test/release/reserved-names.test.ts",
+      "test/release/branch-rules.test.ts",
+    ],
+    runner: "vitest",
+    threshold: 80,
+    equivalent: [
+      {
+        file: "scripts/release/branches.js",
+        mutator: "Regex",
+        original: "/[^0-9a-z-]+/g",
+        replacement: "/[^0-9a-z-]/g",
+        reason: "each character of a run becomes a dash, and the next replace collapses the dashes into one",
+      },
+      {
+        file: "scripts/release/branches.js",
+        mutator: "ConditionalExpression",
+        original: 'info.kind !== "feature"',
+        replacement: "false",
+        reason: 'other kinds add owners under ids no feature is looked up by: undefined, or develop\'s reserved "beta"',
+      },
+      {
+        file: "scripts/release/branches.js",
+        mutator: "ConditionalExpression",
+        original: "current !== canonical",
+        replacement: "true",
+        reason: "branch === canonical already holds, and a name is listed once: current cannot be canonical too",
+      },
+      {
+        file: "scripts/release/branches.js",
+        mutator: "ArrayDeclaration",
+        original: "[]",
+        replacement: '["Stryker was here"]',
+        reason: "a default list with a name that is not a feature branch changes no owner",
+      },
+    ],
+  },
+  {
+    name: "config",
+    mutate: ["src/config/**/*.ts"],
+    tests: ["test/unit/config.test.ts", "test/unit/config-rules.test.ts"],
+    runner: "vitest",
+    threshold: 80,
+    equivalent: [],
+  },
+  {
+    name: "http",
+    mutate: ["src/http/**/*.ts"],
+    tests: [
+      "test/unit/http.test.ts",
+      "test/unit/error-answers.test.ts",
+      "test/unit/fetch-handler.test.ts",
+      "test/unit/sync-fast-path.test.ts",
+      "test/unit/rate-limit.test.ts",
+    ],
+    runner: "vitest",
+    threshold: 80,
+    equivalent: [],
+  },
+  {
+    name: "board",
+    mutate: ["src/modules/gtfs/api/departures.ts", "src/modules/gtfs/api/queries.ts"],
+    tests: [
+      "test/gtfs/query-clauses.test.ts",
+      "test/gtfs/boards.test.ts",
+      "test/gtfs/api.test.ts",
+      "test/gtfs/query-logic.test.ts",
+    ],
+    runner: "vitest",
+    threshold: 80,
+    equivalent: [],
+  },
+  {
+    // activate, discard, prune, rollback: being moved out of importer.ts into a catalogue module; the
+    // globs name where it lands (a glob that matches nothing is reported and skipped).
+    name: "catalogue",
+    mutate: ["src/modules/gtfs/catalogue/**/*.ts", "src/modules/gtfs/import/catalogue*.ts"],
+    tests: ["test/gtfs/import.test.ts", "test/gtfs/rollback.test.ts"],
+    runner: "command",
+    threshold: 80,
+    equivalent: [],
+  },
+  {
+    name: "ops",
+    mutate: ["scripts/ops/deploy.ts", "scripts/ops/rollback.ts", "scripts/ops/verify.ts", "scripts/ops/lib/**/*.ts"],
+    tests: ["test/ops/deploy.test.ts", "test/ops/readiness-gate.test.ts", "test/ops/render.test.ts"],
+    runner: "command",
+    threshold: 80,
+    equivalent: [],
+  },
+];
