@@ -72,7 +72,7 @@ export function classifyBranch(branch) {
  */
 function featureOwners(branches) {
   const owners = new Map();
-  const sorted = [...new Set(branches)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...new Set(branches)].sort(); // code-unit order, as semanticReleaseBranches lists them
   for (const branch of sorted) {
     const info = classifyBranch(branch);
     if (info.kind !== "feature") continue;
