@@ -18,7 +18,8 @@ const config = {
     ? {
         testRunner: "vitest",
         // The module's test files: vitest.mutation.config.ts reads them from MUTATION_TESTS.
-        vitest: { configFile: "vitest.mutation.config.ts", related: false },
+        // Forks, not threads: tests may change the working directory, which worker threads cannot.
+        vitest: { configFile: "vitest.mutation.config.ts", related: false, pool: "forks" },
         coverageAnalysis: "perTest",
       }
     : {

@@ -11,6 +11,8 @@ export interface Equivalent {
   replacement: string;
   /** The original code it replaces (a substring is enough to tell it apart). */
   original: string;
+  /** Text on the mutant's source line, when the original alone does not tell it apart. */
+  line?: string;
   reason: string;
 }
 
@@ -79,7 +81,99 @@ export const MUTATION_MODULES: MutationModule[] = [
     tests: ["test/unit/config.test.ts", "test/unit/config-rules.test.ts"],
     runner: "vitest",
     threshold: 80,
-    equivalent: [],
+    equivalent: [
+      {
+        file: "src/config/load.ts",
+        mutator: "StringLiteral",
+        original: '"error"',
+        replacement: '""',
+        reason: "unreachable: the errors of readFileSync always carry a code",
+      },
+      {
+        file: "src/config/load.ts",
+        mutator: "StringLiteral",
+        line: "is not valid YAML",
+        original: '""',
+        replacement: '"Stryker was here!"',
+        reason: "unreachable: yaml reports every parse error with its line (linePos)",
+      },
+      {
+        file: "src/config/load.ts",
+        mutator: "ConditionalExpression",
+        original: "doc === undefined",
+        replacement: "false",
+        reason: "yaml.parse returns null, never undefined, for a document with nothing in it",
+      },
+      {
+        file: "src/config/load.ts",
+        mutator: "Regex",
+        original: "/^\\//",
+        replacement: "/\\//",
+        reason: "the error path's first slash is its leading one, which both remove",
+      },
+      {
+        file: "src/config/load.ts",
+        mutator: "StringLiteral",
+        original: '"(root)"',
+        replacement: '""',
+        reason: "unreachable: the merged configuration has every section, so no error is at the root",
+      },
+      ...["DATABASE_URL", "REDIS_URL"].map((name) => ({
+        file: "src/config/load.ts",
+        mutator: "StringLiteral",
+        line: `: "${name}",`,
+        original: `"${name}"`,
+        replacement: '""',
+        reason: `unreachable in ENV_NAMES: ${name} is null or a non-empty string, which the schema accepts`,
+      })),
+      {
+        file: "src/config/load.ts",
+        mutator: "StringLiteral",
+        line: '"app.log_file": "LOG_FILE"',
+        original: '"LOG_FILE"',
+        replacement: '""',
+        reason: "unreachable in ENV_NAMES: an empty LOG_FILE falls back to the file, so it never breaks the schema",
+      },
+      ...["database.url", "redis.url"].map((key) => ({
+        file: "src/config/schema.ts",
+        mutator: "StringLiteral",
+        original: `"${key}"`,
+        replacement: '""',
+        reason: `unreachable in SECRET_KEYS: ${key} is null or a non-empty string, which the schema accepts`,
+      })),
+      {
+        file: "src/config/schema.ts",
+        mutator: "ObjectLiteral",
+        original: "{ description:",
+        replacement: "{}",
+        reason: "a description only documents the schema; nothing reads it",
+      },
+      {
+        file: "src/config/schema.ts",
+        mutator: "StringLiteral",
+        line: "description",
+        original: '"',
+        replacement: '""',
+        reason: "a description only documents the schema; nothing reads it",
+      },
+      ...["commit: T.String", "build_time: T.String", "url: T.Union"].map((line) => ({
+        file: "src/config/schema.ts",
+        mutator: "ObjectLiteral",
+        line,
+        original: "{ minLength: 1 }",
+        replacement: "{}",
+        reason:
+          "unreachable: the loader never gives an empty string here (GIT_COMMIT, BUILD_TIME and the URLs fall back)",
+      })),
+      {
+        file: "src/config/load.ts",
+        mutator: "StringLiteral",
+        line: 'keys.push("version", "log_file")',
+        original: '"version"',
+        replacement: '""',
+        reason: "app.version is already a key of the defaults",
+      },
+    ],
   },
   {
     name: "http",

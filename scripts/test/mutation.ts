@@ -78,13 +78,19 @@ const oneLine = (text: string, max = 100) => {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
-function equivalentFor(list: Equivalent[], file: string, s: Omit<Survivor, "where">): string | undefined {
+function equivalentFor(
+  list: Equivalent[],
+  file: string,
+  s: Omit<Survivor, "where">,
+  sourceLine: string,
+): string | undefined {
   return list.find(
     (e) =>
       e.file === file &&
       e.mutator === s.mutator &&
       oneLine(s.replacement, 10_000) === oneLine(e.replacement, 10_000) &&
-      s.original.includes(e.original),
+      s.original.includes(e.original) &&
+      (e.line === undefined || sourceLine.includes(e.line)),
   )?.reason;
 }
 
@@ -104,7 +110,7 @@ function summarise(module: MutationModule, report: Report): Outcome {
       survivors.push({
         ...s,
         where: `${file}:${m.location.start.line}:${m.location.start.column}`,
-        equivalent: equivalentFor(module.equivalent, file, s),
+        equivalent: equivalentFor(module.equivalent, file, s, source.split("\n")[m.location.start.line - 1] ?? ""),
       });
     }
   const detected = (counts.Killed ?? 0) + (counts.Timeout ?? 0);
