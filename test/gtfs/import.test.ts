@@ -213,6 +213,9 @@ describe("GTFS import", () => {
         stdio: "ignore",
       });
       const exited = new Promise((r) => child.once("exit", r));
+      // Rejects if the import ends before the switch; handled, so the kill below is no unhandled rejection.
+      const died = exited.then((code) => Promise.reject(new Error(`the import exited (${code}) before its switch`)));
+      died.catch(() => {});
       try {
         await Promise.race([
           eventually(
@@ -226,9 +229,7 @@ describe("GTFS import", () => {
             60_000,
             "the import to wait for the catalogue row lock at its switch",
           ),
-          exited.then((code) => {
-            throw new Error(`the import exited (${code}) before reaching its switch`);
-          }),
+          died,
         ]);
         child.kill("SIGKILL");
         await exited;

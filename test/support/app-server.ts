@@ -131,12 +131,13 @@ export async function startAppServer(options: StartOptions = {}): Promise<AppSer
     stop,
   };
   if (options.waitForHealth !== false) {
+    // Rejects if the child exits first; handled here, so its later exit is no unhandled rejection.
+    const died = exited.then((code) => Promise.reject(new Error(`server exited with ${code}`)));
+    died.catch(() => {});
     try {
       await Promise.race([
         eventually(async () => (await fetch(`${server.url}/health`)).ok, 30_000, "/health to answer 200"),
-        exited.then((code) => {
-          throw new Error(`server exited with ${code}`);
-        }),
+        died,
       ]);
     } catch (err) {
       await stop();
