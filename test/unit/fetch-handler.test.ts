@@ -151,6 +151,33 @@ describe("in flight, errors and the deadline", () => {
     expect(lifecycle.inFlight).toBe(0);
   });
 
+  it("lets a request that outlasts a few deadline sweeps but not its deadline answer itself", async () => {
+    // The deadline sweep runs every 250 ms for a 30 s timeout; this answer comes after two sweeps.
+    const { handler, lifecycle } = setup(
+      { fetch: () => new Promise<Response>((done) => setTimeout(() => done(new Response("in time")), 600)) },
+      { timeout: 30 },
+    );
+    const res = await handler(new Request("http://h/"));
+    expect([res.status, await res.text()]).toEqual([200, "in time"]);
+    expect(lifecycle.inFlight).toBe(0);
+  });
+
+  it("turns a thrown or rejected non-Error (null, undefined) into a 500 as well", async () => {
+    for (const app of [
+      {
+        fetch: (): Response => {
+          throw null;
+        },
+      },
+      { fetch: () => Promise.reject(undefined) },
+    ]) {
+      const { handler, lines } = setup(app as App);
+      const res = await handler(new Request("http://h/"));
+      expect(res.status).toBe(500);
+      expect(lines.find((l) => l.msg === "unhandled request failure")?.err).toEqual({});
+    }
+  });
+
   it("answers an app that finishes in time with its own answer, and keeps the deadline for later requests", async () => {
     const { handler } = setup(
       { fetch: (r) => new Promise<Response>((done) => setTimeout(() => done(new Response(pathOf(r.url))), 5)) },
@@ -180,14 +207,20 @@ describe("shutdown and the access line", () => {
         return new Response("", { status: 404 });
       },
     });
+    const before = performance.now();
     await handler(new Request("http://h/stops/42?x=1", { method: "DELETE", headers: { "x-request-id": "r-1" } }));
     await handler(new Request("http://h/other/path?y=2", { headers: { "x-request-id": "r-2" } }));
+    const spent = performance.now() - before;
     const access = lines.filter((l) => l.msg === "request");
     expect(access.map((l) => [l.req_id, l.method, l.route, l.status])).toEqual([
       ["r-1", "DELETE", "/stops/:stopId", 404],
       ["r-2", "GET", "/other/path", 404],
     ]);
-    for (const l of access) expect(l.duration_ms).toBeGreaterThanOrEqual(0);
+    // Each line's duration is its own request's: within what both took together (lines round to 0.01 ms).
+    for (const l of access) {
+      expect(l.duration_ms).toBeGreaterThanOrEqual(0);
+      expect(l.duration_ms).toBeLessThanOrEqual(spent + 0.01);
+    }
   });
 
   it("pathOf: the path without the query, / for none", () => {
