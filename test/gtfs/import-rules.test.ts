@@ -37,24 +37,56 @@ describe("import warnings", () => {
       const byMessage = Object.fromEntries(summary.warnings.map((w) => [w.message, w]));
       expect(byMessage).toEqual({
         [ZONES]: {
+          code: "agency_timezones_differ",
           message: ZONES,
           count: 1,
-          examples: [{ file: "agency.txt", line: 3, field: "agency_timezone", value: "Europe/Paris", message: ZONES }],
+          examples: [
+            {
+              code: "agency_timezones_differ",
+              file: "agency.txt",
+              line: 3,
+              field: "agency_timezone",
+              value: "Europe/Paris",
+              message: ZONES,
+            },
+          ],
         },
         [SHAPE]: {
+          code: "unknown_shape_id",
           message: SHAPE,
           count: 1,
-          examples: [{ file: "trips.txt", line: 3, field: "shape_id", value: "nope", message: SHAPE }],
+          examples: [
+            { code: "unknown_shape_id", file: "trips.txt", line: 3, field: "shape_id", value: "nope", message: SHAPE },
+          ],
         },
         [BEFORE]: {
+          code: "departure_before_arrival",
           message: BEFORE,
           count: 1,
-          examples: [{ file: "stop_times.txt", line: 3, field: "departure_time", message: BEFORE }],
+          examples: [
+            {
+              code: "departure_before_arrival",
+              file: "stop_times.txt",
+              line: 3,
+              field: "departure_time",
+              message: BEFORE,
+            },
+          ],
         },
         [STATION]: {
+          code: "stop_time_at_station",
           message: STATION,
           count: 1,
-          examples: [{ file: "stop_times.txt", line: 11, field: "stop_id", value: "central", message: STATION }],
+          examples: [
+            {
+              code: "stop_time_at_station",
+              file: "stop_times.txt",
+              line: 11,
+              field: "stop_id",
+              value: "central",
+              message: STATION,
+            },
+          ],
         },
       });
       // Served: the import went on.
@@ -70,13 +102,13 @@ describe("import warnings", () => {
       expect(run.code, run.stderr).toBe(0);
       const printed = run.stdout.slice(run.stdout.indexOf("\nwarning") + 1);
       const expected = [
-        [ZONES, "agency.txt:3 [agency_timezone]", ' (got "Europe/Paris")'],
-        [SHAPE, "trips.txt:3 [shape_id]", ' (got "nope")'],
-        [BEFORE, "stop_times.txt:3 [departure_time]", ""],
-        [STATION, "stop_times.txt:11 [stop_id]", ' (got "central")'],
+        ["agency_timezones_differ", ZONES, "agency.txt:3 [agency_timezone]", ' (got "Europe/Paris")'],
+        ["unknown_shape_id", SHAPE, "trips.txt:3 [shape_id]", ' (got "nope")'],
+        ["departure_before_arrival", BEFORE, "stop_times.txt:3 [departure_time]", ""],
+        ["stop_time_at_station", STATION, "stop_times.txt:11 [stop_id]", ' (got "central")'],
       ];
-      for (const [message, where, got] of expected)
-        expect(printed).toContain(`warning (1×): ${message}\n  e.g. ${where}: ${message}${got}\n`);
+      for (const [code, message, where, got] of expected)
+        expect(printed).toContain(`warning ${code} (1×): ${message}\n  e.g. ${where}: ${message}${got}\n`);
     },
     SLOW,
   );

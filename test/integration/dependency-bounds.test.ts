@@ -81,26 +81,36 @@ describe("/ready bounds each check at 1 s", () => {
     afterAll(() => redis?.destroy(), SLOW);
 
     it(
-      "reports it as a timeout of its check, and ready again once it answers",
+      "reports it as a timeout of its check (degraded, or not ready when Redis is required), and ready again once it answers",
       async () => {
         // The command timeout is far above the check's bound, so only the check's own limit can end it.
         const cache = createRedisCache({ url: redis.url, commandTimeoutMs: 60_000 }, pino({ level: "silent" }));
         const app = await createTestApp({}, { cache });
-        try {
-          await eventually(async () => (await app.fetch("/ready")).status === 200, 10_000, "/ready with Redis up");
-          redis.pause();
+        const ready = async () => {
           const res = await app.fetch("/ready");
-          expect(res.status).toBe(503);
-          expect(await res.json()).toEqual({
-            status: "not ready",
-            checks: { database: "embedded", redis: "error: redis ping timed out after 1000 ms" },
+          return { status: res.status, body: await res.json() };
+        };
+        const timedOut = { database: "embedded", redis: "error: redis ping timed out after 1000 ms" };
+        try {
+          await eventually(async () => (await ready()).body.status === "ready", 10_000, "/ready with Redis up");
+          redis.pause();
+          // By default a Redis outage leaves the pod ready, reported as degraded.
+          expect(await ready()).toEqual({
+            status: 200,
+            body: { status: "degraded", checks: timedOut },
+          });
+          // redis.required makes the same outage take the pod out (read per request, so set on the live config).
+          app.config.redis.required = true;
+          expect(await ready()).toEqual({
+            status: 503,
+            body: { status: "not ready", checks: timedOut },
           });
           redis.resume();
-          await eventually(
-            async () => (await app.fetch("/ready")).status === 200,
-            10_000,
-            "/ready after Redis resumed",
-          );
+          await eventually(async () => (await ready()).status === 200, 10_000, "/ready after Redis resumed");
+          expect(await ready()).toEqual({
+            status: 200,
+            body: { status: "ready", checks: { database: "embedded", redis: "ok" } },
+          });
         } finally {
           redis.resume();
           await app.close();

@@ -81,9 +81,11 @@ describe("log levels", () => {
 
   it("refuses others, naming the variable when it came from the environment", () => {
     expect(problem(undefined, { LOG_LEVEL: "verbose" })).toBe(
-      "invalid configuration: LOG_LEVEL (app.log_level): expected union value",
+      "invalid configuration: LOG_LEVEL (app.log_level): must be one of trace, debug, info, warn, error, fatal, silent",
     );
-    expect(problem("app:\n  log_level: verbose\n")).toBe("invalid configuration: app.log_level: expected union value");
+    expect(problem("app:\n  log_level: verbose\n")).toBe(
+      "invalid configuration: app.log_level: must be one of trace, debug, info, warn, error, fatal, silent",
+    );
   });
 });
 
@@ -207,57 +209,173 @@ describe("the environment", () => {
 
   it("a short API_SECRET is refused without echoing it, naming the variable", () => {
     const message = problem(undefined, { API_SECRET: "shhh123" });
-    expect(message).toBe("invalid configuration: API_SECRET (api.api_secret): invalid value");
+    expect(message).toBe("invalid configuration: API_SECRET (api.api_secret): must be at least 8 characters");
+    expect(message).not.toContain("shhh123");
     expect(load("", { API_SECRET: "s".repeat(8) }).api.api_secret).toBe("s".repeat(8));
   });
 });
 
 describe("bounds of every setting", () => {
-  // [yaml, key] pairs one step outside a bound, and the value just inside it that is accepted.
-  const outside: [string, string, string][] = [
-    ["app:\n  name: ''\n", "app:\n  name: x\n", "app.name"],
-    ["app:\n  version: ''\n", "app:\n  version: x\n", "app.version"],
-    ["app:\n  log_file: ''\n", "app:\n  log_file: x\n", "app.log_file"],
-    ["api:\n  host: ''\n", "api:\n  host: h\n", "api.host"],
-    ["api:\n  port: 65536\n", "api:\n  port: 65535\n", "api.port"],
-    ["api:\n  timeout: 0\n", "api:\n  timeout: 0.001\n", "api.timeout"],
-    ["api:\n  timeout: 3601\n", "api:\n  timeout: 3600\n", "api.timeout"],
-    ["api:\n  body_limit: 1023\n", "api:\n  body_limit: 1024\n", "api.body_limit"],
-    ["api:\n  shutdown_timeout: 0\n", "api:\n  shutdown_timeout: 0.5\n", "api.shutdown_timeout"],
-    ["api:\n  shutdown_timeout: 601\n", "api:\n  shutdown_timeout: 600\n", "api.shutdown_timeout"],
-    ["api:\n  rate_limit: -1\n", "api:\n  rate_limit: 0\n", "api.rate_limit"],
-    ["database:\n  host: ''\n", "database:\n  host: db\n", "database.host"],
-    ["database:\n  port: 0\n", "database:\n  port: 1\n", "database.port"],
-    ["database:\n  port: 65536\n", "database:\n  port: 65535\n", "database.port"],
-    ["database:\n  name: ''\n", "database:\n  name: n\n", "database.name"],
-    ["database:\n  pool_size: 1001\n", "database:\n  pool_size: 1000\n", "database.pool_size"],
-    ["database:\n  max_overflow: -1\n", "database:\n  max_overflow: 0\n", "database.max_overflow"],
-    ["database:\n  max_overflow: 1001\n", "database:\n  max_overflow: 1000\n", "database.max_overflow"],
-    ["database:\n  statement_timeout: 0\n", "database:\n  statement_timeout: 0.1\n", "database.statement_timeout"],
-    ["database:\n  statement_timeout: 3601\n", "database:\n  statement_timeout: 3600\n", "database.statement_timeout"],
-    ["database:\n  connect_timeout: 0\n", "database:\n  connect_timeout: 0.1\n", "database.connect_timeout"],
-    ["database:\n  connect_timeout: 61\n", "database:\n  connect_timeout: 60\n", "database.connect_timeout"],
-    ["database:\n  data_dir: ''\n", "database:\n  data_dir: d\n", "database.data_dir"],
-    ["redis:\n  host: ''\n", "redis:\n  host: r\n", "redis.host"],
-    ["redis:\n  port: 0\n", "redis:\n  port: 1\n", "redis.port"],
-    ["redis:\n  db: 16\n", "redis:\n  db: 15\n", "redis.db"],
-    ["redis:\n  db: -1\n", "redis:\n  db: 0\n", "redis.db"],
-    ["redis:\n  max_connections: 0\n", "redis:\n  max_connections: 1\n", "redis.max_connections"],
-    ["redis:\n  max_connections: 10001\n", "redis:\n  max_connections: 10000\n", "redis.max_connections"],
-    ["redis:\n  command_timeout: 0\n", "redis:\n  command_timeout: 0.1\n", "redis.command_timeout"],
-    ["redis:\n  command_timeout: 61\n", "redis:\n  command_timeout: 60\n", "redis.command_timeout"],
-    ["redis:\n  memory_max_entries: 0\n", "redis:\n  memory_max_entries: 1\n", "redis.memory_max_entries"],
-    ["gtfs:\n  keep_versions: 0\n", "gtfs:\n  keep_versions: 1\n", "gtfs.keep_versions"],
-    ["gtfs:\n  keep_versions: 51\n", "gtfs:\n  keep_versions: 50\n", "gtfs.keep_versions"],
+  // One step outside a bound, the value just inside it that is accepted, the key, and the rule the
+  // message names (worded from the schema by src/config/rules.ts). api.timeout and shutdown_timeout
+  // rows set the other one so that the good value passes shutdown_timeout >= timeout; that cross rule
+  // may join a bad value's problems (a shutdown_timeout of 0 is below any timeout) and is tested below.
+  const NONEMPTY = "must not be empty";
+  const outside: [string, string, string, string][] = [
+    ["app:\n  name: ''\n", "app:\n  name: x\n", "app.name", NONEMPTY],
+    ["app:\n  version: ''\n", "app:\n  version: x\n", "app.version", NONEMPTY],
+    ["app:\n  log_file: ''\n", "app:\n  log_file: x\n", "app.log_file", NONEMPTY],
+    ["api:\n  host: ''\n", "api:\n  host: h\n", "api.host", NONEMPTY],
+    ["api:\n  port: 65536\n", "api:\n  port: 65535\n", "api.port", "must be a whole number from 0 to 65535"],
+    [
+      "api:\n  timeout: 0\n  shutdown_timeout: 1\n",
+      "api:\n  timeout: 0.001\n  shutdown_timeout: 1\n",
+      "api.timeout",
+      "must be a number above 0 and at most 3600 (seconds)",
+    ],
+    [
+      "api:\n  timeout: 3601\n  shutdown_timeout: 600\n",
+      "api:\n  timeout: 600\n  shutdown_timeout: 600\n",
+      "api.timeout",
+      "must be a number above 0 and at most 3600 (seconds)",
+    ],
+    [
+      "api:\n  body_limit: 1023\n",
+      "api:\n  body_limit: 1024\n",
+      "api.body_limit",
+      "must be a whole number of 1024 or more",
+    ],
+    [
+      "api:\n  timeout: 0.25\n  shutdown_timeout: 0\n",
+      "api:\n  timeout: 0.25\n  shutdown_timeout: 0.5\n",
+      "api.shutdown_timeout",
+      "must be a number above 0 and at most 600 (seconds)",
+    ],
+    [
+      "api:\n  shutdown_timeout: 601\n",
+      "api:\n  shutdown_timeout: 600\n",
+      "api.shutdown_timeout",
+      "must be a number above 0 and at most 600 (seconds)",
+    ],
+    ["api:\n  rate_limit: -1\n", "api:\n  rate_limit: 0\n", "api.rate_limit", "must be a whole number of 0 or more"],
+    ["database:\n  host: ''\n", "database:\n  host: db\n", "database.host", NONEMPTY],
+    ["database:\n  port: 0\n", "database:\n  port: 1\n", "database.port", "must be a whole number from 1 to 65535"],
+    [
+      "database:\n  port: 65536\n",
+      "database:\n  port: 65535\n",
+      "database.port",
+      "must be a whole number from 1 to 65535",
+    ],
+    ["database:\n  name: ''\n", "database:\n  name: n\n", "database.name", NONEMPTY],
+    [
+      "database:\n  pool_size: 1001\n",
+      "database:\n  pool_size: 1000\n",
+      "database.pool_size",
+      "must be a whole number from 1 to 1000",
+    ],
+    [
+      "database:\n  max_overflow: -1\n",
+      "database:\n  max_overflow: 0\n",
+      "database.max_overflow",
+      "must be a whole number from 0 to 1000",
+    ],
+    [
+      "database:\n  max_overflow: 1001\n",
+      "database:\n  max_overflow: 1000\n",
+      "database.max_overflow",
+      "must be a whole number from 0 to 1000",
+    ],
+    [
+      "database:\n  statement_timeout: 0\n",
+      "database:\n  statement_timeout: 0.1\n",
+      "database.statement_timeout",
+      "must be a number above 0 and at most 3600 (seconds)",
+    ],
+    [
+      "database:\n  statement_timeout: 3601\n",
+      "database:\n  statement_timeout: 3600\n",
+      "database.statement_timeout",
+      "must be a number above 0 and at most 3600 (seconds)",
+    ],
+    [
+      "database:\n  connect_timeout: 0\n",
+      "database:\n  connect_timeout: 0.1\n",
+      "database.connect_timeout",
+      "must be a number above 0 and at most 60 (seconds)",
+    ],
+    [
+      "database:\n  connect_timeout: 61\n",
+      "database:\n  connect_timeout: 60\n",
+      "database.connect_timeout",
+      "must be a number above 0 and at most 60 (seconds)",
+    ],
+    ["database:\n  data_dir: ''\n", "database:\n  data_dir: d\n", "database.data_dir", NONEMPTY],
+    ["redis:\n  host: ''\n", "redis:\n  host: r\n", "redis.host", NONEMPTY],
+    ["redis:\n  port: 0\n", "redis:\n  port: 1\n", "redis.port", "must be a whole number from 1 to 65535"],
+    ["redis:\n  db: 16\n", "redis:\n  db: 15\n", "redis.db", "must be a whole number from 0 to 15"],
+    ["redis:\n  db: -1\n", "redis:\n  db: 0\n", "redis.db", "must be a whole number from 0 to 15"],
+    [
+      "redis:\n  max_connections: 0\n",
+      "redis:\n  max_connections: 1\n",
+      "redis.max_connections",
+      "must be a whole number from 1 to 10000",
+    ],
+    [
+      "redis:\n  max_connections: 10001\n",
+      "redis:\n  max_connections: 10000\n",
+      "redis.max_connections",
+      "must be a whole number from 1 to 10000",
+    ],
+    [
+      "redis:\n  command_timeout: 0\n",
+      "redis:\n  command_timeout: 0.1\n",
+      "redis.command_timeout",
+      "must be a number above 0 and at most 60 (seconds)",
+    ],
+    [
+      "redis:\n  command_timeout: 61\n",
+      "redis:\n  command_timeout: 60\n",
+      "redis.command_timeout",
+      "must be a number above 0 and at most 60 (seconds)",
+    ],
+    [
+      "redis:\n  memory_max_entries: 0\n",
+      "redis:\n  memory_max_entries: 1\n",
+      "redis.memory_max_entries",
+      "must be a whole number of 1 or more",
+    ],
+    [
+      "gtfs:\n  keep_versions: 0\n",
+      "gtfs:\n  keep_versions: 1\n",
+      "gtfs.keep_versions",
+      "must be a whole number from 1 to 50",
+    ],
+    [
+      "gtfs:\n  keep_versions: 51\n",
+      "gtfs:\n  keep_versions: 50\n",
+      "gtfs.keep_versions",
+      "must be a whole number from 1 to 50",
+    ],
   ];
-  it.each(outside)("%j is refused; %j is accepted (%s)", (bad, good, key) => {
-    expect(problem(bad)).toMatch(new RegExp(`^invalid configuration: ${key.replace(".", "\\.")}: expected `));
+  it.each(outside)("%j is refused; %j is accepted (%s: %s)", (bad, good, key, rule) => {
+    const path = file(`case-${Math.random().toString(36).slice(2)}.yaml`, bad);
+    const err = errorOf(() => loadConfig({ env: {}, file: path }));
+    const bounds = err.problems.filter((p) => !p.problem.startsWith("must be at least api.timeout"));
+    expect(bounds).toEqual([{ key, problem: rule }]);
     expect(() => load(good)).not.toThrow();
   });
 
-  it("says the problem in lower case as the schema words it", () => {
+  it("reports only the bound broken, worded from the schema", () => {
     expect(problem("database:\n  pool_size: 0\n")).toBe(
-      "invalid configuration: database.pool_size: expected integer to be greater or equal to 1",
+      "invalid configuration: database.pool_size: must be a whole number from 1 to 1000",
     );
+  });
+
+  it("shutdown_timeout defaults to api.timeout plus a margin, and may not be set below it", () => {
+    expect(load("api:\n  timeout: 12\n").api.shutdown_timeout).toBeGreaterThan(12);
+    expect(problem("api:\n  timeout: 12\n  shutdown_timeout: 11\n")).toBe(
+      "invalid configuration: api.shutdown_timeout: must be at least api.timeout (12 s), or requests running at shutdown are cut off",
+    );
+    expect(load("api:\n  timeout: 12\n  shutdown_timeout: 12\n").api.shutdown_timeout).toBe(12);
   });
 });
