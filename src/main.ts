@@ -34,8 +34,8 @@ const EXIT_CODE: Record<StopSignal, number> = { SIGTERM: 143, SIGINT: 130 };
 const ONE_SHOT_GRACE_MS = 4000;
 /** Beyond the drain deadline, how long closing connections may take before the process is ended. */
 const CLOSE_GRACE_MS = 5000;
-/** After the drain deadline cut requests, how long closing the pools may take before exiting anyway. */
-const CLOSE_AFTER_DEADLINE_MS = 1000;
+/** After the drain, how long closing the pools may take before exiting anyway. */
+const CLOSE_AFTER_DRAIN_MS = 1000;
 
 /** Stop signals as the command sees them: the process's own, or relayed by the main thread. */
 type OnStop = (handler: (signal: StopSignal) => void) => void;
@@ -124,13 +124,12 @@ async function serve(config: Config, flags: Set<string>, onStop: OnStop, open: O
     // Scrapable until the last request drained: the shutdown itself shows in the metrics.
     await metricsServer?.stop(true);
     await realtime.stop();
-    if (drained) await runtime.close();
-    // A request cut at the deadline may still hold a database connection whose query runs on (up to the
-    // statement timeout), and closing the pool waits for every connection: give it a moment, not forever.
-    else
-      await withTimeout(runtime.close(), CLOSE_AFTER_DEADLINE_MS, "closing connections").catch((err: Error) =>
-        logger.warn({ err: { message: err.message } }, "exiting with connections still busy"),
-      );
+    // A request cut by a deadline (its own api.timeout answered 504, or the drain deadline) may still hold
+    // a database connection whose query runs on, up to the statement timeout, and closing the pool waits
+    // for every connection: give it a moment, not forever.
+    await withTimeout(runtime.close(), CLOSE_AFTER_DRAIN_MS, "closing connections").catch((err: Error) =>
+      logger.warn({ err: { message: err.message } }, "exiting with connections still busy"),
+    );
     logger.info("stopped");
     flushLogger(logger);
     process.exit(0);
