@@ -41,6 +41,8 @@ describe.skipIf(!realKubectl)("a configuration change, as documented", () => {
       [
         ...["--environment", "production", "--image", REPOSITORY, "--version", "1.4.0", "--digest", DIGEST],
         ...["--port-forward", "--interval", "0.05", "--migration-poll", "0.05"],
+        // The live state only: production's 2-minute analysis window is not what this test is about.
+        ...["--analysis-window", "0"],
       ],
       env(),
       dir,
