@@ -15,8 +15,13 @@ const modules = join(root, "node_modules");
 // - typescript: needed only by @elysiajs/openapi's optional `fromTypes` (type generation at
 //   development time), which the service does not use: a 23 MB peer dependency;
 // - protobufjs-cli: gtfs-realtime-bindings lists its code generator (pbjs/pbts, with jsdoc and a
-//   JavaScript parser, ~20 MB) as a dependency; the generated bindings load only protobufjs.
-const UNUSED_IN_PRODUCTION = ["typescript", "protobufjs-cli"];
+//   JavaScript parser, ~20 MB) as a dependency; the generated bindings load only protobufjs;
+// - @types/bun: elysia lists Bun's type declarations as a dependency; with them goes bun-types, whose
+//   docs alone are 7.8 MB.
+const UNUSED_IN_PRODUCTION = ["typescript", "protobufjs-cli", "@types/bun"];
+// Directories packages publish that nothing loads: bintrees (prom-client's) ships its benchmarks'
+// 100k-line data files, 2.3 MB.
+const UNUSED_PATHS = ["bintrees/test"];
 const STRIPPED_FILE = /(\.map|\.d\.ts|\.d\.mts|\.d\.cts|\.tsbuildinfo|\.md|\.markdown)$/i;
 
 interface LockPackage {
@@ -136,6 +141,7 @@ for (const name of unreachable) rmSync(join(modules, name), { recursive: true, f
 if (unreachable.length)
   console.log(`removed ${unreachable.length} packages only the unused ones need: ${unreachable.join(", ")}`);
 rmSync(join(modules, ".cache"), { recursive: true, force: true });
+for (const path of UNUSED_PATHS) rmSync(join(modules, path), { recursive: true, force: true });
 strip(modules);
 const after = sizeOf(modules);
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;

@@ -84,7 +84,8 @@ suite("the built image", () => {
     expect(config.WorkingDir).toBe("/app");
     expect(config.Entrypoint).toEqual(["bun", "src/main.ts"]);
     expect(config.Cmd).toEqual(["serve"]);
-    expect(Object.keys(config.ExposedPorts)).toEqual(["8000/tcp"]);
+    // The API, and the metrics port the scraper reaches (not the Ingress).
+    expect(Object.keys(config.ExposedPorts).sort()).toEqual(["8000/tcp", "9464/tcp"]);
     expect(config.StopSignal).toBe("SIGTERM");
     expect(config.Healthcheck?.Test).toEqual(["CMD", "bun", "scripts/docker/healthcheck.ts", "/health"]);
   });
