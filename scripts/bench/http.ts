@@ -17,9 +17,11 @@
 // measured the same way with a `traceparent` sent: the throughput given up (goal: at most 5%) and the
 // CPU µs each request adds. Then p99 under load with and without a 1 s scrape of /metrics, and what a
 // scrape costs. `--only-observability` skips the comparison with bare Elysia.
+// Then the board part (scripts/bench/http-board.ts, with the same arguments): a cached 17 kB departure
+// board against Bun.serve answering the same bytes, plain, compressed and revalidated.
 // Usage: bun scripts/bench/http.ts [--seconds 3] [--connections 32] [--rounds 6] [--min 0.8] [--no-fail]
-//                                  [--only-observability]
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+//                                  [--only-observability] [--no-board]
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -445,4 +447,9 @@ console.log(
   `a scrape: ${fmt(median(scrapeRuns.idleScrapeMs), 2)} ms on an idle server, ${fmt(median(allScrapes.map((s) => s.ms)), 2)} ms ` +
     `(max ${fmt(Math.max(...allScrapes.map((s) => s.ms)), 2)}) under that load; ${fmt(median(allScrapes.map((s) => s.bytes)) / 1024)} KiB`,
 );
+// --- a cached board ----------------------------------------------------------------------------------
+if (!onlyObservability && !process.argv.includes("--no-board")) {
+  const board = spawnSync(bun, ["scripts/bench/http-board.ts", ...process.argv.slice(2)], { stdio: "inherit" });
+  if (board.status !== 0) exitCode = board.status ?? 1;
+}
 process.exit(exitCode);
