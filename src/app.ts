@@ -40,8 +40,9 @@ export function createApp(deps: AppDeps) {
   const limiter =
     deps.rateLimiter ?? (config.api.rate_limit > 0 ? createLocalRateLimiter(config.api.rate_limit) : undefined);
   let allowedMethods: ((path: string) => string[]) | undefined;
+  const v1 = gtfsRoutes(deps);
 
-  /** The API key, rate limit and parameter encoding for /v1 paths: a response when the request is turned away. */
+  /** The API key and parameter encoding for /v1 paths: a response when the request is turned away. */
   const guardV1 = (request: Request): Response | undefined => {
     const url = request.url;
     if (!isV1(url)) return undefined;
@@ -77,7 +78,7 @@ export function createApp(deps: AppDeps) {
     const decision = await limiter.take(info?.client ?? "anonymous");
     const headers = rateLimitHeaders(limiter.perMinute, decision);
     if (info) info.rateLimit = headers;
-    if (decision.allowed) return undefined;
+    if (decision.allowed) return v1.recent.lookup(request);
     deps.metrics?.rateLimited();
     const wait = Math.max(1, Math.ceil(decision.nextMs / 1000));
     return errorResponse(429, "RATE_LIMITED", `too many requests, retry in ${wait} s`, undefined, {
@@ -86,6 +87,28 @@ export function createApp(deps: AppDeps) {
       ratelimit: headers.limit,
     });
   };
+
+  /**
+   * A GET of a /v1 URL answered before (src/http/recent-answers.ts), answered again before the framework
+   * runs: no routing, parsing or validation, synchronously. Only with a valid key, and only without a
+   * rate limit (whose budget is drawn after routing; limitV1 then serves it). Anything else is left to
+   * the app, which checks the key again (a URL not remembered costs no digest here).
+   */
+  const shortcut = limiter
+    ? undefined
+    : (request: Request): Response | undefined => {
+        const url = request.url;
+        if (!isV1(url)) return undefined;
+        const entry = v1.recent.match(request, url);
+        if (entry === undefined) return undefined;
+        const client = keys?.nameOf(presentedKey(request.headers));
+        if (keys && client === undefined) return undefined;
+        if (client !== undefined) {
+          const info = requestInfo(request);
+          if (info) info.client = client;
+        }
+        return v1.recent.serve(request, entry);
+      };
 
   const app = new Elysia({ name: "transportation-api" })
     .use(
@@ -169,10 +192,8 @@ export function createApp(deps: AppDeps) {
     .use(healthRoutes(createHealthService(deps)))
     // Feature modules mount here, under /v1 (the API key check above covers every /v1 path), behind
     // the rate limit (a plugin's local hook applies to the routes of the plugins it uses).
-    .use(
-      limiter ? new Elysia({ name: "v1-rate-limit" }).onBeforeHandle(limitV1).use(gtfsRoutes(deps)) : gtfsRoutes(deps),
-    );
-  return app;
+    .use(limiter ? new Elysia({ name: "v1-rate-limit" }).onBeforeHandle(limitV1).use(v1.plugin) : v1.plugin);
+  return Object.assign(app, { shortcut });
 }
 
 /** Whether the URL's path is /v1 or under it, read in place (no substring per request: /health's hot path). */

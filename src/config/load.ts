@@ -49,7 +49,15 @@ const DEFAULTS = {
     log_level: "info",
   },
   // shutdown_timeout: api.timeout + SHUTDOWN_MARGIN_SECONDS unless set (see loadConfig).
-  api: { host: "0.0.0.0", port: 8000, timeout: 30, body_limit: 1_048_576, rate_limit: 0 },
+  api: {
+    host: "0.0.0.0",
+    port: 8000,
+    timeout: 30,
+    body_limit: 1_048_576,
+    rate_limit: 0,
+    compression: true,
+    compression_min_bytes: 1024,
+  },
   database: {
     host: null,
     port: 5432,

@@ -34,6 +34,9 @@ export const ConfigSchema = T.Object({
     /** API_KEYS_FILE: more named keys, one `name:key` a line, re-read when the file changes. */
     api_keys_file: T.Union([T.String({ minLength: 1 }), T.Null()]),
     api_secret: T.Union([T.String({ minLength: 8 }), T.Null()]),
+    /** gzip and brotli for answers of at least compression_min_bytes, as Accept-Encoding asks. */
+    compression: T.Boolean(),
+    compression_min_bytes: T.Integer({ minimum: 0, description: "bytes" }),
   }),
   database: T.Object({
     url: T.Union([T.String({ minLength: 1 }), T.Null()]),

@@ -33,7 +33,8 @@ export function errorResponse(
   const body: ErrorBody = { error: details === undefined ? { code, message } : { code, message, details } };
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+    // An error is about this request only: never kept by a cache (a 503 would outlive the outage).
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
   });
 }
 

@@ -3,13 +3,14 @@
 // depends on a digest the client cannot steer (preimage resistance), not on how much of a key matched,
 // and any number of keys costs one hash. A key file is read again when it changes (checked at most
 // every `recheckMs`, on the request path, without a timer), so revoking a key needs no restart.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { duplicates, type NamedKey, parseKeyList } from "../config/api-keys";
 import type { Logger } from "../logging/logger";
 
-const digest = (s: string) => createHash("sha256").update(s).digest("base64");
+// The one-shot hash: no Hash object per request (measurably cheaper on the request path).
+const digest = (s: string) => hash("sha256", s, "base64");
 
 export interface KeyRing {
   /** The name of the key presented, or undefined when none or an unknown one was. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { serviceDayRanges } from "../../src/modules/gtfs/api/departures";
-import { parseAt } from "../../src/modules/gtfs/api/routes";
+import { parseAt } from "../../src/modules/gtfs/api/params";
 import { searchKey } from "../../src/modules/gtfs/domain/search-key";
 import { formatInZone } from "../../src/modules/gtfs/domain/timezone";
 

@@ -25,6 +25,8 @@ export interface TestApp {
   metrics: Metrics;
   /** The full request path: fetch handler (ids, limits, timeout, access log) + app. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** The fetch handler itself: a Response when it answered synchronously, else a Promise. */
+  handle(request: Request): Response | Promise<Response>;
   logLines(): Record<string, unknown>[];
   close(): Promise<void>;
 }
@@ -74,6 +76,7 @@ export async function createTestApp(
     realtime,
     metrics,
     fetch: async (path, init) => handler(new Request(`http://localhost${path}`, init)),
+    handle: handler,
     logLines: () => lines.map((l) => JSON.parse(l)),
     async close() {
       await realtime?.stop();

@@ -61,6 +61,11 @@ export interface RealtimeService {
   stop(): Promise<void>;
   /** The realtime to merge into an answer about `feed` at wall-clock `nowMs`. Synchronous and cheap. */
   view(feed: ActiveFeed, nowMs?: number): RealtimeView;
+  /**
+   * `view(feed, nowMs).key` without building the view: what an answer merged with realtime is current
+   * for (the fast path checks it per request, src/http/recent-answers.ts).
+   */
+  viewKey(feed: ActiveFeed, nowMs?: number): string;
   stats(nowMs?: number): RealtimeStats;
   /** Polls one source now, whoever's turn it is (tests, and the first poll at start-up). */
   pollNow(source: SourceName): Promise<PollOutcome>;
@@ -242,18 +247,51 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
       );
     }
 
-  function sourceStatus(
-    source: "trip_updates" | "alerts",
+  function sourceState(source: "trip_updates" | "alerts", nowMs: number, usable: boolean): SourceState {
+    if (!urls[source]) return "disabled";
+    const snap = snapshots.get(source);
+    if (!snap || !usable) return "unavailable";
+    return nowMs / 1000 - snap.timestamp > maxAgeSecs ? "stale" : "current";
+  }
+
+  function sourceStatus(source: "trip_updates" | "alerts", feed: ActiveFeed, state: SourceState): SourceStatus {
+    const snap = state === "disabled" ? undefined : snapshots.get(source);
+    return { status: state, updated_at: snap ? formatInZone(feed.timezone, snap.timestamp * 1000) : null };
+  }
+
+  /** The trip updates index usable for `feed`; starts indexing again when it is for another version. */
+  function indexFor(feed: ActiveFeed, nowMs: number): TripUpdatesIndex | undefined {
+    const tu = snapshots.get("trip_updates");
+    const index = tripIndex;
+    if (tu && (!index || index.feedId !== feed.id)) {
+      // A new feed version (or a build that failed): index again, at most every few seconds.
+      const tried = attempted.get(`${feed.id}|${tu.version}`);
+      if (tried === undefined || nowMs - tried > REBUILD_RETRY_MS) void rebuildTripIndex(feed);
+    }
+    return index && index.feedId === feed.id ? index : undefined;
+  }
+
+  /** Changes whenever what a view holds does: a snapshot, its index, a source's state, the routes. */
+  function keyOf(
     feed: ActiveFeed,
     nowMs: number,
-    usable: boolean,
-  ): SourceStatus {
-    if (!urls[source]) return { status: "disabled", updated_at: null };
-    const snap = snapshots.get(source);
-    if (!snap || !usable)
-      return { status: "unavailable", updated_at: snap ? formatInZone(feed.timezone, snap.timestamp * 1000) : null };
-    const state: SourceState = nowMs / 1000 - snap.timestamp > maxAgeSecs ? "stale" : "current";
-    return { status: state, updated_at: formatInZone(feed.timezone, snap.timestamp * 1000) };
+    index: TripUpdatesIndex | undefined,
+    tuState: SourceState,
+    alertsState: SourceState,
+    routesLoaded: boolean,
+  ): string {
+    const vehicles = snapshots.get("vehicle_positions");
+    const vehiclesCurrent = vehicles !== undefined && nowMs / 1000 - vehicles.timestamp <= maxAgeSecs;
+    return [
+      feed.id,
+      snapshots.get("trip_updates")?.version ?? "-",
+      index ? index.timestamp : "-",
+      tuState,
+      snapshots.get("alerts")?.version ?? "-",
+      alertsState,
+      vehiclesCurrent ? vehicles.version : "-",
+      routesLoaded ? 1 : 0,
+    ].join("|");
   }
 
   const disabledView = (feed: ActiveFeed): RealtimeView => ({
@@ -289,36 +327,29 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
       if (!enabled) return disabledView(feed);
       const entry = scheduleFor(feed);
       lastFeed = feed;
-      const tu = snapshots.get("trip_updates");
-      let index = tripIndex;
-      if (tu && (!index || index.feedId !== feed.id)) {
-        // A new feed version (or a build that failed): index again, at most every few seconds.
-        const tried = attempted.get(`${feed.id}|${tu.version}`);
-        if (tried === undefined || nowMs - tried > REBUILD_RETRY_MS) void rebuildTripIndex(feed);
-      }
-      if (index && index.feedId !== feed.id) index = undefined;
-      const trip_updates = sourceStatus("trip_updates", feed, nowMs, index !== undefined);
-      const alerts = sourceStatus("alerts", feed, nowMs, alertsIndex !== undefined);
+      const index = indexFor(feed, nowMs);
+      const tuState = sourceState("trip_updates", nowMs, index !== undefined);
+      const alertsState = sourceState("alerts", nowMs, alertsIndex !== undefined);
       const vehicles = snapshots.get("vehicle_positions");
       const vehiclesCurrent = vehicles !== undefined && nowMs / 1000 - vehicles.timestamp <= maxAgeSecs;
-      const alertsVersion = snapshots.get("alerts")?.version ?? "-";
       return {
-        key: [
-          feed.id,
-          tu?.version ?? "-",
-          index ? index.timestamp : "-",
-          trip_updates.status,
-          alertsVersion,
-          alerts.status,
-          vehiclesCurrent ? vehicles.version : "-",
-          entry.routes ? 1 : 0,
-        ].join("|"),
-        tripUpdates: trip_updates.status === "current" ? index : undefined,
-        alerts: alerts.status === "current" ? alertsIndex?.alerts : undefined,
+        key: keyOf(feed, nowMs, index, tuState, alertsState, entry.routes !== undefined),
+        tripUpdates: tuState === "current" ? index : undefined,
+        alerts: alertsState === "current" ? alertsIndex?.alerts : undefined,
         vehicles: vehiclesCurrent ? vehicleIndex : undefined,
         routes: entry.routes,
-        sources: { trip_updates, alerts },
+        sources: {
+          trip_updates: sourceStatus("trip_updates", feed, tuState),
+          alerts: sourceStatus("alerts", feed, alertsState),
+        },
       };
+    },
+    viewKey(feed, nowMs = now()) {
+      if (!enabled) return disabledView(feed).key;
+      const index = indexFor(feed, nowMs);
+      const tuState = sourceState("trip_updates", nowMs, index !== undefined);
+      const alertsState = sourceState("alerts", nowMs, alertsIndex !== undefined);
+      return keyOf(feed, nowMs, index, tuState, alertsState, schedules.get(feed.id)?.routes !== undefined);
     },
     stats(nowMs = now()) {
       const sources: RealtimeStats["sources"] = {};

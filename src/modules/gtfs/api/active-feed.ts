@@ -69,10 +69,16 @@ const MEMO_MAX_AGE_MS = 10_000;
  * transaction. Without the listener (embedded database, a transaction-mode pooler, or reconnecting)
  * every request reads the row.
  */
-export function activeFeedResolver(database: Database, query: HotQuery): () => Promise<ActiveFeed> {
+export interface ActiveFeedResolver {
+  (): Promise<ActiveFeed>;
+  /** The active version when it is known without a query (memoised and listening); else undefined. */
+  current(): ActiveFeed | undefined;
+}
+
+export function activeFeedResolver(database: Database, query: HotQuery): ActiveFeedResolver {
   const pool = database.pool;
   // LISTEN is session state, which a transaction-mode pooler does not keep: read the row per request.
-  if (!pool || database.transactionPooling) return () => activeFeed(query);
+  if (!pool || database.transactionPooling) return Object.assign(() => activeFeed(query), { current: () => undefined });
   let memo: { feed: ActiveFeed; at: number } | undefined;
   let generation = 0;
   let listening = false;
@@ -108,11 +114,14 @@ export function activeFeedResolver(database: Database, query: HotQuery): () => P
   };
   listen();
 
-  return async () => {
-    if (listening && memo && Date.now() - memo.at < MEMO_MAX_AGE_MS) return memo.feed;
+  const current = () => (listening && memo && Date.now() - memo.at < MEMO_MAX_AGE_MS ? memo.feed : undefined);
+  const resolve = async () => {
+    const known = current();
+    if (known) return known;
     const seen = generation;
     const feed = await activeFeed(query);
     if (listening && seen === generation) memo = { feed, at: Date.now() };
     return feed;
   };
+  return Object.assign(resolve, { current });
 }

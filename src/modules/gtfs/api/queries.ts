@@ -1,4 +1,5 @@
 // Read queries behind /v1 (everything but departure boards). All run against the active version's schema.
+import type { Static } from "@sinclair/typebox";
 import { sql } from "kysely";
 import { ApiError } from "../../../http/errors";
 import { searchKey } from "../domain/search-key";
@@ -6,11 +7,15 @@ import { formatGtfsTime } from "../domain/time";
 import { formatInZone, gtfsInstant } from "../domain/timezone";
 import { type ActiveFeed, type AnyDb, table } from "./active-feed";
 import { decodeCursor, page } from "./cursor";
+import type { Agency, Feed, NearbyStop, Route, RouteDetail, Stop, StopDetail, Trip } from "./schemas";
+
+type StopRow = Static<typeof Stop>;
+type RouteRow = Static<typeof Route>;
 
 const instantText = (d: unknown): string | null =>
   d === null || d === undefined ? null : d instanceof Date ? d.toISOString() : new Date(String(d)).toISOString();
 
-export async function listFeeds(db: AnyDb) {
+export async function listFeeds(db: AnyDb): Promise<{ data: Static<typeof Feed>[]; next_cursor: null }> {
   const { rows } = await sql<Record<string, unknown>>`
     select id, status, publisher_name, publisher_url, feed_version, feed_lang,
       to_char(start_date, 'YYYY-MM-DD') as start_date, to_char(end_date, 'YYYY-MM-DD') as end_date,
@@ -19,17 +24,20 @@ export async function listFeeds(db: AnyDb) {
     order by (status = 'active') desc, coalesce(activated_at, imported_at) desc, id desc`.execute(db);
   return {
     data: rows.map((r) => ({
-      id: r.id,
-      status: r.status,
+      id: r.id as number,
+      status: r.status as "active" | "retired",
       active: r.status === "active",
-      publisher_name: r.publisher_name,
-      publisher_url: r.publisher_url,
-      feed_version: r.feed_version,
-      feed_lang: r.feed_lang,
-      start_date: r.start_date,
-      end_date: r.end_date,
-      timezone: r.timezone,
-      row_counts: typeof r.row_counts === "string" ? JSON.parse(r.row_counts) : r.row_counts,
+      publisher_name: r.publisher_name as string | null,
+      publisher_url: r.publisher_url as string | null,
+      feed_version: r.feed_version as string | null,
+      feed_lang: r.feed_lang as string | null,
+      start_date: r.start_date as string | null,
+      end_date: r.end_date as string | null,
+      timezone: r.timezone as string | null,
+      row_counts: (typeof r.row_counts === "string" ? JSON.parse(r.row_counts) : r.row_counts) as Record<
+        string,
+        number
+      > | null,
       imported_at: instantText(r.imported_at),
       activated_at: instantText(r.activated_at),
     })),
@@ -39,7 +47,7 @@ export async function listFeeds(db: AnyDb) {
 
 export async function listAgencies(db: AnyDb, feed: ActiveFeed, limit: number, cursor?: string) {
   const after = decodeCursor(cursor, 1);
-  const { rows } = await sql<Record<string, unknown>>`
+  const { rows } = await sql<Static<typeof Agency>>`
     select agency_id, agency_name, agency_url, agency_timezone, agency_lang, agency_phone, agency_fare_url, agency_email
     from ${table(feed, "agency")}
     where ${after ? sql`coalesce(agency_id, '') > ${String(after[0])}` : sql`true`}
@@ -58,7 +66,7 @@ export async function listRoutes(
   filter: { agency_id?: string; route_type?: number },
 ) {
   const after = decodeCursor(cursor, 1);
-  const { rows } = await sql<Record<string, unknown>>`
+  const { rows } = await sql<RouteRow>`
     select ${ROUTE_COLUMNS} from ${table(feed, "routes")} r
     where ${after ? sql`r.route_id > ${String(after[0])}` : sql`true`}
       and ${filter.agency_id !== undefined ? sql`r.agency_id = ${filter.agency_id}` : sql`true`}
@@ -67,8 +75,14 @@ export async function listRoutes(
   return page(rows, limit, (r) => [r.route_id]);
 }
 
-export async function getRoute(db: AnyDb, feed: ActiveFeed, routeId: string) {
-  const { rows } = await sql<Record<string, unknown>>`
+export async function getRoute(
+  db: AnyDb,
+  feed: ActiveFeed,
+  routeId: string,
+): Promise<{ data: Static<typeof RouteDetail> }> {
+  const { rows } = await sql<
+    RouteRow & { agency_name: string | null; agency_url: string | null; trip_count: number; headsigns: string[] }
+  >`
     select ${ROUTE_COLUMNS}, a.agency_name, a.agency_url,
       (select count(*)::int from ${table(feed, "trips")} t where t.route_id = r.route_id) as trip_count,
       (select coalesce(array_agg(distinct t.trip_headsign), '{}') from ${table(feed, "trips")} t
@@ -98,7 +112,7 @@ export async function searchStops(db: AnyDb, feed: ActiveFeed, q: string | undef
   const key = q === undefined ? "" : searchKey(q);
   if (!key) {
     const after = decodeCursor(cursor, 1);
-    const { rows } = await sql<Record<string, unknown>>`
+    const { rows } = await sql<StopRow>`
       select ${STOP_COLUMNS} from ${table(feed, "stops")} s
       where ${after ? sql`s.stop_id > ${String(after[0])}` : sql`true`}
       order by s.stop_id limit ${limit + 1}`.execute(db);
@@ -106,7 +120,7 @@ export async function searchStops(db: AnyDb, feed: ActiveFeed, q: string | undef
   }
   const after = decodeCursor(cursor, 3);
   const like = escapeLike(key);
-  const { rows } = await sql<Record<string, unknown> & { rank: number; search_name: string }>`
+  const { rows } = await sql<StopRow & { rank: number; search_name: string }>`
     select * from (
       select ${STOP_COLUMNS}, s.search_name,
         case when s.search_name like ${`${like}%`} then 0 when s.search_name like ${`% ${like}%`} then 1 else 2 end as rank
@@ -135,7 +149,7 @@ export async function nearbyStops(
   limit: number,
 ) {
   const box = searchBox(lat, lon, radius);
-  const { rows } = await sql<Record<string, unknown> & { distance_m: number }>`
+  const { rows } = await sql<Static<typeof NearbyStop>>`
     select * from (
       select ${STOP_COLUMNS},
         round((2 * ${sql.lit(EARTH_RADIUS_M)} * asin(sqrt(
@@ -182,21 +196,20 @@ export function searchBox(lat: number, lon: number, radius: number) {
   };
 }
 
-export async function getStop(db: AnyDb, feed: ActiveFeed, stopId: string) {
+export async function getStop(
+  db: AnyDb,
+  feed: ActiveFeed,
+  stopId: string,
+): Promise<{ data: Static<typeof StopDetail> }> {
   const stops = table(feed, "stops");
-  const { rows } = await sql<
-    Record<string, unknown>
-  >`select ${STOP_COLUMNS} from ${stops} s where s.stop_id = ${stopId}`.execute(db);
+  const { rows } = await sql<StopRow>`select ${STOP_COLUMNS} from ${stops} s where s.stop_id = ${stopId}`.execute(db);
   const stop = rows[0];
   if (!stop) throw new ApiError(404, "NOT_FOUND", `stop ${stopId} not found`);
   const parent = stop.parent_station
-    ? ((
-        await sql<
-          Record<string, unknown>
-        >`select ${STOP_COLUMNS} from ${stops} s where s.stop_id = ${String(stop.parent_station)}`.execute(db)
-      ).rows[0] ?? null)
+    ? ((await sql<StopRow>`select ${STOP_COLUMNS} from ${stops} s where s.stop_id = ${stop.parent_station}`.execute(db))
+        .rows[0] ?? null)
     : null;
-  const { rows: children } = await sql<Record<string, unknown>>`
+  const { rows: children } = await sql<StopRow>`
     select ${STOP_COLUMNS} from ${stops} s where s.parent_station = ${stopId} order by s.stop_id`.execute(db);
   return { data: { ...stop, parent, children } };
 }
@@ -213,8 +226,15 @@ interface TripStopRow {
 }
 
 /** A trip's stop times on one service date, with absolute instants (first instance for frequency trips). */
-export async function getTrip(db: AnyDb, feed: ActiveFeed, tripId: string, date: string) {
-  const { rows } = await sql<Record<string, unknown>>`
+type TripFields = Omit<Static<typeof Trip>, "service_date" | "timezone" | "frequencies" | "stop_times">;
+
+export async function getTrip(
+  db: AnyDb,
+  feed: ActiveFeed,
+  tripId: string,
+  date: string,
+): Promise<{ data: Static<typeof Trip> }> {
+  const { rows } = await sql<TripFields & { trip_idx: number; runs: boolean }>`
     select t.trip_idx, t.trip_id, t.route_id, t.service_id, t.trip_headsign, t.trip_short_name, t.direction_id,
       t.block_id, t.shape_id, t.wheelchair_accessible, t.bikes_allowed, t.frequency_based,
       r.route_short_name, r.route_long_name, r.route_type,
