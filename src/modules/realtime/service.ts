@@ -126,6 +126,8 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
   const snapshots = new Map<SourceName, Snapshot>();
   let tripIndex: TripUpdatesIndex | undefined;
   let tripIndexBuildMs = 0;
+  /** Which build made tripIndex: two snapshots of the same second still make two views. */
+  let tripIndexBuild = 0;
   let alertsIndex: AlertsIndex | undefined;
   let vehicleIndex: VehicleIndex | undefined;
   const schedules = new Map<
@@ -193,6 +195,7 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
       );
       if (seq !== buildSeq) return; // a newer build started meanwhile
       tripIndex = index;
+      tripIndexBuild = seq;
       tripIndexBuildMs = performance.now() - started;
       logger.debug(
         { version: snap.version, feed_id: f.id, ...index.counts, ms: Math.round(tripIndexBuildMs) },
@@ -285,7 +288,7 @@ export function createRealtimeService(options: RealtimeOptions): RealtimeService
     return [
       feed.id,
       snapshots.get("trip_updates")?.version ?? "-",
-      index ? index.timestamp : "-",
+      index ? tripIndexBuild : "-",
       tuState,
       snapshots.get("alerts")?.version ?? "-",
       alertsState,
