@@ -121,6 +121,20 @@ describe("validators and caching headers", () => {
   );
 
   it(
+    "/v1/alerts has a validator and may be kept no longer than a realtime poll interval",
+    async () => {
+      const alerts = await get(env, "/v1/alerts");
+      expect(alerts.status).toBe(200);
+      const interval = env.app.config.realtime.poll_interval;
+      expect(alerts.headers.get("cache-control")).toBe(`public, max-age=${Math.min(60, interval)}`);
+      const etag = alerts.headers.get("etag")!;
+      expect(etag).toMatch(/^W\/"/);
+      expect((await get(env, "/v1/alerts", { "if-none-match": etag })).status).toBe(304);
+    },
+    SLOW,
+  );
+
+  it(
     "Vary names what the answer depends on: the encoding asked for and the key presented",
     async () => {
       const board = await get(env, BOARD);

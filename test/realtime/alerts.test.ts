@@ -205,6 +205,38 @@ describe("service alerts", () => {
   );
 
   it(
+    "alerts and a board with them are validated per Alerts snapshot: a new one changes the ETag, the old tag gets the new answer",
+    async () => {
+      const paths = [
+        `/v1/alerts?${at("2024-06-12T08:30:00-04:00")}`,
+        `/v1/stops/gare/departures?${at("2024-06-12T08:00:00-04:00")}`,
+      ];
+      const tags: string[] = [];
+      for (const path of paths) {
+        const first = await env.app.fetch(path);
+        expect(first.status).toBe(200);
+        // No older than a poll of the source (30 s by default) may be kept.
+        expect(first.headers.get("cache-control")).toBe("public, max-age=30");
+        tags.push(first.headers.get("etag")!);
+        expect((await env.app.fetch(path, { headers: { "if-none-match": tags.at(-1)! } })).status).toBe(304);
+      }
+      server.set({ kind: "feed", bytes: encodeFeed(NOW, ALERTS.slice(1)) }, "/alerts");
+      expect(await realtime.pollNow("alerts")).toBe("published");
+      for (const [i, path] of paths.entries()) {
+        const res = await env.app.fetch(path, { headers: { "if-none-match": tags[i]! } });
+        expect(res.status, path).toBe(200);
+        expect(res.headers.get("etag")).not.toBe(tags[i]);
+        const body = await res.json();
+        const alerts = (body.data.alerts ?? body.data).map((a: { id: string }) => a.id);
+        expect(alerts).not.toContain("detour-r1");
+      }
+      server.set({ kind: "feed", bytes: encodeFeed(NOW, ALERTS) }, "/alerts");
+      expect(await realtime.pollNow("alerts")).toBe("published");
+    },
+    SLOW,
+  );
+
+  it(
     "ignores an alerts snapshot older than max_age and says so",
     async () => {
       server.set({ kind: "feed", bytes: encodeFeed(NOW - 301, ALERTS) }, "/alerts");

@@ -31,6 +31,7 @@ describe("trip updates on boards and trips", () => {
       configure: (c) => {
         c.realtime.timeout = 0.5;
         c.realtime.max_age = 300;
+        c.realtime.poll_interval = 20; // below a board's 30 s and a trip's 300 s of Cache-Control
       },
       realtime: (deps) => createRealtimeService({ ...deps, now: () => clock }),
     });
@@ -441,6 +442,50 @@ describe("trip updates on boards and trips", () => {
         timestamp: "2024-06-12T08:04:50-04:00",
       });
       expect((await env.get("/v1/trips/t1?date=2024-06-13")).body.data.vehicle).toBeNull();
+    },
+    SLOW,
+  );
+  it(
+    "a board or trip merged with realtime is validated per snapshot: a new one changes the ETag, and neither a 304 nor the fast path serves the older merge",
+    async () => {
+      const board = `/v1/stops/gare/departures?at=${enc("2024-06-12T08:00:00-04:00")}&window=60`;
+      const trip = "/v1/trips/t1?date=2024-06-12";
+      const request = (path: string, headers: Record<string, string> = {}) =>
+        new Request(`http://localhost${path}`, { headers });
+      const delays = async (res: Response) => {
+        const data = (await res.json()).data;
+        return data.departures ? data.departures[0].realtime.delay_seconds : data.stop_times[0].realtime.delay_seconds;
+      };
+      const tags = new Map<string, string>();
+      await publish([t1([{ stopSequence: 1, departure: { delay: 60 } }])]);
+      for (const path of [board, trip]) {
+        const first = await env.app.fetch(path);
+        expect(first.status).toBe(200);
+        expect(await delays(first)).toBe(60);
+        // The realtime part is as old as one poll interval at most: so is what a client may keep.
+        expect(first.headers.get("cache-control")).toBe("public, max-age=20");
+        const etag = first.headers.get("etag")!;
+        tags.set(path, etag);
+        // Asked again: answered synchronously from the fast path, the same representation.
+        const again = env.app.handle(request(path, { "if-none-match": etag }));
+        expect(again).toBeInstanceOf(Response);
+        expect((again as Response).status).toBe(304);
+      }
+
+      await publish([t1([{ stopSequence: 1, departure: { delay: 240 } }])]);
+      for (const path of [board, trip]) {
+        const old = tags.get(path)!;
+        const res = await env.app.handle(request(path, { "if-none-match": old }));
+        expect(res.status, path).toBe(200);
+        expect(await delays(res)).toBe(240);
+        const etag = res.headers.get("etag")!;
+        expect(etag).not.toBe(old);
+        const revalidated = await env.app.handle(request(path, { "if-none-match": etag }));
+        expect(revalidated.status).toBe(304);
+        expect(revalidated.headers.get("etag")).toBe(etag);
+        const plain = await env.app.handle(request(path));
+        expect(await delays(plain)).toBe(240);
+      }
     },
     SLOW,
   );
