@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
 import { DEFAULT_KEY_NAME, duplicates, type NamedKey, parseKeyList } from "./api-keys";
+import { corsCredentialsProblems, corsOrigins } from "./cors-origins";
 import { describeRule } from "./rules";
 import { type Config, ConfigSchema } from "./schema";
 
@@ -57,6 +58,9 @@ const DEFAULTS = {
     rate_limit: 0,
     compression: true,
     compression_min_bytes: 1024,
+    // cors_origins: none, except "*" in development (see loadConfig).
+    cors_credentials: false,
+    cors_max_age: 600,
   },
   database: {
     host: null,
@@ -216,7 +220,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         problems.push({ key: `${name}.${key}`, problem: `is read from ${variable} only, not from the file` });
     const keys = Object.keys(DEFAULTS[name]);
     if (name === "app") keys.push("version", "log_file");
-    if (name === "api") keys.push("shutdown_timeout", "api_keys_file");
+    if (name === "api") keys.push("shutdown_timeout", "api_keys_file", "cors_origins");
     for (const key of Object.keys(values)) if (!keys.includes(key)) unknownKeys.push(`${name}.${key}`);
     return Object.fromEntries(Object.entries(values).filter(([key]) => keys.includes(key)));
   };
@@ -252,6 +256,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       api_keys: [] as NamedKey[],
       api_keys_file: env.API_KEYS_FILE || ((file.api.api_keys_file as string | undefined) ?? null),
       api_secret: env.API_SECRET || null,
+      cors_origins: corsOrigins(env.CORS_ORIGINS, file.api.cors_origins, nodeEnv, problems),
     },
     database: {
       ...DEFAULTS.database,
@@ -318,6 +323,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     checkUrl("PUSHGATEWAY_URL", merged.metrics.pushgateway, ["http:", "https:"]),
   ])
     if (problem) problems.push(problem);
+  problems.push(...corsCredentialsProblems(merged.api.cors_credentials, merged.api.cors_origins));
   const noKeys = !merged.api.api_key && merged.api.api_keys.length === 0 && !merged.api.api_keys_file;
   if (merged.env === "production" && noKeys && options.serving !== false)
     problems.push({ key: "API_KEY", problem: "is required when NODE_ENV=production (or API_KEYS, API_KEYS_FILE)" });

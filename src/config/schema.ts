@@ -37,6 +37,11 @@ export const ConfigSchema = T.Object({
     /** gzip and brotli for answers of at least compression_min_bytes, as Accept-Encoding asks. */
     compression: T.Boolean(),
     compression_min_bytes: T.Integer({ minimum: 0, description: "bytes" }),
+    /** Browser origins allowed to call the API (CORS): "*" or `scheme://host[:port]` each; none: no CORS. */
+    cors_origins: T.Array(T.String({ minLength: 1 })),
+    /** Access-Control-Allow-Credentials for the listed origins (never with "*"). */
+    cors_credentials: T.Boolean(),
+    cors_max_age: T.Integer({ minimum: 0, maximum: 86_400, description: "seconds" }),
   }),
   database: T.Object({
     url: T.Union([T.String({ minLength: 1 }), T.Null()]),

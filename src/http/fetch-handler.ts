@@ -1,12 +1,14 @@
 // Wraps the Elysia app in a web-standard fetch handler: request ids, body limit (413), per-request
-// timeout (504), in-flight tracking for graceful shutdown, one access log line and one metrics record
-// per request, and the request's trace (its span when tracing is on, the caller's trace id otherwise).
+// timeout (504), in-flight tracking for graceful shutdown, CORS (src/http/cors.ts), one access log line
+// and one metrics record per request, and the request's trace (its span when tracing is on, the
+// caller's trace id otherwise).
 import type { Config } from "../config/schema";
 import type { Lifecycle } from "../lifecycle";
 import { createAccessLog } from "../logging/access-log";
 import type { Logger } from "../logging/logger";
 import type { Metrics } from "../observability/metrics";
 import { type Span, type Tracing, traceIdOf } from "../observability/tracing";
+import { createCors } from "./cors";
 import { errorResponse } from "./errors";
 import { attachRequestInfo, createRequestIds, type RequestInfo } from "./request-info";
 
@@ -41,12 +43,14 @@ export function createFetchHandler(
   const accessLog = createAccessLog(logger);
   const withDeadline = createDeadlines(timeoutMs);
   const shortcut = app.shortcut;
+  const cors = createCors(config.api);
 
   const finish = (request: Request, info: RequestInfo, started: number, response: Response, span?: Span): Response => {
     lifecycle.requestFinished();
     const durationMs = performance.now() - started;
     const method = request.method;
     response.headers.set("x-request-id", info.id);
+    cors?.decorate(request, response);
     // On every answer the budget applied to, errors included (draft-ietf-httpapi-ratelimit-headers).
     if (info.rateLimit !== undefined) {
       response.headers.set("ratelimit-policy", info.rateLimit.policy);
@@ -105,6 +109,7 @@ export function createFetchHandler(
     let result: Response | Promise<Response>;
     try {
       result =
+        cors?.preflight(request) ??
         shortcut?.(request) ??
         (span === undefined ? app.fetch(request) : tracer!.within(span, () => app.fetch(request)));
     } catch (err) {

@@ -179,6 +179,45 @@ describe("configuration", () => {
     expect(err.message).toBe(`invalid configuration: ${err.problems.map((p) => `${p.key}: ${p.problem}`).join("; ")}`);
   });
 
+  it("allows CORS from no origin by default in production and test, from any in development, and refuses bad origins", () => {
+    const prod = { NODE_ENV: "production", API_KEY: "production-key" };
+    expect(loadConfig({ env: prod, file: empty }).api.cors_origins).toEqual([]);
+    expect(loadConfig({ env: { NODE_ENV: "test" }, file: empty }).api.cors_origins).toEqual([]);
+    expect(loadConfig({ env: {}, file: empty }).api.cors_origins).toEqual(["*"]);
+    const listed = loadConfig({
+      env: { ...prod, CORS_ORIGINS: "https://maps.example.org, http://localhost:3000" },
+      file: empty,
+    });
+    expect(listed.api.cors_origins).toEqual(["https://maps.example.org", "http://localhost:3000"]);
+    const fromFile = file("cors.yaml", "api:\n  cors_origins: [https://maps.example.org]\n  cors_credentials: true\n");
+    expect(loadConfig({ env: prod, file: fromFile }).api).toMatchObject({
+      cors_origins: ["https://maps.example.org"],
+      cors_credentials: true,
+    });
+    const bad = errorOf(() =>
+      loadConfig({ env: { ...prod, CORS_ORIGINS: "https://maps.example.org/app,ftp://x" }, file: empty }),
+    );
+    expect(bad.problems).toEqual([
+      { key: "CORS_ORIGINS", problem: '"https://maps.example.org/app" is not an origin like https://maps.example.org' },
+      { key: "CORS_ORIGINS", problem: '"ftp://x" is not an origin like https://maps.example.org' },
+    ]);
+  });
+
+  it('refuses CORS credentials together with the origin "*", naming both keys', () => {
+    const both = file("cors-any.yaml", 'api:\n  cors_origins: ["*"]\n  cors_credentials: true\n');
+    const err = errorOf(() => loadConfig({ env: {}, file: both }));
+    expect(err.problems).toEqual([
+      {
+        key: "api.cors_credentials",
+        problem:
+          'cannot be true while api.cors_origins allows "*" (any site could act with its visitors\' credentials)',
+      },
+    ]);
+    // The development default "*" with credentials asked for is refused the same way.
+    const credentials = file("cors-cred.yaml", "api:\n  cors_credentials: true\n");
+    expect(errorOf(() => loadConfig({ env: {}, file: credentials })).key).toBe("api.cors_credentials");
+  });
+
   it("refuses an unreadable config file it was told to use", () => {
     const err = errorOf(() => loadConfig({ env: { CONFIG_FILE: join(dir, "missing.yaml") } }));
     expect(err.message).toMatch(/^invalid configuration: CONFIG_FILE: cannot read .*missing\.yaml \(ENOENT\)$/);
