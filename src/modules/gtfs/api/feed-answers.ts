@@ -77,7 +77,8 @@ export function createFeedAnswers(deps: FeedAnswerDeps) {
    * this request; remembered for the fast path until `until` (default: its TTL).
    */
   async function cached<T>(
-    ctx: { request: Request; route: string },
+    // accept: the answer was negotiated from the Accept header (the fast path then matches it too).
+    ctx: { request: Request; route: string; accept?: boolean },
     feed: ActiveFeed,
     key: string,
     ttl: number,
@@ -93,6 +94,7 @@ export function createFeedAnswers(deps: FeedAnswerDeps) {
         route: ctx.route,
         stamp: String(feed.id),
         until: Math.min(until, Date.now() + ttl * 1000),
+        ...(ctx.accept ? { accept: ctx.request.headers.get("accept") } : {}),
       });
     return answer.serve(ctx.request, hit);
   }

@@ -7,6 +7,8 @@ import { formatGtfsTime } from "../domain/time";
 import { formatInZone, gtfsInstant } from "../domain/timezone";
 import { type ActiveFeed, type AnyDb, table } from "./active-feed";
 import { decodeCursor, page } from "./cursor";
+import type { Bbox } from "./geojson";
+import { inBbox } from "./geometry-queries";
 import type { Agency, Feed, NearbyStop, Route, RouteDetail, Stop, StopDetail, Trip } from "./schemas";
 
 type StopRow = Static<typeof Stop>;
@@ -108,13 +110,21 @@ function escapeLike(text: string): string {
  * with the query first, then names containing it at a word start, then anywhere. Without a query,
  * all stops by id. Keyset pagination over (rank, key, stop_id).
  */
-export async function searchStops(db: AnyDb, feed: ActiveFeed, q: string | undefined, limit: number, cursor?: string) {
+export async function searchStops(
+  db: AnyDb,
+  feed: ActiveFeed,
+  q: string | undefined,
+  limit: number,
+  cursor?: string,
+  bbox?: Bbox,
+) {
   const key = q === undefined ? "" : searchKey(q);
+  const within = bbox ? inBbox(bbox) : sql`true`;
   if (!key) {
     const after = decodeCursor(cursor, 1);
     const { rows } = await sql<StopRow>`
       select ${STOP_COLUMNS} from ${table(feed, "stops")} s
-      where ${after ? sql`s.stop_id > ${String(after[0])}` : sql`true`}
+      where ${after ? sql`s.stop_id > ${String(after[0])}` : sql`true`} and ${within}
       order by s.stop_id limit ${limit + 1}`.execute(db);
     return page(rows, limit, (r) => [r.stop_id]);
   }
@@ -125,7 +135,7 @@ export async function searchStops(db: AnyDb, feed: ActiveFeed, q: string | undef
       select ${STOP_COLUMNS}, s.search_name,
         case when s.search_name like ${`${like}%`} then 0 when s.search_name like ${`% ${like}%`} then 1 else 2 end as rank
       from ${table(feed, "stops")} s
-      where s.search_name like ${`%${like}%`} and s.location_type in (0, 1)
+      where s.search_name like ${`%${like}%`} and s.location_type in (0, 1) and ${within}
     ) m
     where ${after ? sql`(m.rank, m.search_name, m.stop_id) > (${Number(after[0])}, ${String(after[1])}, ${String(after[2])})` : sql`true`}
     order by m.rank, m.search_name, m.stop_id limit ${limit + 1}`.execute(db);

@@ -6,6 +6,7 @@ import { Elysia, t } from "elysia";
 import type { Cache } from "../../../cache/cache";
 import type { Config } from "../../../config/schema";
 import type { Database } from "../../../db/database";
+import type { AnswerPolicy } from "../../../http/answer";
 import { contract, v1Errors } from "../../../http/contract";
 import { ApiError, invalidParameter } from "../../../http/errors";
 import { listAlerts } from "../../realtime/alerts-api";
@@ -26,6 +27,8 @@ import {
   LOOKUP_MAX_AGE,
   LOOKUP_TTL_SECONDS,
 } from "./feed-answers";
+import { GEOJSON, parseBbox, StopFeatureCollection, stopCollection, wantsGeoJson } from "./geojson";
+import { geometryRoutes } from "./geometry-routes";
 import { Cursor, endOfSecond, Id, Limit, NumberParam, parseAt, snap } from "./params";
 import { getRoute, getStop, getTrip, listAgencies, listFeeds, listRoutes, nearbyStops, searchStops } from "./queries";
 import {
@@ -42,6 +45,10 @@ import {
   TripAnswer,
 } from "./schemas";
 
+/** /v1/stops is JSON or GeoJSON as Accept asks (unless `format` says): caches keep one of each. */
+const STOPS: AnswerPolicy = { ...LOOKUP, vary: [...LOOKUP.vary!, "Accept"] };
+const STOPS_GEOJSON: AnswerPolicy = { ...STOPS, contentType: GEOJSON };
+
 export interface GtfsRouteDeps {
   database: Database;
   cache: Cache;
@@ -55,7 +62,8 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
   const hot = hotQuery(deps.database);
   const activeFeed = activeFeedResolver(deps.database, hot);
   const realtime = deps.realtime;
-  const { answers, recent, cached, withRealtime, livePolicy, feedKey } = createFeedAnswers({ ...deps, activeFeed });
+  const feedAnswers = createFeedAnswers({ ...deps, activeFeed });
+  const { answers, recent, cached, withRealtime, livePolicy, feedKey } = feedAnswers;
 
   const checked = {
     feeds: contract("FeedList", FeedList),
@@ -63,6 +71,7 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
     routes: contract("RouteList", RouteList),
     route: contract("RouteAnswer", RouteAnswer),
     stops: contract("StopList", StopList),
+    stopFeatures: contract("StopFeatureCollection", StopFeatureCollection),
     nearby: contract("NearbyStopList", NearbyStopList),
     stop: contract("StopAnswer", StopAnswer),
     board: contract("BoardAnswer", BoardAnswer),
@@ -154,22 +163,42 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
       async ({ query, request, route }) => {
         const feed = await activeFeed();
         const limit = query.limit ?? 20;
-        return cached(
-          { request, route },
-          feed,
-          feedKey(feed, "stops", query.q, limit, query.cursor),
-          LOOKUP_TTL_SECONDS,
-          LOOKUP,
-          checked.stops,
-          () => searchStops(db, feed, query.q, limit, query.cursor),
-        );
+        const bbox = query.bbox === undefined ? undefined : parseBbox(query.bbox);
+        const geo = wantsGeoJson(query.format, request.headers.get("accept"));
+        const load = () => searchStops(db, feed, query.q, limit, query.cursor, bbox);
+        const key = feedKey(feed, "stops", query.q, limit, query.cursor, bbox && Object.values(bbox).join(","));
+        // Without `format`, the answer is negotiated from Accept: the fast path keys it by Accept too.
+        const ctx = { request, route, accept: query.format === undefined };
+        return geo
+          ? cached(ctx, feed, `${key}:geojson`, LOOKUP_TTL_SECONDS, STOPS_GEOJSON, checked.stopFeatures, async () =>
+              stopCollection(await load()),
+            )
+          : cached(ctx, feed, key, LOOKUP_TTL_SECONDS, STOPS, checked.stops, load);
       },
       {
-        query: t.Object({ q: t.Optional(t.String({ maxLength: 200 })), limit: Limit(100, 20), cursor: Cursor }),
-        response: { 200: StopList, ...v1Errors() },
+        query: t.Object({
+          q: t.Optional(t.String({ maxLength: 200 })),
+          limit: Limit(100, 20),
+          cursor: Cursor,
+          bbox: t.Optional(
+            t.String({
+              maxLength: 200,
+              description:
+                "minLon,minLat,maxLon,maxLat (RFC 7946 order): only stops inside; minLon > maxLon crosses the antimeridian",
+            }),
+          ),
+          format: t.Optional(
+            t.Union([t.Literal("json"), t.Literal("geojson")], {
+              description: "geojson: a FeatureCollection (as Accept: application/geo+json asks)",
+              error: () => ({ field: "format", message: "must be json or geojson" }),
+            }),
+          ),
+        }),
+        response: { 200: t.Union([StopList, StopFeatureCollection]), ...v1Errors() },
         detail: {
           tags: ["transit"],
-          summary: "Stops by name (case- and accent-insensitive; prefix matches first, then contains)",
+          summary:
+            "Stops by name (case- and accent-insensitive; prefix matches first, then contains) and/or inside a bbox; JSON or GeoJSON",
           operationId: "searchStops",
         },
       },
@@ -346,5 +375,5 @@ export function gtfsRoutes(deps: GtfsRouteDeps) {
         },
       },
     );
-  return { plugin, recent };
+  return { plugin: plugin.use(geometryRoutes({ db, activeFeed, feedAnswers })), recent };
 }
