@@ -7,7 +7,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { getIssues } from "@placemarkio/check-geojson";
+import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
+import { inBbox } from "../../src/modules/gtfs/api/geometry-queries";
 import { mutatedFeed, SAMPLE_DIR, SLOW, suiteGtfsEnv } from "./helpers";
 
 const KEY = "geometry-test-key-0123456789";
@@ -199,6 +201,31 @@ describe("geometry of the sample feed", () => {
       // With a name too: both apply.
       const platforms = await get("/v1/stops?q=platform&bbox=13.5,52.36,13.5087,52.37");
       expect((await platforms.json()).data.map((s: { stop_id: string }) => s.stop_id)).toEqual(["airport-1"]);
+    },
+    SLOW,
+  );
+
+  it(
+    "finds a bbox's stops through the stops' GiST index, one box or two across the antimeridian",
+    async () => {
+      const db = env.app.database.db;
+      const { rows } = await sql<{ schema_name: string }>`
+        select schema_name from gtfs_feed where status = 'active'`.execute(db);
+      const stops = sql.raw(`"${rows[0]!.schema_name}".stops`);
+      for (const box of [
+        { minLon: 13.5, minLat: 52.36, maxLon: 13.52, maxLat: 52.37 },
+        { minLon: 13.45, minLat: 52.3, maxLon: -170, maxLat: 52.6 },
+      ]) {
+        const plan = await db.transaction().execute(async (trx) => {
+          // Ten stops: the planner would rightly scan them; the question is whether it can use the index.
+          await sql`set local enable_seqscan = off`.execute(trx);
+          const explained = await sql<{ "QUERY PLAN": unknown }>`
+            explain (format json) select stop_id from ${stops} s where ${inBbox(box)}`.execute(trx);
+          return JSON.stringify(explained.rows[0]!["QUERY PLAN"]);
+        });
+        expect(plan).toContain('"Index Name":"stops_geo"');
+        expect(plan).not.toContain("Seq Scan");
+      }
     },
     SLOW,
   );
