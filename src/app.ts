@@ -1,6 +1,5 @@
 // createApp(deps) builds the HTTP application from injected dependencies. Only web-standard APIs here,
 // so the same app runs under Bun (src/main.ts) and under Node (tests call app.handle(request)).
-import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Cache } from "./cache/cache";
 import type { Config } from "./config/schema";
@@ -8,13 +7,16 @@ import type { Database } from "./db/database";
 import { ApiError, classifyError, errorResponse } from "./http/errors";
 import { pathOf } from "./http/fetch-handler";
 import { createKeyRing, presentedKey } from "./http/key-ring";
+import { docsPage } from "./http/openapi/docs-page";
+import { openApiDocument } from "./http/openapi/document";
 import { createLocalRateLimiter, type RateLimiter, rateLimitHeaders } from "./http/rate-limit";
 import { requestInfo } from "./http/request-info";
 import { urlProblem } from "./http/url-safety";
 import type { Lifecycle } from "./lifecycle";
 import type { Logger } from "./logging/logger";
+import { gtfsExamples } from "./modules/gtfs/api/examples";
 import { gtfsRoutes } from "./modules/gtfs/api/routes";
-import { healthRoutes } from "./modules/health/health.routes";
+import { healthExamples, healthRoutes } from "./modules/health/health.routes";
 import { createHealthService } from "./modules/health/health.service";
 import type { RealtimeService } from "./modules/realtime/service";
 import type { Metrics } from "./observability/metrics";
@@ -32,6 +34,15 @@ export interface AppDeps {
   /** Readiness per check and rate-limited requests are recorded here when given. */
   metrics?: Metrics;
 }
+
+/**
+ * The licence the OpenAPI document states. The repository has chosen none yet (no LICENSE file, no
+ * `license` in package.json), so none is granted: npm's term for that, until the owner picks one.
+ */
+const API_LICENSE = {
+  name: "UNLICENSED",
+  url: "https://docs.npmjs.com/cli/v11/configuring-npm/package-json#license",
+};
 
 export function createApp(deps: AppDeps) {
   const { config, logger } = deps;
@@ -112,18 +123,17 @@ export function createApp(deps: AppDeps) {
 
   const app = new Elysia({ name: "transportation-api" })
     .use(
-      openapi({
-        path: "/swagger",
-        specPath: "/swagger/json",
-        provider: "swagger-ui",
-        documentation: {
-          info: {
+      docsPage({
+        title: "transportation-api",
+        compression: { enabled: config.api.compression, minBytes: config.api.compression_min_bytes },
+        document: (): Record<string, unknown> =>
+          openApiDocument(app, {
             title: "transportation-api",
             version: config.app.version,
-            description: "GTFS public-transit data API",
-          },
-          components: { securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "X-API-Key" } } },
-        },
+            description: "GTFS public-transit data API: stops, routes, trips and departure boards of the active feed.",
+            license: API_LICENSE,
+            examples: { ...healthExamples, ...gtfsExamples },
+          }),
       }),
     )
     // /v1 needs the API key; /health, /ready, /version and /swagger stay public.

@@ -21,16 +21,32 @@ export const ErrorBody = t.Object(
 );
 export type ErrorBody = Static<typeof ErrorBody>;
 
-/** Error statuses and the codes each stands for (the documentation of every operation lists its own). */
+/**
+ * Error statuses, the codes each stands for and when they are answered: the OpenAPI document lists them
+ * per operation (src/http/openapi/document.ts), and docs/api.md's table says the same (a test compares).
+ */
 export const ERROR_CODES = {
-  400: ["INVALID_REQUEST"],
-  401: ["UNAUTHORIZED"],
-  404: ["NOT_FOUND"],
-  429: ["RATE_LIMITED"],
-  500: ["INTERNAL"],
-  503: ["NO_FEED", "DATABASE_UNAVAILABLE"],
-  504: ["TIMEOUT", "QUERY_TIMEOUT"],
-} as const;
+  400: {
+    INVALID_REQUEST:
+      "a parameter fails validation (a bad value, cursor, `at` or `date`; `details` lists `[{field, message}]`), or the URL holds a NUL byte, a malformed or non-UTF-8 percent-escape, or a query parameter given twice",
+  },
+  401: { UNAUTHORIZED: "no API key, or not a valid one (`X-API-Key: <key>` or `Authorization: Bearer <key>`)" },
+  403: { ORIGIN_NOT_ALLOWED: 'a CORS preflight from an origin not in `api.cors_origins` (see "Browsers (CORS)")' },
+  404: {
+    NOT_FOUND: "no such stop, route or trip in the active feed",
+    NOT_RUNNING: "the trip's service does not run on `date` (`details`: `{trip_id, date}`)",
+  },
+  429: { RATE_LIMITED: "the key's budget (`api.rate_limit` a minute) is spent; `Retry-After` says when to try again" },
+  500: { INTERNAL: "a defect of this service (logged with the request id)" },
+  503: {
+    NO_FEED: "no feed has been imported yet",
+    DATABASE_UNAVAILABLE: "the database cannot be reached right now; try again shortly",
+  },
+  504: {
+    TIMEOUT: "the request did not complete within `api.timeout` seconds",
+    QUERY_TIMEOUT: "the database query took longer than `database.statement_timeout`",
+  },
+} as const satisfies Record<number, Record<string, string>>;
 export type ErrorStatus = keyof typeof ERROR_CODES;
 
 /** The statuses every /v1 operation can answer besides its own: bad input, key, budget, outages. */
