@@ -1,0 +1,123 @@
+// The OpenAPI document the service serves, linted by Redocly's CLI with the recommended rules
+// (redocly.yaml says which are off and why): 0 errors and 0 warnings. Also what the document promises
+// beyond the linter: security on /v1 only, the error envelope and its codes on every /v1 operation,
+// numeric parameters described as numbers.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ERROR_CODES } from "../../src/http/contract";
+import { REPO_ROOT } from "../support/app-server";
+import { createTestApp, type TestApp } from "../support/test-app";
+
+// biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is untyped JSON here.
+type Json = Record<string, any>;
+
+function redocly(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(REPO_ROOT, "node_modules", ".bin", "redocly"), args, {
+      cwd: REPO_ROOT,
+      // No usage report, no update check: the lint must work offline (redocly.yaml says so too).
+      env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => {
+      stdout += c;
+    });
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+describe("the OpenAPI document", () => {
+  let app: TestApp;
+  let doc: Json;
+  let dir: string;
+  beforeAll(async () => {
+    app = await createTestApp({ API_KEY: "lint-key-0123456789", APP_VERSION: "1.2.3" });
+    doc = await (await app.fetch("/swagger/json")).json();
+    dir = mkdtempSync(join(tmpdir(), "tapi-openapi-"));
+  });
+  afterAll(async () => {
+    await app?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("passes Redocly's recommended rules with no error and no warning", async () => {
+    const file = join(dir, "openapi.json");
+    writeFileSync(file, JSON.stringify(doc, null, 2));
+    const run = await redocly(["lint", file, "--config", join(REPO_ROOT, "redocly.yaml"), "--format", "json"]);
+    const report = JSON.parse(run.stdout.slice(run.stdout.indexOf("{"))) as {
+      totals: { errors: number; warnings: number; ignored: number };
+      problems: { ruleId: string; message: string; location: { pointer: string }[] }[];
+    };
+    const problems = report.problems.map((p) => `${p.ruleId} ${p.location[0]?.pointer}: ${p.message}`);
+    expect(problems).toEqual([]);
+    expect(report.totals).toEqual({ errors: 0, warnings: 0, ignored: 0 });
+    expect(run.code, run.stderr).toBe(0);
+  }, 60_000);
+
+  it("asks for the API key (X-API-Key or Bearer) on /v1 operations only", () => {
+    expect(doc.components.securitySchemes).toEqual({
+      apiKey: expect.objectContaining({ type: "apiKey", in: "header", name: "X-API-Key" }),
+      bearer: expect.objectContaining({ type: "http", scheme: "bearer" }),
+    });
+    expect(doc.security).toEqual([{ apiKey: [] }, { bearer: [] }]);
+    const paths = Object.keys(doc.paths);
+    expect(paths).toEqual(expect.arrayContaining(["/health", "/ready", "/version", "/v1/stops/{stopId}/departures"]));
+    for (const path of paths)
+      for (const [method, op] of Object.entries<Json>(doc.paths[path]))
+        expect(op.security, `${method} ${path}`).toEqual(path.startsWith("/v1/") ? undefined : []);
+  });
+
+  it("documents the error envelope with its codes, the 200 body and the 304 of every /v1 operation", () => {
+    const errors = doc.components.responses as Record<string, Json>;
+    const documentedCodes = Object.values(errors).flatMap((r) => Object.keys(r.content["application/json"].examples));
+    // All but 403, which only CORS preflights get (they are not operations of the document).
+    const { 403: _preflightOnly, ...operationErrors } = ERROR_CODES;
+    expect(documentedCodes.sort()).toEqual(
+      Object.values(operationErrors)
+        .flatMap((codes) => Object.keys(codes))
+        .sort(),
+    );
+    for (const [path, item] of Object.entries<Json>(doc.paths)) {
+      if (!path.startsWith("/v1/")) continue;
+      const op = item.get;
+      const where = `GET ${path}`;
+      expect(Object.keys(op.responses), where).toEqual(
+        expect.arrayContaining(["200", "304", "400", "401", "429", "500", "503", "504"]),
+      );
+      expect(op.responses["401"], where).toEqual({ $ref: "#/components/responses/Unauthorized" });
+      // JSON, GeoJSON (RFC 7946's media type), or both where the answer is negotiated: each with an example.
+      const media = Object.entries<Json>(op.responses["200"].content);
+      expect(media.length, where).toBeGreaterThan(0);
+      for (const [type, m] of media) {
+        expect(["application/json", "application/geo+json"], where).toContain(type);
+        expect(m.schema, `${where} ${type}`).toBeTruthy();
+        expect(m.example, `${where} ${type}`).toBeTruthy();
+      }
+      if (path.includes("{")) expect(op.responses["404"], where).toEqual({ $ref: "#/components/responses/NotFound" });
+    }
+  });
+
+  it("describes numeric parameters as numbers with the default the handler applies", () => {
+    const params = Object.values<Json>(doc.paths).flatMap((item) =>
+      Object.values<Json>(item).flatMap((op) => (op.parameters ?? []) as Json[]),
+    );
+    const numeric = params.filter((p) => p.schema.type === "integer" || p.schema.type === "number");
+    expect(numeric.map((p) => p.name)).toEqual(expect.arrayContaining(["limit", "lat", "lon", "radius", "window"]));
+    for (const p of params) {
+      expect(p.schema.anyOf, p.name).toBeUndefined();
+      if (p.schema.default !== undefined && p.schema.minimum !== undefined)
+        expect(p.schema.default, p.name).toBeGreaterThanOrEqual(p.schema.minimum);
+    }
+    const window = params.find((p) => p.name === "window")!;
+    expect(window.schema).toEqual({ type: "integer", minimum: 1, maximum: 1440, default: 60 });
+  });
+});
