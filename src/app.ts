@@ -206,6 +206,9 @@ export function createApp(deps: AppDeps) {
   return Object.assign(app, { shortcut });
 }
 
+/** The application's type: what the typed client (src/client) is derived from. */
+export type App = ReturnType<typeof createApp>;
+
 /** Whether the URL's path is /v1 or under it, read in place (no substring per request: /health's hot path). */
 function isV1(url: string): boolean {
   const start = url.indexOf("/", url.indexOf("//") + 2);
