@@ -14,6 +14,8 @@ command -v zip >/dev/null 2>&1 || missing+=(zip)
 # promtool (alert rule tests), Prometheus and the Pushgateway (metrics integration tests).
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus-pushgateway >/dev/null 2>&1 || missing+=(prometheus-pushgateway)
+# test/integration/docs-page.test.ts opens /swagger in Debian's chromium (driven by playwright-core).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})" >&2
