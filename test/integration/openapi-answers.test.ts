@@ -2,12 +2,18 @@
 // parameters the document gives as examples, on PostgreSQL with the sample feed imported, and each
 // answer is validated (ajv, JSON Schema 2020-12 as OpenAPI 3.1 uses it) against the schema the document
 // declares for its status: the 200 body, the 304 to its ETag, and the error envelope for a missing key,
-// an unknown id and a bad parameter.
+// an unknown id and a bad parameter. A GTFS-Realtime alerts source (a local server with a feed built by
+// the official bindings) gives /v1/alerts an alert to answer with.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importFeed } from "../../src/modules/gtfs/import/importer";
+import { createRealtimeService } from "../../src/modules/realtime/service";
 import { SAMPLE_DIR, SLOW } from "../gtfs/helpers";
+import { encodeFeed, type FeedServer, startFeedServer } from "../realtime/helpers";
+import { REPO_ROOT } from "../support/app-server";
 import { createTestDatabase, type TestDatabase } from "../support/services";
 import { createTestApp, type TestApp } from "../support/test-app";
 
@@ -26,12 +32,29 @@ describe("every operation answers as its OpenAPI document says", () => {
   let app: TestApp;
   let doc: Json;
   let ajv: Ajv2020;
+  let feedServer: FeedServer;
   const operations: Operation[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase("contract");
-    app = await createTestApp({ DATABASE_URL: db.url, API_KEY: KEY });
+    feedServer = await startFeedServer();
+    app = await createTestApp(
+      { DATABASE_URL: db.url, API_KEY: KEY, GTFS_RT_ALERTS_URL: feedServer.url("/alerts") },
+      { realtime: (deps) => createRealtimeService(deps) },
+    );
     await importFeed({ location: SAMPLE_DIR, database: app.database, connectionString: db.url, keepVersions: 2 });
+    // An alert for route B, which none of docs/api.md's examples shows, always active (no period).
+    const alert = {
+      id: "tram-works",
+      alert: {
+        informedEntity: [{ routeId: "B" }],
+        cause: "MAINTENANCE",
+        effect: "REDUCED_SERVICE",
+        headerText: { translation: [{ text: "Tram works", language: "en" }] },
+      },
+    };
+    feedServer.set({ kind: "feed", bytes: encodeFeed(Math.floor(Date.now() / 1000), [alert]) }, "/alerts");
+    expect(await app.realtime!.pollNow("alerts")).toBe("published");
     doc = await (await app.fetch("/swagger/json")).json();
     for (const [path, item] of Object.entries<Json>(doc.paths))
       for (const [method, op] of Object.entries<Json>(item))
@@ -43,6 +66,7 @@ describe("every operation answers as its OpenAPI document says", () => {
   }, SLOW);
   afterAll(async () => {
     await app?.close();
+    await feedServer?.close();
     await db?.drop();
   }, SLOW);
 
@@ -58,13 +82,13 @@ describe("every operation answers as its OpenAPI document says", () => {
   };
 
   /** Asserts the body conforms to the documented JSON schema of `status`, naming the failures. */
-  const conforms = (o: Operation, status: number, body: unknown) => {
+  const conforms = (o: Operation, status: number, body: unknown, mediaType = "application/json") => {
     const pointer = `openapi.json#/paths/${o.path.replaceAll("~", "~0").replaceAll("/", "~1")}/${o.method.toLowerCase()}/responses/${status}`;
     const documented = o.op.responses[String(status)];
     const ref = documented?.$ref ? `openapi.json${documented.$ref}` : pointer;
     responseOf(o.op, status); // documented at all
-    const validate = ajv.getSchema(`${ref}/content/application~1json/schema`);
-    expect(validate, `${o.method} ${o.path} ${status}: no schema`).toBeDefined();
+    const validate = ajv.getSchema(`${ref}/content/${mediaType.replaceAll("/", "~1")}/schema`);
+    expect(validate, `${o.method} ${o.path} ${status}: no ${mediaType} schema`).toBeDefined();
     const ok = validate!(body);
     expect(
       ok ? [] : validate!.errors,
@@ -91,24 +115,32 @@ describe("every operation answers as its OpenAPI document says", () => {
   const call = (o: Operation, url: string, headers: Record<string, string> = { "x-api-key": KEY }) =>
     app.fetch(url, { method: o.method, headers });
 
-  it("answers 200 with the documented body, and 304 to its ETag where one is documented", async () => {
-    expect(operations.length).toBeGreaterThanOrEqual(12);
+  it("answers 200 with the documented body in each documented media type, and 304 to its ETag", async () => {
+    expect(operations.length).toBeGreaterThanOrEqual(15);
     for (const o of operations) {
       const url = urlOf(o);
-      const res = await call(o, url);
-      const body = await res.json();
-      expect(res.status, `${o.method} ${url}: ${JSON.stringify(body)}`).toBe(200);
-      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-      conforms(o, 200, body);
-      // Lists of the sample feed are not empty: the schema is checked against real items.
-      const data = (body as Json).data;
-      if (Array.isArray(data)) expect(data.length, url).toBeGreaterThan(0);
-      if (o.op.responses["304"]) {
-        for (const header of Object.keys(responseOf(o.op, 200).headers ?? {}))
-          if (header !== "Vary") expect(res.headers.get(header), `${url} ${header}`).not.toBeNull();
-        const again = await call(o, url, { "x-api-key": KEY, "if-none-match": res.headers.get("etag")! });
-        expect(again.status, url).toBe(304);
-        expect(await again.text()).toBe("");
+      // Each media type the 200 documents, asked for through Accept (JSON or GeoJSON, as negotiated).
+      for (const mediaType of Object.keys(responseOf(o.op, 200).content)) {
+        const res = await call(o, url, { "x-api-key": KEY, accept: mediaType });
+        const body = await res.json();
+        const where = `${o.method} ${url} (${mediaType})`;
+        expect(res.status, `${where}: ${JSON.stringify(body)}`).toBe(200);
+        expect(res.headers.get("content-type")?.split(";")[0], where).toBe(mediaType);
+        conforms(o, 200, body, mediaType);
+        // Lists are not empty (the sample feed, the alert above): the schema is checked against real items.
+        const items = (body as Json).data ?? (body as Json).features;
+        if (Array.isArray(items)) expect(items.length, where).toBeGreaterThan(0);
+        if (o.op.responses["304"]) {
+          for (const header of Object.keys(responseOf(o.op, 200).headers ?? {}))
+            if (header !== "Vary") expect(res.headers.get(header), `${where} ${header}`).not.toBeNull();
+          const again = await call(o, url, {
+            "x-api-key": KEY,
+            accept: mediaType,
+            "if-none-match": res.headers.get("etag")!,
+          });
+          expect(again.status, where).toBe(304);
+          expect(await again.text()).toBe("");
+        }
       }
     }
   });
@@ -139,7 +171,35 @@ describe("every operation answers as its OpenAPI document says", () => {
         checked400++;
       }
     }
-    expect(checked404).toBe(4);
+    expect(checked404).toBe(6);
     expect(checked400).toBeGreaterThanOrEqual(5);
   });
+
+  it("answers each example request of docs/api.md with the answer shown there", async () => {
+    const docs = readFileSync(join(REPO_ROOT, "docs/api.md"), "utf8");
+    const endpoints = docs.slice(
+      docs.indexOf("\n## Endpoints\n"),
+      docs.indexOf("\n## ", docs.indexOf("\n## Endpoints\n") + 5),
+    );
+    const examples = [...endpoints.matchAll(/```http\nGET (\S+)\n[^`]*```\n\n```json\n([^`]+)```/g)];
+    expect(examples.length).toBe(9);
+    for (const [, url, shown] of examples) {
+      const res = await app.fetch(url!, { headers: { "x-api-key": KEY } });
+      expect(res.status, url).toBe(200);
+      const real = await res.json();
+      // "…" in the docs stands for whatever the service answers there (ids and times of an import).
+      expect(real, url).toEqual(withWildcards(JSON.parse(shown!), real));
+    }
+  });
 });
+
+/** `shown` with each "…" replaced by the value at the same place in `real`. */
+function withWildcards(shown: unknown, real: unknown): unknown {
+  if (shown === "…") return real;
+  if (Array.isArray(shown)) return shown.map((v, i) => withWildcards(v, (real as unknown[] | undefined)?.[i]));
+  if (shown && typeof shown === "object")
+    return Object.fromEntries(
+      Object.entries(shown).map(([k, v]) => [k, withWildcards(v, (real as Record<string, unknown> | undefined)?.[k])]),
+    );
+  return shown;
+}

@@ -3,12 +3,13 @@
 // beyond the linter: security on /v1 only, the error envelope and its codes on every /v1 operation,
 // numeric parameters described as numbers.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../../src/http/contract";
 import { REPO_ROOT } from "../support/app-server";
+import { docBlocks } from "../support/docs";
 import { createTestApp, type TestApp } from "../support/test-app";
 
 // biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is untyped JSON here.
@@ -119,5 +120,34 @@ describe("the OpenAPI document", () => {
     }
     const window = params.find((p) => p.name === "window")!;
     expect(window.schema).toEqual({ type: "integer", minimum: 1, maximum: 1440, default: 60 });
+  });
+
+  it("has the same error codes as docs/api.md's table", () => {
+    const docs = readFileSync(join(REPO_ROOT, "docs/api.md"), "utf8");
+    const rows = [
+      ...docs
+        .split("| status | code | when |")[1]!
+        .split("\n\n")[0]!
+        .matchAll(/^\| (\d{3}) \| `(\w+)` \| (.+) \|$/gm),
+    ];
+    const table: Record<string, Record<string, string>> = {};
+    for (const [, status, code, when] of rows) table[status!] = { ...table[status!], [code!]: when! };
+    expect(table).toEqual(JSON.parse(JSON.stringify(ERROR_CODES)));
+  });
+
+  it("serves /swagger with the Content-Security-Policy docs/api.md shows, and its assets from this server", async () => {
+    const page = await app.fetch("/swagger");
+    const csp = page.headers.get("content-security-policy");
+    const shown = docBlocks("docs/api.md", "Docs page: `/swagger`", "text")[0]!.replace(/\s+/g, " ").trim();
+    expect(csp).toBe(shown);
+    const html = await page.text();
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(sources.length).toBe(3);
+    for (const source of sources) {
+      expect(source).not.toMatch(/^(https?:)?\/\//);
+      const asset = await app.fetch(`/${source}`, { headers: { "accept-encoding": "gzip" } });
+      expect(asset.status, source).toBe(200);
+      if (source.includes("/assets/")) expect(asset.headers.get("cache-control")).toContain("immutable");
+    }
   });
 });
