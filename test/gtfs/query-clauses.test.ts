@@ -14,12 +14,15 @@ import { SLOW, suiteGtfsEnv } from "./helpers";
 const CLAUSES = join(process.cwd(), "test/fixtures/gtfs/clauses");
 const MONDAY = "2024-06-17";
 
-/** A cache that records the TTL of every entry it is given. */
+/**
+ * A cache that records the TTL of every entry it is given. It says it is Redis: answers are stored in
+ * the shared layer only when there is one (without Redis the in-process answers are the only layer).
+ */
 function recordingCache(): Cache & { sets: { key: string; ttl: number }[] } {
   const inner = createMemoryCache(10_000);
   const sets: { key: string; ttl: number }[] = [];
   return {
-    kind: "memory",
+    kind: "redis",
     sets,
     get: (key) => inner.get(key),
     async set(key, value, ttl) {
