@@ -2,15 +2,17 @@
 // alert fires on series that should trigger it and stays silent on series that should not
 // (deploy/prometheus/alerts.test.yaml). The PrometheusRule in the kustomize base is the same rules,
 // and every runbook link lands on a heading of docs/operations.md.
+
 import { spawnSync } from "node:child_process";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PROMETHEUS_RULE_FILE, prometheusRuleYaml, RULES_FILE } from "../../scripts/k8s/prometheus-rule";
-import { ROOT, tempDir } from "./helpers";
+import { REPO_ROOT } from "../support/repo";
+import { tempDir } from "./helpers";
 
-const PROMETHEUS_DIR = join(ROOT, "deploy", "prometheus");
+const PROMETHEUS_DIR = join(REPO_ROOT, "deploy", "prometheus");
 const TESTS_FILE = join(PROMETHEUS_DIR, "alerts.test.yaml");
 
 interface Rule {
@@ -73,7 +75,9 @@ describe("alert rules", () => {
 
   it("carry a severity and a runbook link to an entry of docs/operations.md", () => {
     const anchors = new Set(
-      [...readFileSync(join(ROOT, "docs/operations.md"), "utf8").matchAll(/^#{2,4} (.+)$/gm)].map((m) => slug(m[1]!)),
+      [...readFileSync(join(REPO_ROOT, "docs/operations.md"), "utf8").matchAll(/^#{2,4} (.+)$/gm)].map((m) =>
+        slug(m[1]!),
+      ),
     );
     const alerts = rules().filter((r) => r.alert);
     expect(alerts.map((r) => r.alert)).toEqual(

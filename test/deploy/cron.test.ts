@@ -4,6 +4,7 @@
 // variables the crontab sets), through /bin/sh -c — against a real PostgreSQL 15. The documented system
 // paths (/etc, /var/log, /backup, /opt) are moved under a private root whose directories have the
 // ownership and modes of the real ones, so a permission mistake fails here as it would on a server.
+
 import { execFileSync, spawnSync } from "node:child_process";
 import {
   chmodSync,
@@ -20,8 +21,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docBlocks } from "../support/docs";
 import { freePort } from "../support/processes";
+import { REPO_ROOT } from "../support/repo";
 import { createTestDatabase, stopPrivateServers, type TestDatabase } from "../support/services";
-import { dumpsIn, loadProjectDatabase, ROOT, tempDir } from "./helpers";
+import { dumpsIn, loadProjectDatabase, tempDir } from "./helpers";
 
 const SECTION = "On a server with cron (daily at 02:00)";
 const asRoot = process.getuid?.() === 0;
@@ -102,7 +104,7 @@ describe.skipIf(!asRoot || !hasPostgresUser)("the documented cron backup", () =>
     root = tempDir("cronroot");
     chmodSync(root, 0o755);
     for (const dir of ["etc", "var/log", "backup", "opt"]) mkdirSync(at(dir), { recursive: true, mode: 0o755 });
-    symlinkSync(ROOT, at("opt/transportation-api"));
+    symlinkSync(REPO_ROOT, at("opt/transportation-api"));
 
     // The install commands as documented (the editor is the one interactive step: writeEnvFile does it).
     const [install] = docBlocks("docs/operations.md", SECTION);

@@ -5,14 +5,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { allDocBlocks } from "../support/docs";
-import { ROOT } from "./helpers";
+import { REPO_ROOT } from "../support/repo";
 
 const DOCS = ["docs/operations.md", "docs/docker.md", "docs/pipeline.md", "README.md"];
 
 describe("documented commands keep secrets off the command line", () => {
   for (const file of DOCS)
     it(`${file}: no --from-literal, no password in a URL or assignment in a shell block`, () => {
-      expect(readFileSync(join(ROOT, file), "utf8")).not.toContain("--from-literal");
+      expect(readFileSync(join(REPO_ROOT, file), "utf8")).not.toContain("--from-literal");
       const shell = allDocBlocks(file).filter((b) => ["bash", "sh", "shell", "console", ""].includes(b.lang));
       for (const block of shell) {
         for (const line of block.text.split("\n")) {

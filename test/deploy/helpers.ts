@@ -1,9 +1,9 @@
 // Shared helpers for the deploy suite: running the shell scripts and fingerprinting a database.
+
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import pino from "pino";
 import { loadSyntheticTransitData } from "../../scripts/backup/synthetic";
@@ -11,10 +11,10 @@ import { loadConfig } from "../../src/config/load";
 import { openDatabase } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
 import { postgresBinDir } from "../support/processes";
+import { REPO_ROOT } from "../support/repo";
 
-export const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
-export const SCRIPTS = join(ROOT, "deploy", "scripts");
-export const FAKE_KUBECTL = join(ROOT, "test", "deploy", "fake-kubectl.sh");
+export const SCRIPTS = join(REPO_ROOT, "deploy", "scripts");
+export const FAKE_KUBECTL = join(REPO_ROOT, "test", "deploy", "fake-kubectl.sh");
 
 export interface RunResult {
   code: number;
@@ -127,7 +127,7 @@ export function loadSampleData(url: string, stopTimes = 20_000): Promise<void> {
 
 /** The project's own schema, every migration applied, as `npm run migrate` leaves a database. */
 export async function migrateProject(url: string): Promise<void> {
-  const config = loadConfig({ env: { DATABASE_URL: url, NODE_ENV: "test" }, file: join(ROOT, "config.yaml") });
+  const config = loadConfig({ env: { DATABASE_URL: url, NODE_ENV: "test" }, file: join(REPO_ROOT, "config.yaml") });
   const database = await openDatabase(config, pino({ level: "silent" }));
   try {
     await migrateToLatest(database.db);

@@ -1,5 +1,6 @@
 // deploy/k8s: both overlays render with kubectl's kustomize, every object passes the Kubernetes schema
 // and the strict field check, and the policy checks hold. The negative cases prove each check can fail.
+
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -26,7 +27,8 @@ import {
 import { imageProblem, policyFindings } from "../../scripts/k8s/policy";
 import { schemaErrors, unknownFields, validateSchema } from "../../scripts/k8s/schema";
 import { loadConfig } from "../../src/config/load";
-import { ROOT, tempDir } from "./helpers";
+import { REPO_ROOT } from "../support/repo";
+import { tempDir } from "./helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests poke at untyped manifests.
 type Any = any;
@@ -206,13 +208,15 @@ for (const overlay of OVERLAYS)
       const image = cron.spec.jobTemplate.spec.template.spec.containers[0].image as string;
       expect(image).toMatch(/^postgres:15[.\d]*@sha256:[0-9a-f]{64}$/);
       const restoreDefault = /^image=(\S+)$/m.exec(
-        readFileSync(join(ROOT, "deploy/scripts/restore-k8s.sh"), "utf8"),
+        readFileSync(join(REPO_ROOT, "deploy/scripts/restore-k8s.sh"), "utf8"),
       )?.[1];
       expect(restoreDefault).toBe(image);
-      const docImages = [...readFileSync(join(ROOT, "docs/operations.md"), "utf8").matchAll(/image: (postgres\S*)/g)];
+      const docImages = [
+        ...readFileSync(join(REPO_ROOT, "docs/operations.md"), "utf8").matchAll(/image: (postgres\S*)/g),
+      ];
       expect(docImages.map((m) => m[1])).toEqual([image]); // the db-debug pod
       // Dependabot keeps it current (tag and digest together), within major 15.
-      const dependabot = parse(readFileSync(join(ROOT, ".github/dependabot.yml"), "utf8"));
+      const dependabot = parse(readFileSync(join(REPO_ROOT, ".github/dependabot.yml"), "utf8"));
       const docker = dependabot.updates.find((u: Any) => u["package-ecosystem"] === "docker");
       expect(docker.directories).toContain("/deploy/k8s/backup/base");
       expect(docker.ignore).toContainEqual({
@@ -239,7 +243,7 @@ for (const overlay of OVERLAYS)
       // The scripts ConfigMap carries the very files cron runs.
       const scripts = find(backups(), "ConfigMap", "transportation-backup-scripts") as Any;
       for (const name of ["backup.sh", "restore.sh", "pg-common.sh"])
-        expect(scripts.data[name]).toBe(readFileSync(join(ROOT, "deploy", "scripts", name), "utf8"));
+        expect(scripts.data[name]).toBe(readFileSync(join(REPO_ROOT, "deploy", "scripts", name), "utf8"));
     }, 60_000);
 
     it("refreshes the static feed on the overlay's schedule, one run at a time, hardened like the API", () => {
@@ -303,7 +307,7 @@ withKubectl("overlay differences", () => {
   it("refuses an overlay that names a release for the app image (kubectl apply -k would roll it out)", () => {
     const copy = tempDir("kustomize");
     try {
-      cpSync(join(ROOT, "deploy"), join(copy, "deploy"), { recursive: true });
+      cpSync(join(REPO_ROOT, "deploy"), join(copy, "deploy"), { recursive: true });
       const file = join(copy, "deploy", "k8s", "overlays", "production", "kustomization.yaml");
       const doc = parseDocument(readFileSync(file, "utf8"));
       const entry = (doc.get("images") as Any).items.find((i: Any) => i.get("name") === "transportation-api");
@@ -474,12 +478,12 @@ withKubectl("the checks catch broken manifests", () => {
     const backupJobs = (objects("backup-production") as Any[]).find(
       (o) => o.metadata.name === "transportation-backup-jobs",
     );
-    const script = readFileSync(join(ROOT, "deploy/scripts/restore-k8s.sh"), "utf8");
+    const script = readFileSync(join(REPO_ROOT, "deploy/scripts/restore-k8s.sh"), "utf8");
     const heredoc = /restore_job_manifest\(\) \{\n\s*cat <<EOF\n([\s\S]*?)\nEOF/.exec(script)![1]!;
     const restoreJob = parse(heredoc.replace(/\$\w+|\$\d/g, "1"));
     const restoreLabel = restoreJob.spec.template.metadata.labels.app;
     const debugLabel = /name: db-debug, labels: \{app: ([\w-]+)\}/.exec(
-      readFileSync(join(ROOT, "docs/operations.md"), "utf8"),
+      readFileSync(join(REPO_ROOT, "docs/operations.md"), "utf8"),
     )?.[1];
     expect([restoreLabel, debugLabel]).toEqual(["transportation-restore", "db-debug"]);
     expect(policy("transportation-jobs").spec.podSelector.matchExpressions[0].values).toContain(debugLabel);
@@ -532,7 +536,7 @@ withKubectl("the checks catch broken manifests", () => {
   it("sets the ingress controller's namespace per overlay, for the API and the ACME solver alike", () => {
     const copy = tempDir("ingressns");
     try {
-      cpSync(join(ROOT, "deploy"), join(copy, "deploy"), { recursive: true });
+      cpSync(join(REPO_ROOT, "deploy"), join(copy, "deploy"), { recursive: true });
       const file = join(copy, "deploy", "k8s", "overlays", "staging", "kustomization.yaml");
       writeFileSync(file, readFileSync(file, "utf8").replace("metadata.name: ingress-nginx", "metadata.name: traefik"));
       const out = parseManifests(renderYaml(join(copy, "deploy", "k8s", "overlays", "staging"))) as Any[];
@@ -618,17 +622,17 @@ withKubectl("the checks catch broken manifests", () => {
   }, 60_000);
 
   it("runs as `npm run k8s:validate`, which fails on a broken overlay", () => {
-    const bun = join(ROOT, "node_modules", ".bin", "bun");
-    const out = execFileSync(bun, ["scripts/k8s/validate.ts"], { cwd: ROOT, encoding: "utf8" });
+    const bun = join(REPO_ROOT, "node_modules", ".bin", "bun");
+    const out = execFileSync(bun, ["scripts/k8s/validate.ts"], { cwd: REPO_ROOT, encoding: "utf8" });
     for (const overlay of OVERLAYS) expect(out).toMatch(new RegExp(`^${overlay}: \\d+ objects, 0 findings$`, "m"));
 
     const copy = tempDir("broken");
     try {
-      cpSync(join(ROOT, "deploy"), join(copy, "deploy"), { recursive: true });
+      cpSync(join(REPO_ROOT, "deploy"), join(copy, "deploy"), { recursive: true });
       const file = join(copy, "deploy", "k8s", "base", "deployment.yaml");
       writeFileSync(file, readFileSync(file, "utf8").replace("  replicas: 3\n", "  replicas: 3\n  replicsa: 3\n"));
       const overlay = join(copy, "deploy", "k8s", "overlays", "staging");
-      const broken = spawnSync(bun, ["scripts/k8s/validate.ts", overlay], { cwd: ROOT, encoding: "utf8" });
+      const broken = spawnSync(bun, ["scripts/k8s/validate.ts", overlay], { cwd: REPO_ROOT, encoding: "utf8" });
       expect(broken.status).toBe(1);
       expect(broken.stdout).toMatch(/spec\.replicsa: unknown field/);
       expect(broken.stdout).toMatch(/1 findings$/m);
@@ -684,7 +688,7 @@ withKubectl("database connection budget", () => {
     const copy = tempDir("pgbouncer");
     try {
       cpSync(K8S_DIR, join(copy, "k8s"), { recursive: true });
-      cpSync(join(ROOT, "deploy", "scripts"), join(copy, "scripts"), { recursive: true });
+      cpSync(join(REPO_ROOT, "deploy", "scripts"), join(copy, "scripts"), { recursive: true });
       const production = join(copy, "k8s", "overlays", "production", "kustomization.yaml");
       writeFileSync(production, `${readFileSync(production, "utf8")}\ncomponents:\n  - ../../components/pgbouncer\n`);
       const list = parseManifests(renderYaml(join(copy, "k8s", "overlays", "production")));
@@ -734,7 +738,7 @@ describe("configuration and secrets", () => {
     expect(unknownFields(example)).toEqual([]);
     expect(example.metadata).toEqual({ name: "transportation-feeds", namespace: NAMESPACE });
     for (const value of Object.values(example.stringData) as string[]) expect(value).toMatch(/REPLACE/);
-    const load = readFileSync(join(ROOT, "src", "config", "load.ts"), "utf8");
+    const load = readFileSync(join(REPO_ROOT, "src", "config", "load.ts"), "utf8");
     const read = new Set(
       [...load.matchAll(/env\.(GTFS_[A-Z_]+)|envHeaders\(env, "(GTFS_[A-Z_]+)"/g)].map((m) => m[1] ?? m[2]),
     );
@@ -742,7 +746,7 @@ describe("configuration and secrets", () => {
   }, 60_000);
 
   it("keeps deploy/k8s/base/config.yaml in step with the repository's config.yaml", () => {
-    const root = parse(readFileSync(join(ROOT, "config.yaml"), "utf8"));
+    const root = parse(readFileSync(join(REPO_ROOT, "config.yaml"), "utf8"));
     const cluster = parse(readFileSync(join(K8S_DIR, "base", "config.yaml"), "utf8"));
     expect(Object.keys(cluster)).toEqual(Object.keys(root));
     expect(keyPaths(cluster).sort()).toEqual(keyPaths(root).sort());

@@ -1,18 +1,20 @@
 // The deploy shell scripts: shellcheck-clean, and create-secret.sh builds the Secret from the environment
 // without putting values on kubectl's command line.
+
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { kubectlMissingReason, parseManifests } from "../../scripts/k8s/manifests";
 import { schemaErrors } from "../../scripts/k8s/schema";
-import { fakeKubectlBin, ROOT, SCRIPTS, script, tempDir } from "./helpers";
+import { REPO_ROOT } from "../support/repo";
+import { fakeKubectlBin, SCRIPTS, script, tempDir } from "./helpers";
 
 const shellScripts = [
   ...readdirSync(SCRIPTS)
     .filter((f) => f.endsWith(".sh"))
     .map((f) => join(SCRIPTS, f)),
-  join(ROOT, "test", "deploy", "fake-kubectl.sh"),
+  join(REPO_ROOT, "test", "deploy", "fake-kubectl.sh"),
 ];
 
 const hasShellcheck = !spawnSync("shellcheck", ["--version"]).error;

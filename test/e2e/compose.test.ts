@@ -1,12 +1,14 @@
 // docker-compose.yml: validated and rendered by Debian's docker-compose (no engine needed for `config`),
 // then checked against the operations design's stack and what this project adds to it.
+
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { command, REPO_ROOT } from "./support/docker";
+import { REPO_ROOT } from "../support/repo";
+import { command } from "./support/docker";
 
 const available = spawnSync("docker-compose", ["version"], { encoding: "utf8" }).status === 0;
 if (!available)

@@ -1,10 +1,12 @@
 // A GTFS feed imported through the container's CLI (`import <feed>`), then every /v1 endpoint over HTTP
 // with and without the API key. Expectations come from the fixture feed itself (sample-gtfs-feed's zip).
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type ServerProcess, startPostgres, startRedis } from "../support/processes";
+import { REPO_ROOT } from "../support/repo";
 import {
   API_KEY,
   type CommandResult,
@@ -13,7 +15,6 @@ import {
   get,
   type ImageUnderTest,
   imageUnderTest,
-  REPO_ROOT,
   runOnce,
   startService,
 } from "./support/docker";

@@ -1,9 +1,11 @@
 // What the built image is, before it runs: build metadata (env + OCI labels), the runtime contract
 // (user, entrypoint, healthcheck, stop signal), production-only dependencies, and the size budget.
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { docker, dockerOk, dockerStatus, type ImageUnderTest, imageUnderTest, REPO_ROOT } from "./support/docker";
+import { REPO_ROOT } from "../support/repo";
+import { docker, dockerOk, dockerStatus, type ImageUnderTest, imageUnderTest } from "./support/docker";
 
 const status = dockerStatus();
 if (!status.ok) console.warn(`[e2e] SKIPPED: ${status.reason}. Run \`npm run docker:engine\` (root) to start one.`);

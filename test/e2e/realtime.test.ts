@@ -1,10 +1,12 @@
 // GTFS-Realtime through the real image: the container polls a local GTFS-Realtime server (protobuf
 // feeds built with the official bindings) and its boards, trips and /v1/alerts carry what the feeds
 // say. The edge fixture runs in America/New_York; t1 leaves gare at 08:10 on 2024-06-12.
+
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeFeed, type FeedServer, startFeedServer } from "../realtime/helpers";
 import { freePort, type ServerProcess, startPostgres, startRedis } from "../support/processes";
+import { REPO_ROOT } from "../support/repo";
 import {
   API_KEY,
   type Container,
@@ -12,7 +14,6 @@ import {
   get,
   type ImageUnderTest,
   imageUnderTest,
-  REPO_ROOT,
   runOnce,
   startService,
   waitFor,

@@ -1,21 +1,23 @@
 // Shared set-up for the GTFS suites: a real app on a fresh PostgreSQL database, an importer bound to
 // it, and compact views of departure boards for exact assertions.
+
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import type { Cache } from "../../src/cache/cache";
 import { type ImportSummary, importFeed } from "../../src/modules/gtfs/import/importer";
+import { REPO_ROOT } from "../support/repo";
 import { createTestDatabase, type TestDatabase } from "../support/services";
 import { createTestApp, type TestApp } from "../support/test-app";
 
 /** Per-test and per-hook timeout: imports and servers outlast bun test's 5 s default on a busy machine. */
 export const SLOW = 120_000;
 
-export const EDGE = join(process.cwd(), "test/fixtures/gtfs/edge");
-export const DATES_ONLY = join(process.cwd(), "test/fixtures/gtfs/dates-only");
-export const SAMPLE_ZIP = join(process.cwd(), "node_modules/sample-gtfs-feed/gtfs.zip");
-export const SAMPLE_DIR = join(process.cwd(), "node_modules/sample-gtfs-feed/gtfs");
+export const EDGE = join(REPO_ROOT, "test/fixtures/gtfs/edge");
+export const DATES_ONLY = join(REPO_ROOT, "test/fixtures/gtfs/dates-only");
+export const SAMPLE_ZIP = join(REPO_ROOT, "node_modules/sample-gtfs-feed/gtfs.zip");
+export const SAMPLE_DIR = join(REPO_ROOT, "node_modules/sample-gtfs-feed/gtfs");
 
 export interface GtfsEnv {
   app: TestApp;

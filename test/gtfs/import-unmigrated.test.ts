@@ -1,12 +1,14 @@
 // An import (or a rollback) into a database that migrations have not brought up to this release stops
 // before it changes anything, with one line that says what to run, and exits non-zero.
+
 import { spawn } from "node:child_process";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMigrator } from "../../src/db/migrate";
 import { migrations } from "../../src/db/migrations/index";
-import { BUN, childEnv, MAIN, REPO_ROOT } from "../support/app-server";
+import { childEnv } from "../support/app-server";
+import { BUN, MAIN, REPO_ROOT } from "../support/repo";
 import { createTestDatabase, type TestDatabase } from "../support/services";
 import { SAMPLE_DIR, SLOW } from "./helpers";
 

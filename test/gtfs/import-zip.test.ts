@@ -1,13 +1,15 @@
 // Zips through the CLI, as an operator imports them: a large archive is read from its file in bounded
 // memory (the child process reports its own peak), and a broken one fails in one line that names the
 // archive and the file, leaving the served feed as it was.
+
 import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateFeed, SIZES } from "../../scripts/gtfs/generate";
-import { BUN, childEnv, MAIN, REPO_ROOT } from "../support/app-server";
+import { childEnv } from "../support/app-server";
+import { BUN, MAIN, REPO_ROOT } from "../support/repo";
 import { EDGE, SLOW, suiteGtfsEnv } from "./helpers";
 
 const REPORT_MAX_RSS = join(REPO_ROOT, "test/support/report-max-rss.ts");

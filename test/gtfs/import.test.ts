@@ -1,6 +1,7 @@
 // Import behaviour against real PostgreSQL: bad feeds name file/line/field and change nothing that is
 // served, a killed import leaves the served version intact, versions are kept/pruned, and the CLI
 // exits non-zero on a bad feed.
+
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -12,7 +13,8 @@ import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateFeed } from "../../scripts/gtfs/generate";
 import { FeedValidationError, formatIssue } from "../../src/modules/gtfs/import/issues";
-import { BUN, childEnv, eventually, MAIN, REPO_ROOT } from "../support/app-server";
+import { childEnv, eventually } from "../support/app-server";
+import { BUN, MAIN, REPO_ROOT } from "../support/repo";
 import { board, EDGE, type GtfsEnv, mutatedFeed, SAMPLE_DIR, SLOW, suiteGtfsEnv } from "./helpers";
 
 async function importError(env: GtfsEnv, dir: string): Promise<string[]> {

@@ -9,9 +9,10 @@ import type { Cache } from "../../src/cache/cache";
 import { createMemoryCache } from "../../src/cache/memory-cache";
 import { activeFeed, type HotQuery, hotQuery } from "../../src/modules/gtfs/api/active-feed";
 import { departureBoard } from "../../src/modules/gtfs/api/departures";
+import { REPO_ROOT } from "../support/repo";
 import { SLOW, suiteGtfsEnv } from "./helpers";
 
-const CLAUSES = join(process.cwd(), "test/fixtures/gtfs/clauses");
+const CLAUSES = join(REPO_ROOT, "test/fixtures/gtfs/clauses");
 const MONDAY = "2024-06-17";
 
 /**

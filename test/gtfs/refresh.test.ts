@@ -2,6 +2,7 @@
 // PostgreSQL and a local HTTP server standing in for the agency: a changed feed is imported and
 // switched to; an unchanged one (304 to the conditional GET, or the same bytes) is a no-op that
 // writes nothing; a failed download changes nothing and says why in one line.
+
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -10,7 +11,8 @@ import { join } from "node:path";
 import { zipSync } from "fflate";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUN, childEnv, MAIN, REPO_ROOT } from "../support/app-server";
+import { childEnv } from "../support/app-server";
+import { BUN, MAIN, REPO_ROOT } from "../support/repo";
 import { createTestDatabase, type TestDatabase } from "../support/services";
 import { EDGE, SAMPLE_ZIP, SLOW } from "./helpers";
 

@@ -8,8 +8,9 @@ import { zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CsvRecord, collecting, readCsvInto } from "../../src/modules/gtfs/import/read/csv";
 import { type FeedSource, openFeed } from "../../src/modules/gtfs/import/read/source";
+import { REPO_ROOT } from "../support/repo";
 
-const sampleDir = join(process.cwd(), "node_modules/sample-gtfs-feed/gtfs");
+const sampleDir = join(REPO_ROOT, "node_modules/sample-gtfs-feed/gtfs");
 
 async function text(source: FeedSource, name: string): Promise<string> {
   const parts: Buffer[] = [];
@@ -66,7 +67,7 @@ describe("feed sources", () => {
   });
 
   it("reads the sample feed's zip byte-for-byte like its folder", async () => {
-    const src = await openFeed(join(process.cwd(), "node_modules/sample-gtfs-feed/gtfs.zip"));
+    const src = await openFeed(join(REPO_ROOT, "node_modules/sample-gtfs-feed/gtfs.zip"));
     for (const name of ["stops.txt", "shapes.txt", "stop_times.txt"])
       expect(await text(src, name)).toBe(readFileSync(join(sampleDir, name), "utf8"));
     await src.close();

@@ -1,6 +1,7 @@
 // The embedded (PGlite) data directory has one owner at a time; a directory that two processes wrote
 // at once (before the lock existed) is refused with its recovery command; and a command stuck in a
 // database call still stops on SIGTERM. Real `bun src/main.ts` processes on real directories.
+
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,8 +12,9 @@ import { loadConfig } from "../../src/config/load";
 import { DataDirInUseError, LOCK_FILE, lockDataDir } from "../../src/db/data-dir-lock";
 import { openDatabase } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
-import { eventually, type MainRun, REPO_ROOT, runMain, startAppServer } from "../support/app-server";
+import { eventually, type MainRun, runMain, startAppServer } from "../support/app-server";
 import { freePort } from "../support/processes";
+import { REPO_ROOT } from "../support/repo";
 
 const FEED = join(REPO_ROOT, "node_modules", "sample-gtfs-feed", "gtfs");
 const dirs: string[] = [];

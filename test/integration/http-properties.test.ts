@@ -8,9 +8,11 @@
 // Time is measured per request on the client. On a shared 2-core machine any single request can stall
 // behind other work, so a slow answer is asked again once: only one slow both times counts. The
 // slowest first answer and the 99th percentile are printed with the case count.
+
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AppServer, REPO_ROOT, runMain, startAppServer } from "../support/app-server";
+import { type AppServer, runMain, startAppServer } from "../support/app-server";
+import { REPO_ROOT } from "../support/repo";
 import { createTestDatabase, type TestDatabase, testRedisUrl } from "../support/services";
 
 const SEED = Number(process.env.HTTP_PROPERTY_SEED ?? 15);

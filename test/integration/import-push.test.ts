@@ -1,12 +1,14 @@
 // The import command reports its own run to a real Pushgateway (Debian's prometheus-pushgateway):
 // what a successful run pushes, and that a failed run after it records the failure while keeping the
 // last success's time and rows.
+
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PUSH_JOB } from "../../src/modules/gtfs/import/run-telemetry";
-import { BUN, childEnv, MAIN, REPO_ROOT } from "../support/app-server";
+import { childEnv } from "../support/app-server";
 import { type Running, startPushgateway } from "../support/prometheus";
 import { parseExposition, sampleValue } from "../support/prometheus-text";
+import { BUN, MAIN, REPO_ROOT } from "../support/repo";
 import { createTestDatabase, type TestDatabase } from "../support/services";
 
 const SAMPLE_ZIP = `${REPO_ROOT}/node_modules/sample-gtfs-feed/gtfs.zip`;

@@ -2,10 +2,12 @@
 // PostgreSQL: what the API does through it works with fewer server connections than its pool; what
 // transaction pooling changes (session advisory locks, session settings) is shown, which is why
 // migrations keep working through it but imports and backups connect directly (docs/operations.md).
+
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AppServer, REPO_ROOT, runMain, startAppServer } from "../support/app-server";
+import { type AppServer, runMain, startAppServer } from "../support/app-server";
 import { type ServerProcess, startPgBouncer, startPostgres } from "../support/processes";
+import { REPO_ROOT } from "../support/repo";
 
 const FEED = `${REPO_ROOT}/node_modules/sample-gtfs-feed/gtfs`;
 // What node-postgres sends at start-up for our pool settings; the component tells PgBouncer to drop them.

@@ -1,12 +1,14 @@
 // Debian's Prometheus scraping the real service (`serve` on PostgreSQL) on 127.0.0.1 every second,
 // with the alert rules loaded: the request rate and a latency quantile read back through Prometheus'
 // HTTP API, every alert rule and dashboard query evaluating against the real series.
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analysisSettings, prometheusFigures } from "../../scripts/ops/lib/analysis";
-import { type AppServer, eventually, REPO_ROOT, startAppServer } from "../support/app-server";
+import { type AppServer, eventually, startAppServer } from "../support/app-server";
 import { promQuery, type Running, startPrometheus } from "../support/prometheus";
+import { REPO_ROOT } from "../support/repo";
 import { createTestDatabase, type TestDatabase } from "../support/services";
 
 const RULES = join(REPO_ROOT, "deploy/prometheus/alerts.rules.yaml");

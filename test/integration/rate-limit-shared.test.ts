@@ -1,5 +1,6 @@
 // The /v1 rate limit is one budget per client across replicas (two real server processes, one real
 // Redis), and keeps limiting in process while Redis is down.
+
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,8 +8,9 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSharedRateLimiter, type RateDecision } from "../../src/http/rate-limit";
-import { type AppServer, eventually, REPO_ROOT, runMain, startAppServer } from "../support/app-server";
+import { type AppServer, eventually, runMain, startAppServer } from "../support/app-server";
 import { type ServerProcess, startRedis } from "../support/processes";
+import { REPO_ROOT } from "../support/repo";
 import { createTestDatabase, type TestDatabase, testRedisUrl } from "../support/services";
 
 describe("two replicas share one budget per client through Redis", () => {

@@ -1,4 +1,5 @@
 // The running service against real PostgreSQL 15 and Redis 7 that are stopped and restarted under it.
+
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
@@ -10,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cache } from "../../src/cache/cache";
 import { createRedisCache } from "../../src/cache/redis-cache";
 import { resilient } from "../../src/cache/resilient-cache";
-import { type AppServer, BUN, childEnv, eventually, MAIN, REPO_ROOT, startAppServer } from "../support/app-server";
+import { type AppServer, childEnv, eventually, startAppServer } from "../support/app-server";
 import { freePort, type ServerProcess, startPostgres, startRedis } from "../support/processes";
+import { BUN, MAIN, REPO_ROOT } from "../support/repo";
 
 const ready = async (s: AppServer) => (await fetch(`${s.url}/ready`)).status === 200;
 const notReady = async (s: AppServer) => (await fetch(`${s.url}/ready`)).status === 503;

@@ -2,6 +2,7 @@
 // runs the server under wrk through one PostgreSQL and one Redis outage; the full soak (`npm run soak`:
 // four cycles, and a memory verdict) is too long for every test run. What the soak first crashed on (a
 // pool connection that PostgreSQL dropped while it was checked out) is reproduced here on purpose.
+
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import pg from "pg";
@@ -9,8 +10,9 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load";
 import { openDatabase } from "../../src/db/database";
-import { type AppServer, BUN, eventually, REPO_ROOT, runMain, startAppServer } from "../support/app-server";
+import { type AppServer, eventually, runMain, startAppServer } from "../support/app-server";
 import { type ServerProcess, startPostgres } from "../support/processes";
+import { BUN, REPO_ROOT } from "../support/repo";
 
 describe("a query in flight when PostgreSQL stops", () => {
   let postgres: ServerProcess;

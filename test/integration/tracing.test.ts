@@ -2,10 +2,12 @@
 // OTLP/HTTP to a receiver in this test that decodes what arrives (protobuf for the server, JSON for the
 // import). Checks the trace a caller started is continued, the children the request made, the
 // `traceparent` the response carries, and that log lines name the trace.
+
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AppServer, BUN, childEnv, eventually, MAIN, REPO_ROOT, startAppServer } from "../support/app-server";
+import { type AppServer, childEnv, eventually, startAppServer } from "../support/app-server";
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "../support/otlp-receiver";
+import { BUN, MAIN, REPO_ROOT } from "../support/repo";
 import { createTestDatabase, type TestDatabase, testRedisUrl } from "../support/services";
 import { createTestApp } from "../support/test-app";
 

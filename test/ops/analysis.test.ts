@@ -1,13 +1,15 @@
 // The deploy's analysis window: figures from /metrics readings, the verdict against limits and the
 // previous version, and deploys against the fake kubectl whose pods answer /metrics through the pod
 // proxy — a healthy release passes, one failing or slow for users is rolled back like a failed gate.
+
 import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AnalysisSettings, analysisSettings, between, judge } from "../../scripts/ops/lib/analysis";
 import { figures, quantile, requestTotals } from "../../scripts/ops/lib/exposition";
 import { tempDir } from "../deploy/helpers";
-import { deployArgs, FakeCluster, fixtureOverlay, IMAGE, repoRoot, syntheticMetrics } from "./harness";
+import { REPO_ROOT } from "../support/repo";
+import { deployArgs, FakeCluster, fixtureOverlay, IMAGE, syntheticMetrics } from "./harness";
 
 const SLOW = 90_000;
 const settings = (over: Partial<AnalysisSettings> = {}): AnalysisSettings => ({
@@ -87,7 +89,7 @@ describe("analysis figures", () => {
 
 describe("analysis settings", () => {
   it("come per environment from the overlay's rollout-analysis.yaml, and flags override them", () => {
-    const overlay = (env: string) => join(repoRoot, "deploy/k8s/overlays", env);
+    const overlay = (env: string) => join(REPO_ROOT, "deploy/k8s/overlays", env);
     expect(analysisSettings({}, overlay("production"))).toMatchObject({ window: 120, maxErrorRatio: 0.02, maxP99: 1 });
     expect(analysisSettings({}, overlay("staging"))).toMatchObject({ window: 60, maxErrorRatio: 0.05 });
     expect(analysisSettings({ "analysis-window": "30" }, overlay("production")).window).toBe(30);

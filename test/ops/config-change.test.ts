@@ -1,6 +1,7 @@
 // A configuration change as docs/operations.md tells an operator to make it, run as written against the
 // fake kubectl, on a "live" cluster that the real deploy put a release into from the real production
 // overlay (rendered by the real `kubectl kustomize`). The release that runs must stay the one that runs.
+
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +9,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { docBlocks } from "../support/docs";
-import { FakeCluster, repoRoot, runProcess } from "./harness";
+import { REPO_ROOT } from "../support/repo";
+import { FakeCluster, runProcess } from "./harness";
 
 const SLOW = 120_000;
 const REPOSITORY = "ghcr.io/transportation-ai/transportation-api";
@@ -20,9 +22,9 @@ const realKubectl = spawnSync("bash", ["-c", "command -v kubectl"], { encoding: 
 /** A checkout of its own: the deploy/ folder copied (the test edits it), the code linked. */
 function checkout(): string {
   const dir = mkdtempSync(join(tmpdir(), "tapi-checkout-"));
-  cpSync(join(repoRoot, "deploy"), join(dir, "deploy"), { recursive: true });
+  cpSync(join(REPO_ROOT, "deploy"), join(dir, "deploy"), { recursive: true });
   for (const entry of ["package.json", "node_modules", "scripts", "src", "config.yaml"])
-    symlinkSync(join(repoRoot, entry), join(dir, entry));
+    symlinkSync(join(REPO_ROOT, entry), join(dir, entry));
   return dir;
 }
 
@@ -106,7 +108,7 @@ describe.skipIf(!realKubectl)("a configuration change, as documented", () => {
       const data = () => parse(cluster.object("ConfigMap/transportation-config") ?? "").data;
       const before = data();
       // Whatever pool the committed ConfigMap sets, a pool of 0 keeps the pods from starting.
-      const committed = /pool_size: \d+/.exec(readFileSync(join(repoRoot, "deploy/k8s/base/config.yaml"), "utf8"))![0];
+      const committed = /pool_size: \d+/.exec(readFileSync(join(REPO_ROOT, "deploy/k8s/base/config.yaml"), "utf8"))![0];
       editConfig(committed, "pool_size: 0");
       cluster.breakOnConfig("pool_size: 0");
       const r = await runDocs();
@@ -127,7 +129,7 @@ describe.skipIf(!realKubectl)("a configuration change, as documented", () => {
 
   it("the committed overlays name no image that could run", () => {
     for (const overlay of ["staging", "production"]) {
-      const out = execFileSync(realKubectl, ["kustomize", join(repoRoot, "deploy/k8s/overlays", overlay)], {
+      const out = execFileSync(realKubectl, ["kustomize", join(REPO_ROOT, "deploy/k8s/overlays", overlay)], {
         encoding: "utf8",
       });
       const appImages = [...out.matchAll(/image: (\S*transportation-api\S*)/g)].map((m) => m[1]);

@@ -1,10 +1,12 @@
 // deploy and rollback against the fake kubectl: the command sequences, what is live afterwards, the
 // step outputs, the error annotation and the job summary a person sees.
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RESTORE_ANNOTATION } from "../../scripts/ops/lib/restore-guard";
-import { deployArgs, FakeCluster, IMAGE, repoRoot } from "./harness";
+import { REPO_ROOT } from "../support/repo";
+import { deployArgs, FakeCluster, IMAGE } from "./harness";
 
 const SLOW = 60_000; // each case spawns bun and a dozen fake kubectl calls
 let cluster: FakeCluster;
@@ -201,7 +203,7 @@ describe("deploy", () => {
       await cluster.seed("1.0.0");
       // The very annotation restore-k8s.sh sets, set the way it sets it.
       const key = /^readonly RESTORE_ANNOTATION=(\S+)$/m.exec(
-        readFileSync(join(repoRoot, "deploy/scripts/restore-k8s.sh"), "utf8"),
+        readFileSync(join(REPO_ROOT, "deploy/scripts/restore-k8s.sh"), "utf8"),
       )?.[1];
       expect(key).toBe(RESTORE_ANNOTATION);
       const marked = await cluster.kubectl([

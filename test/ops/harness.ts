@@ -1,20 +1,19 @@
 // Runs the ops commands the way a workflow step does (bun, GITHUB_* files, @actions/core) against the
 // fake kubectl on PATH and a stand-in for the cluster's Service: an HTTP server that answers /ready
 // and /version for whatever image the fake Deployment currently runs.
+
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { renderWithImage, toYaml } from "../../scripts/ops/lib/render";
 import { GATE_ANNOTATION } from "../../scripts/ops/lib/rollout";
+import { BUN, REPO_ROOT } from "../support/repo";
 
-export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-export const fakeKubectlDir = join(repoRoot, "test/ops/fake-kubectl");
-export const fixtureOverlay = join(repoRoot, "test/ops/fixtures/overlay");
-export const bunBin = join(repoRoot, "node_modules/.bin/bun");
+export const fakeKubectlDir = join(REPO_ROOT, "test/ops/fake-kubectl");
+export const fixtureOverlay = join(REPO_ROOT, "test/ops/fixtures/overlay");
 export const IMAGE = "ghcr.io/acme/transportation-api";
 
 export interface ImageBehaviour {
@@ -260,8 +259,8 @@ export class FakeCluster {
       if (!k.startsWith("INPUT_") && !k.startsWith("GITHUB_")) clean[k] = v;
     return {
       ...clean,
-      PATH: [fakeKubectlDir, join(repoRoot, "node_modules/.bin"), process.env.PATH ?? ""].join(delimiter),
-      BUN: bunBin,
+      PATH: [fakeKubectlDir, join(REPO_ROOT, "node_modules/.bin"), process.env.PATH ?? ""].join(delimiter),
+      BUN: BUN,
       KUBECTL: "",
       FAKE_KUBECTL_STATE: this.dir,
       FAKE_CLUSTER_URL: this.url,
@@ -305,13 +304,13 @@ export class FakeCluster {
   }
 
   /** Runs `bun scripts/ops/<command>.ts` as an Actions step would (in `cwd`, default the repository). */
-  async run(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<RunResult> {
+  async run(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = REPO_ROOT): Promise<RunResult> {
     const work = mkdtempSync(join(tmpdir(), "tapi-step-"));
     const outputFile = join(work, "output");
     const summaryFile = join(work, "summary");
     writeFileSync(outputFile, "");
     writeFileSync(summaryFile, "");
-    const result = await runProcess(bunBin, [join(repoRoot, `scripts/ops/${command}.ts`), ...args], {
+    const result = await runProcess(BUN, [join(REPO_ROOT, `scripts/ops/${command}.ts`), ...args], {
       cwd,
       env: this.env({ GITHUB_ACTIONS: "true", GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, ...env }),
     });
@@ -350,7 +349,7 @@ export function runProcess(
   opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd ?? repoRoot, env: opts.env ?? process.env });
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => {

@@ -1,13 +1,15 @@
 // The readiness gate against real running instances of the service: healthy, its database stopped,
 // and a version other than the one being deployed.
+
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readinessGate } from "../../scripts/ops/lib/readiness-gate";
 import { freePort, type ServerProcess, startPostgres } from "../support/processes";
+import { BUN } from "../support/repo";
 import { createTestDatabase, stopPrivateServers, type TestDatabase, testRedisUrl } from "../support/services";
-import { bunBin, parseOutputFile, runProcess } from "./harness";
+import { parseOutputFile, runProcess } from "./harness";
 import { type RunningService, startService } from "./service";
 
 const fast = { consecutive: 3, intervalMs: 100, requestTimeoutMs: 2000 };
@@ -102,7 +104,7 @@ describe("readiness gate against the running service", () => {
         writeFileSync(outputFile, "");
         const env = { ...process.env, GITHUB_ACTIONS: "true", GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: "" };
         const r = await runProcess(
-          bunBin,
+          BUN,
           [
             "scripts/ops/verify.ts",
             "--url",

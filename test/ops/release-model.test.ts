@@ -5,7 +5,9 @@
 //
 // Every sequence runs twice, because GitHub does not document whether a job takes its place in its
 // concurrency group before or after its `if:` is evaluated; the workflows must be right either way.
+
 import { beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../support/repo";
 import { type JobState, type RunState, Simulator } from "./actions-model/github";
 import {
   allInvariants,
@@ -16,13 +18,12 @@ import {
 } from "./actions-model/invariants";
 import { loadWorkflows, type ModelWorkflow } from "./actions-model/workflows";
 import { World } from "./actions-model/world";
-import { repoRoot } from "./harness";
 
 const REPOSITORY = "acme/transportation-api";
 let workflows: Map<string, ModelWorkflow>;
 
 beforeAll(async () => {
-  workflows = await loadWorkflows(repoRoot);
+  workflows = await loadWorkflows(REPO_ROOT);
 });
 
 function start(groupBeforeIf: boolean): { world: World; sim: Simulator } {

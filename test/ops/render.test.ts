@@ -1,12 +1,13 @@
 // The deploy's image rewrite on the real overlays (rendered by the real `kubectl kustomize`), and
 // how a version is read back from an image reference.
+
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { imageOf, renderWithImage } from "../../scripts/ops/lib/render";
 import { versionOfImage } from "../../scripts/ops/lib/rollout";
-import { repoRoot } from "./harness";
+import { REPO_ROOT } from "../support/repo";
 
 function realKubectl(): boolean {
   try {
@@ -17,7 +18,7 @@ function realKubectl(): boolean {
   }
 }
 
-const overlays = ["staging", "production"].map((env) => join(repoRoot, "deploy/k8s/overlays", env));
+const overlays = ["staging", "production"].map((env) => join(REPO_ROOT, "deploy/k8s/overlays", env));
 const canRender = realKubectl() && overlays.every((o) => existsSync(join(o, "kustomization.yaml")));
 
 describe("rendering the overlays for a release", () => {

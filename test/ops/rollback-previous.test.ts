@@ -2,12 +2,14 @@
 // revisions and copies annotations the way Kubernetes does: the release that just failed and was
 // undone is never the "previous" one, a revision that failed needs --force, revisions without a
 // recorded verdict are only taken when named, and a verdict never leaks onto the next release.
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RESTORE_ANNOTATION } from "../../scripts/ops/lib/restore-guard";
 import { GATE_ANNOTATION } from "../../scripts/ops/lib/rollout";
-import { deployArgs, FakeCluster, IMAGE, repoRoot } from "./harness";
+import { REPO_ROOT } from "../support/repo";
+import { deployArgs, FakeCluster, IMAGE } from "./harness";
 
 const SLOW = 90_000; // several deploys and rollbacks, each a bun process and a dozen fake kubectl calls
 let cluster: FakeCluster;
@@ -143,7 +145,7 @@ describe("rollback to the previous revision", () => {
     "takes a revision an operator vouched for with the command docs/operations.md gives",
     async () => {
       await cluster.seed("1.0.0", "1.1.0", "1.2.0");
-      const command = readFileSync(join(repoRoot, "docs/operations.md"), "utf8")
+      const command = readFileSync(join(REPO_ROOT, "docs/operations.md"), "utf8")
         .split("\n")
         .find((line) => line.startsWith("kubectl annotate rs/<replicaset> "));
       expect(command).toBeDefined();

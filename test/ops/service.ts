@@ -1,7 +1,8 @@
 // The real service (`bun src/main.ts serve --migrate`) as a child process for the gate tests.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { freePort, waitForPort } from "../support/processes";
-import { bunBin, repoRoot } from "./harness";
+import { BUN, REPO_ROOT } from "../support/repo";
 
 export interface RunningService {
   url: string;
@@ -14,8 +15,8 @@ export async function startService(env: {
   APP_VERSION: string;
 }): Promise<RunningService> {
   const port = await freePort();
-  const child: ChildProcess = spawn(bunBin, ["src/main.ts", "serve", "--migrate"], {
-    cwd: repoRoot,
+  const child: ChildProcess = spawn(BUN, ["src/main.ts", "serve", "--migrate"], {
+    cwd: REPO_ROOT,
     env: { ...process.env, METRICS_PORT: "0", ...env, PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "test" },
     stdio: ["ignore", "ignore", "pipe"],
   });

@@ -1,23 +1,25 @@
 // The GitHub Actions pipeline as files: linted by actionlint, GitHub's parser and shellcheck, and
 // checked for the properties the pipeline depends on — the jobs the design names, release only
 // after CI, pinned actions, least-privilege tokens, no expressions spliced into shell.
+
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { BUN, REPO_ROOT } from "../support/repo";
 import { asString, evaluate, isTruthy, type StatusFunctions } from "./actions-model/expressions";
 import { stepConditions } from "./actions-model/workflows";
-import { bunBin, repoRoot, runProcess } from "./harness";
+import { runProcess } from "./harness";
 
 type Json = Record<string, unknown>;
-const wfDir = join(repoRoot, ".github/workflows");
-const read = (p: string) => readFileSync(join(repoRoot, p), "utf8");
+const wfDir = join(REPO_ROOT, ".github/workflows");
+const read = (p: string) => readFileSync(join(REPO_ROOT, p), "utf8");
 const workflow = (name: string) => parse(read(`.github/workflows/${name}`)) as Json;
 const jobs = (wf: Json) => wf.jobs as Record<string, Json>;
 const workflowFiles = readdirSync(wfDir).filter((f) => f.endsWith(".yml"));
-const actionFiles = readdirSync(join(repoRoot, ".github/actions")).map((d) => `.github/actions/${d}/action.yml`);
+const actionFiles = readdirSync(join(REPO_ROOT, ".github/actions")).map((d) => `.github/actions/${d}/action.yml`);
 const LINT_TIMEOUT = 120_000;
 const EXPR = "${{"; // the opening of a GitHub expression
 const ENV_EXPRESSION = `${EXPR} inputs.environment }}`;
@@ -36,7 +38,7 @@ describe("workflow lint", () => {
   it(
     "passes actionlint, @actions/workflow-parser and shellcheck",
     async () => {
-      const r = await runProcess(bunBin, ["scripts/ops/lint-workflows.ts"]);
+      const r = await runProcess(BUN, ["scripts/ops/lint-workflows.ts"]);
       expect(r.stdout + r.stderr).toMatch(/; 0 problem\(s\)/);
       expect(r.stdout).toMatch(/workflows: [5-9] workflow file\(s\), 2 action\(s\), \d+ shell script/);
       expect(r.code).toBe(0);
@@ -75,12 +77,7 @@ describe("workflow lint", () => {
           "",
         ].join("\n"),
       );
-      const r = await runProcess(bunBin, [
-        "scripts/ops/lint-workflows.ts",
-        "--root",
-        root,
-        ".github/workflows/bad.yml",
-      ]);
+      const r = await runProcess(BUN, ["scripts/ops/lint-workflows.ts", "--root", root, ".github/workflows/bad.yml"]);
       rmSync(root, { recursive: true, force: true });
       expect(r.code).toBe(1);
       expect(r.stdout).toContain('bad.yml:8:11: [actionlint/action] input "fetch-depht" is not defined');
@@ -128,7 +125,7 @@ describe("pipeline structure", () => {
         [...String(step.run ?? "").matchAll(/--suite ([\w,-]+)/g)].flatMap((m) => m[1]!.split(",")),
       ),
     );
-    const dirs = readdirSync(join(repoRoot, "test"), { withFileTypes: true })
+    const dirs = readdirSync(join(REPO_ROOT, "test"), { withFileTypes: true })
       .filter((d) => d.isDirectory() && !["support", "fixtures", "e2e"].includes(d.name))
       .map((d) => d.name);
     expect(dirs.length).toBeGreaterThan(0);
@@ -181,7 +178,7 @@ describe("pipeline structure", () => {
     for (const name of ["released", "version", "tag", "commit"]) {
       expect(outputs[name], name).toBe(`${EXPR} steps.tagged.outputs.${name} }}`);
     }
-    const conditions = await stepConditions(repoRoot, "release.yml", "release");
+    const conditions = await stepConditions(REPO_ROOT, "release.yml", "release");
     const runs = (step: string, state: string, status: Partial<StatusFunctions>) =>
       isTruthy(
         evaluate(
@@ -229,12 +226,12 @@ describe("pipeline structure", () => {
     const deploy = jobs(workflow("deploy-environment.yml")).deploy!;
     const step = (id: string) => (deploy.steps as Json[]).find((s) => s.id === id || s.name === id)!;
     const defaults = async (command: string) => {
-      const help = (await runProcess(bunBin, [`scripts/ops/${command}.ts`, "--help"])).stdout;
+      const help = (await runProcess(BUN, [`scripts/ops/${command}.ts`, "--help"])).stdout;
       return (name: string) => Number(new RegExp(`--${name} <value>.*\\(default: (\\d+)\\)`).exec(help)![1]);
     };
     const deployDefault = await defaults("deploy");
     // The longest analysis window an overlay configures (deploy.ts reads it from rollout-analysis.yaml).
-    const overlays = join(repoRoot, "deploy", "k8s", "overlays");
+    const overlays = join(REPO_ROOT, "deploy", "k8s", "overlays");
     const analysisWindow = Math.max(
       ...readdirSync(overlays).map((o) => {
         const file = join(overlays, o, "rollout-analysis.yaml");
@@ -261,7 +258,7 @@ describe("pipeline structure", () => {
       Number(step("deploy")["timeout-minutes"]) + Number(lastResort["timeout-minutes"]),
     );
 
-    const conditions = await stepConditions(repoRoot, "deploy-environment.yml", "deploy");
+    const conditions = await stepConditions(REPO_ROOT, "deploy-environment.yml", "deploy");
     const lastResortId = [...conditions.keys()].find((id) => conditions.get(id)!.includes("previous-revision"))!;
     const runs = (outputs: Record<string, string>, status: Partial<StatusFunctions>) =>
       isTruthy(
@@ -289,7 +286,7 @@ describe("pipeline structure", () => {
     // every environment a person can pick has an overlay the deploy renders
     const promote = ((workflow("promote.yml").on as Json).workflow_dispatch as Json).inputs as Record<string, Json>;
     for (const env of [...(inputs.environment!.options as string[]), ...(promote.environment!.options as string[])]) {
-      expect(existsSync(join(repoRoot, "deploy/k8s/overlays", env, "kustomization.yaml")), env).toBe(true);
+      expect(existsSync(join(REPO_ROOT, "deploy/k8s/overlays", env, "kustomization.yaml")), env).toBe(true);
     }
   });
 });
@@ -414,10 +411,10 @@ describe("hardening", () => {
     // each ecosystem watches the directory its files are in (composite actions: their own directories)
     // the Dockerfile and the Kubernetes manifests that name an image of their own (the backup CronJob)
     expect(ecosystems.get("docker")!.directories).toEqual(["/", "/deploy/k8s/backup/base"]);
-    expect(existsSync(join(repoRoot, "Dockerfile"))).toBe(true);
+    expect(existsSync(join(REPO_ROOT, "Dockerfile"))).toBe(true);
     expect(read("deploy/k8s/backup/base/cronjob.yaml")).toMatch(/image: postgres:/);
     expect(ecosystems.get("docker-compose")!.directory).toBe("/");
-    expect(existsSync(join(repoRoot, "docker-compose.yml"))).toBe(true);
+    expect(existsSync(join(REPO_ROOT, "docker-compose.yml"))).toBe(true);
     expect(ecosystems.get("github-actions")!.directories).toEqual(["/", "/.github/actions/*"]);
   });
 
@@ -444,7 +441,7 @@ describe("hardening", () => {
       for (const step of steps(doc)) {
         if (typeof step.run !== "string") continue;
         for (const m of step.run.matchAll(/\bbun (scripts\/[\w/.-]+\.ts)/g)) {
-          expect(existsSync(join(repoRoot, m[1]!)), `${file}: ${m[1]}`).toBe(true);
+          expect(existsSync(join(REPO_ROOT, m[1]!)), `${file}: ${m[1]}`).toBe(true);
           const ops = /^scripts\/ops\/(\w+)\.ts$/.exec(m[1]!);
           if (ops) {
             const names = opsInputs.get(ops[1]!) ?? new Set();
@@ -461,7 +458,7 @@ describe("hardening", () => {
     }
     expect([...opsInputs.keys()].sort()).toEqual(["deploy", "rollback"]);
     for (const [command, names] of opsInputs) {
-      const help = await runProcess(bunBin, [`scripts/ops/${command}.ts`, "--help"]);
+      const help = await runProcess(BUN, [`scripts/ops/${command}.ts`, "--help"]);
       for (const name of names) expect(help.stdout, `${command} --${name}`).toContain(`--${name} `);
     }
   }, 60_000);

@@ -1,4 +1,5 @@
 // The branch model (scripts/release/branches.js), the PR check CLI and the commit-message rules.
+
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +13,8 @@ import {
   maintenanceRange,
   semanticReleaseBranches,
 } from "../../scripts/release/branches.js";
-import { cleanEnv, REPO_ROOT } from "./sandbox";
+import { REPO_ROOT } from "../support/repo";
+import { cleanEnv } from "./sandbox";
 
 /** For tests that spawn processes: bun's default 5 s per test is tight on a busy 2-core machine. */
 const PROCESS_TIMEOUT = 60_000;

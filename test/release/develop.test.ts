@@ -1,8 +1,10 @@
 // develop: prereleases on the `next` channel, then the same changes released from main after a merge.
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RELEASE_TIMEOUT, REPO_ROOT, ReleaseSandbox } from "./sandbox";
+import { REPO_ROOT } from "../support/repo";
+import { RELEASE_TIMEOUT, ReleaseSandbox } from "./sandbox";
 
 const CHANGELOG_HEADER = readFileSync(join(REPO_ROOT, "CHANGELOG.md"), "utf8").trim();
 

@@ -1,9 +1,11 @@
 // main: stable releases from Conventional Commits, on a real bare remote with the real semantic-release.
+
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RELEASE_TIMEOUT, REPO_ROOT, ReleaseSandbox } from "./sandbox";
+import { REPO_ROOT } from "../support/repo";
+import { RELEASE_TIMEOUT, ReleaseSandbox } from "./sandbox";
 
 const CHANGELOG_HEADER = readFileSync(join(REPO_ROOT, "CHANGELOG.md"), "utf8").trim();
 

@@ -1,10 +1,12 @@
 // `npm run release:preview`: the next version and notes, computed without publishing anything.
+
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, RELEASE_TIMEOUT, REPO_ROOT, ReleaseSandbox, runCommand } from "./sandbox";
+import { REPO_ROOT } from "../support/repo";
+import { cleanEnv, RELEASE_TIMEOUT, ReleaseSandbox, runCommand } from "./sandbox";
 
 describe("release preview", () => {
   let box: ReleaseSandbox;

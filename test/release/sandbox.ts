@@ -1,16 +1,15 @@
 // A throwaway release sandbox: a bare "remote" (file:// URL: plain paths break release-notes links) and a
 // working clone carrying this project's release config, in which tests script commit histories and run the
 // project's own semantic-release with node, as the release job does.
+
 import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import { nodeBinary } from "../../scripts/release/semantic-release";
+import { BUN, REPO_ROOT } from "../support/repo";
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SEMANTIC_RELEASE = join(REPO_ROOT, "node_modules", "semantic-release", "bin", "semantic-release.js");
-const BUN = join(REPO_ROOT, "node_modules", ".bin", "bun");
 
 /** Per-test timeout for anything that runs semantic-release (several seconds each on a busy 2-core box). */
 export const RELEASE_TIMEOUT = 90_000;

@@ -3,13 +3,15 @@
 // job reads what was released from the remote's tags instead (scripts/release/tagged-release.ts); this runs
 // that against the real semantic-release on a throwaway remote, in the same clone (the failed attempt) and in
 // a fresh clone of the branch (a re-run of the job).
+
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseOutputFile } from "../ops/harness";
-import { cleanEnv, RELEASE_TIMEOUT, REPO_ROOT, ReleaseSandbox, runCommand } from "./sandbox";
+import { REPO_ROOT } from "../support/repo";
+import { cleanEnv, RELEASE_TIMEOUT, ReleaseSandbox, runCommand } from "./sandbox";
 
 const SCRIPT = join(REPO_ROOT, "scripts/release/tagged-release.ts");
 const BUN = join(REPO_ROOT, "node_modules/.bin/bun");

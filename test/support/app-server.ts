@@ -1,14 +1,12 @@
 // Runs the real service (`bun src/main.ts serve`) as a child process on a port it picks itself, for tests that
 // need a real HTTP server, signals or process exit codes. Works under both test runners.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { freePort } from "./processes";
-
-export const REPO_ROOT = resolve(import.meta.dirname ?? __dirname, "../..");
-export const BUN = join(REPO_ROOT, "node_modules", ".bin", "bun");
-export const MAIN = join(REPO_ROOT, "src", "main.ts");
+import { BUN, MAIN, REPO_ROOT } from "./repo";
 
 export interface AppServer {
   url: string;

@@ -1,8 +1,9 @@
 // The commands the documentation tells an operator to run, read from the Markdown itself, so tests run
 // them as written: a doc that drifts from what works fails its test.
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "./app-server";
+import { REPO_ROOT } from "./repo";
 
 /**
  * The fenced code blocks (of one info string, e.g. "bash") in the section under `heading` — the text of

@@ -1,10 +1,12 @@
 // Small modules (issue 17): no file in src/ over 400 lines. A file that grows past it has more than one
 // job; split it where the seam names itself.
+
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../support/repo";
 
-const SRC = join(import.meta.dirname ?? __dirname, "../../src");
+const SRC = join(REPO_ROOT, "src");
 const MAX_LINES = 400;
 
 function files(dir: string): string[] {

@@ -1,9 +1,11 @@
 // The core must stay runtime-portable: only the entrypoint may use Bun's own APIs.
+
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../support/repo";
 
-const SRC = join(import.meta.dirname ?? __dirname, "../../src");
+const SRC = join(REPO_ROOT, "src");
 const ENTRYPOINTS = new Set(["main.ts"]);
 
 function files(dir: string): string[] {

@@ -1,14 +1,15 @@
 // The E2E suite's view of Docker: the image under test, containers started from it, and HTTP to them.
 // Containers share the host network (no bridge on offline machines) and bind 127.0.0.1:<free port>.
 // Only node: APIs, so the suite runs under `bun test` and `vitest run` alike.
+
 import { type SpawnOptions, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { BUN, REPO_ROOT } from "../../support/repo";
 
-export const REPO_ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "../../..");
 export const API_KEY = "e2e-api-key-0123456789";
 
 /** Whether Docker answers; when it does not, the suite is skipped with this reason. */
@@ -88,8 +89,7 @@ export function imageUnderTest(): Promise<ImageUnderTest> {
     if (given && existsSync(given)) return withRef(JSON.parse(readFileSync(given, "utf8")));
     const dir = mkdtempSync(join(tmpdir(), "tapi-e2e-build-"));
     const file = join(dir, "image.json");
-    const bun = join(REPO_ROOT, "node_modules", ".bin", "bun");
-    const r = await command(bun, ["scripts/docker/build-image.ts", "--no-latest", "--metadata-file", file], {
+    const r = await command(BUN, ["scripts/docker/build-image.ts", "--no-latest", "--metadata-file", file], {
       cwd: REPO_ROOT,
       timeoutMs: 1_500_000,
     });
