@@ -1,11 +1,11 @@
 // `npm test`: lint, typecheck, then every test file under both runners (bun test and vitest run)
 // against one shared throwaway PostgreSQL + Redis. Ends with the line `N passed, N failed`.
 // Usage: bun scripts/test/run-all.ts [--suite unit,integration,...] [--no-checks]
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { type ServerProcess, startPostgres, startRedis } from "../../test/support/processes";
+import { runProcess } from "../../test/support/run";
 
 const args = process.argv.slice(2);
 const suiteArg = args.includes("--suite") ? args[args.indexOf("--suite") + 1] : undefined;
@@ -21,23 +21,8 @@ interface Tally {
   failed: number;
 }
 
-function run(
-  cmd: string,
-  cmdArgs: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, cmdArgs, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    const onData = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
-      output += chunk.toString();
-      stream.write(chunk);
-    };
-    child.stdout.on("data", onData(process.stdout));
-    child.stderr.on("data", onData(process.stderr));
-    child.on("close", (code) => resolve({ code: code ?? 1, output }));
-  });
-}
+const run = (cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.env) =>
+  runProcess(cmd, cmdArgs, { env, echo: true });
 
 const { existsSync } = await import("node:fs");
 const dirs = suites.map((s) => `test/${s}`).filter((d) => existsSync(d));

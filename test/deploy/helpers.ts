@@ -1,6 +1,5 @@
 // Shared helpers for the deploy suite: running the shell scripts and fingerprinting a database.
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,15 +11,10 @@ import { openDatabase } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
 import { postgresBinDir } from "../support/processes";
 import { REPO_ROOT } from "../support/repo";
+import { type RunResult, runProcess } from "../support/run";
 
 export const SCRIPTS = join(REPO_ROOT, "deploy", "scripts");
 export const FAKE_KUBECTL = join(REPO_ROOT, "test", "deploy", "fake-kubectl.sh");
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs a command with the PostgreSQL 15 client tools first on PATH; never throws on a non-zero exit. */
 export function run(
@@ -47,21 +41,7 @@ export function run(
     "RETENTION_DAYS",
   ])
     if (!(key in env)) delete childEnv[key];
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { env: childEnv, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
-    child.stdin.on("error", () => {}); // a child may exit before reading its input
-    child.stdin.end(input ?? "");
-  });
+  return runProcess(cmd, args, { env: childEnv, input });
 }
 
 export function script(name: string, args: string[], env: Record<string, string | undefined> = {}) {

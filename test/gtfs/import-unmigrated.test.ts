@@ -1,40 +1,19 @@
 // An import (or a rollback) into a database that migrations have not brought up to this release stops
 // before it changes anything, with one line that says what to run, and exits non-zero.
 
-import { spawn } from "node:child_process";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMigrator } from "../../src/db/migrate";
 import { migrations } from "../../src/db/migrations/index";
 import { childEnv } from "../support/app-server";
-import { BUN, MAIN, REPO_ROOT } from "../support/repo";
+import { BUN, MAIN } from "../support/repo";
+import { runProcess } from "../support/run";
 import { createTestDatabase, type TestDatabase } from "../support/services";
 import { SAMPLE_DIR, SLOW } from "./helpers";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], databaseUrl: string): Promise<Run> {
-  const child = spawn(cmd, args, {
-    cwd: REPO_ROOT,
-    env: childEnv({ DATABASE_URL: databaseUrl, LOG_LEVEL: "warn" }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c) => {
-    stdout += c;
-  });
-  child.stderr.on("data", (c) => {
-    stderr += c;
-  });
-  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
-}
-
+const env = (url: string) => childEnv({ DATABASE_URL: url, LOG_LEVEL: "warn" });
+const run = (cmd: string, args: string[], url: string) => runProcess(cmd, args, { env: env(url) });
 const cli = (args: string[], url: string) => run(BUN, [MAIN, ...args], url);
 
 describe("GTFS import into a database that is not migrated", () => {

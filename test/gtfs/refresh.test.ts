@@ -3,7 +3,6 @@
 // switched to; an unchanged one (304 to the conditional GET, or the same bytes) is a no-op that
 // writes nothing; a failed download changes nothing and says why in one line.
 
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,8 +10,7 @@ import { join } from "node:path";
 import { zipSync } from "fflate";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childEnv } from "../support/app-server";
-import { BUN, MAIN, REPO_ROOT } from "../support/repo";
+import { runCli } from "../support/app-server";
 import { createTestDatabase, type TestDatabase } from "../support/services";
 import { EDGE, SAMPLE_ZIP, SLOW } from "./helpers";
 
@@ -47,28 +45,14 @@ describe("import --refresh", () => {
     await db?.drop();
   }, SLOW);
 
-  function cli(args: string[], env: Record<string, string | undefined> = {}) {
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(BUN, [MAIN, ...args], {
-        cwd: REPO_ROOT,
-        env: childEnv({
-          DATABASE_URL: db.url,
-          GTFS_FEED_URL: `${base}/feed.zip?key=s3cret`,
-          GTFS_FEED_HEADERS: '{"x-api-key":"k-1"}',
-          ...env,
-        }),
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c) => {
-        stdout += c;
-      });
-      child.stderr.on("data", (c) => {
-        stderr += c;
-      });
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
+  const cli = (args: string[], env: Record<string, string | undefined> = {}) =>
+    runCli(args, {
+      DATABASE_URL: db.url,
+      GTFS_FEED_URL: `${base}/feed.zip?key=s3cret`,
+      GTFS_FEED_HEADERS: '{"x-api-key":"k-1"}',
+      ...env,
     });
-  }
+
   const refresh = (env?: Record<string, string | undefined>) => cli(["import", "--refresh"], env);
 
   /** Everything a refresh could write: versions, their schemas, and the refresh state. */

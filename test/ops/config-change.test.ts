@@ -10,7 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { docBlocks } from "../support/docs";
 import { REPO_ROOT } from "../support/repo";
-import { FakeCluster, runProcess } from "./harness";
+import { runProcess } from "../support/run";
+import { FakeCluster } from "./harness";
 
 const SLOW = 120_000;
 const REPOSITORY = "ghcr.io/transportation-ai/transportation-api";

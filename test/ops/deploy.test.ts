@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RESTORE_ANNOTATION } from "../../scripts/ops/lib/restore-guard";
 import { REPO_ROOT } from "../support/repo";
-import { deployArgs, FakeCluster, IMAGE } from "./harness";
+import { runProcess } from "../support/run";
+import { deployArgs, FakeCluster, fakeKubectlDir, IMAGE } from "./harness";
 
 const SLOW = 60_000; // each case spawns bun and a dozen fake kubectl calls
 let cluster: FakeCluster;
@@ -482,7 +483,6 @@ describe("fake kubectl", () => {
     "answers like kubectl for an undo to a revision it does not have",
     async () => {
       await cluster.seed("1.0.0");
-      const { runProcess, fakeKubectlDir } = await import("./harness");
       const r = await runProcess(
         `${fakeKubectlDir}/kubectl`,
         ["rollout", "undo", "deployment/transportation-api", "--to-revision=9", "--namespace", "transportation-system"],

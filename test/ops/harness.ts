@@ -2,7 +2,6 @@
 // fake kubectl on PATH and a stand-in for the cluster's Service: an HTTP server that answers /ready
 // and /version for whatever image the fake Deployment currently runs.
 
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -11,6 +10,7 @@ import { stringify } from "yaml";
 import { renderWithImage, toYaml } from "../../scripts/ops/lib/render";
 import { GATE_ANNOTATION } from "../../scripts/ops/lib/rollout";
 import { BUN, REPO_ROOT } from "../support/repo";
+import { runProcess } from "../support/run";
 
 export const fakeKubectlDir = join(REPO_ROOT, "test/ops/fake-kubectl");
 export const fixtureOverlay = join(REPO_ROOT, "test/ops/fixtures/overlay");
@@ -341,28 +341,6 @@ export function deployArgs(cluster: FakeCluster, tag: string, extra: string[] = 
     "0.05",
     ...extra,
   ];
-}
-
-export function runProcess(
-  cmd: string,
-  args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("error", (err) => resolve({ code: 127, stdout, stderr: stderr + err.message }));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.on("error", () => {}); // a child may exit before reading its input
-    child.stdin.end(opts.input ?? "");
-  });
 }
 
 /** GITHUB_OUTPUT as @actions/core writes it: `name<<delimiter\nvalue\ndelimiter`. */

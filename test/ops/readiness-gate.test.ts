@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readinessGate } from "../../scripts/ops/lib/readiness-gate";
 import { freePort, type ServerProcess, startPostgres } from "../support/processes";
 import { BUN } from "../support/repo";
+import { runProcess } from "../support/run";
 import { createTestDatabase, stopPrivateServers, type TestDatabase, testRedisUrl } from "../support/services";
-import { parseOutputFile, runProcess } from "./harness";
+import { parseOutputFile } from "./harness";
 import { type RunningService, startService } from "./service";
 
 const fast = { consecutive: 3, intervalMs: 100, requestTimeoutMs: 2000 };

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { BUN, REPO_ROOT } from "../support/repo";
+import { runProcess } from "../support/run";
 import { asString, evaluate, isTruthy, type StatusFunctions } from "./actions-model/expressions";
 import { stepConditions } from "./actions-model/workflows";
-import { runProcess } from "./harness";
 
 type Json = Record<string, unknown>;
 const wfDir = join(REPO_ROOT, ".github/workflows");

@@ -2,12 +2,13 @@
 // working clone carrying this project's release config, in which tests script commit histories and run the
 // project's own semantic-release with node, as the release job does.
 
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { nodeBinary } from "../../scripts/release/semantic-release";
 import { BUN, REPO_ROOT } from "../support/repo";
+import { type RunResult, runProcess } from "../support/run";
 
 const SEMANTIC_RELEASE = join(REPO_ROOT, "node_modules", "semantic-release", "bin", "semantic-release.js");
 
@@ -44,25 +45,9 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   };
 }
 
-export interface RunResult {
-  code: number;
-  output: string;
-}
-
-/** Runs a command to completion, capturing stdout+stderr interleaved. */
+/** Runs a command in `cwd` with exactly `env`, to completion (stdout+stderr interleaved in `output`). */
 export function runCommand(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on("error", fail);
-    child.on("close", (code) => done({ code: code ?? 1, output }));
-  });
+  return runProcess(cmd, args, { cwd, env });
 }
 
 export class ReleaseSandbox {

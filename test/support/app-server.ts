@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./processes";
 import { BUN, MAIN, REPO_ROOT } from "./repo";
+import { runProcess } from "./run";
 
 export interface AppServer {
   url: string;
@@ -163,24 +164,9 @@ export interface CliRun {
 }
 
 /** Runs one CLI command of the service (`bun src/main.ts <args>`) to its end. */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(BUN, [MAIN, ...args], {
-      cwd: REPO_ROOT,
-      env: childEnv(env),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => {
-      stdout += c;
-    });
-    child.stderr.on("data", (c) => {
-      stderr += c;
-    });
-    child.once("error", reject);
-    child.once("close", (code, signal) => resolveRun({ code: code ?? signal ?? "unknown", stdout, stderr }));
-  });
+export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+  const run = await runProcess(BUN, [MAIN, ...args], { env: childEnv(env) });
+  return { code: run.signal ?? run.code, stdout: run.stdout, stderr: run.stderr };
 }
 
 /** Polls `check` until it returns true or the deadline passes; returns the elapsed milliseconds. */

@@ -2,13 +2,14 @@
 // Containers share the host network (no bridge on offline machines) and bind 127.0.0.1:<free port>.
 // Only node: APIs, so the suite runs under `bun test` and `vitest run` alike.
 
-import { type SpawnOptions, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUN, REPO_ROOT } from "../../support/repo";
+import { type RunOptions, type RunResult, runProcess } from "../../support/run";
 
 export const API_KEY = "e2e-api-key-0123456789";
 
@@ -21,33 +22,11 @@ export function dockerStatus(): { ok: true } | { ok: false; reason: string } {
   return { ok: true };
 }
 
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CommandResult = RunResult;
 
-export function command(cmd: string, args: string[], options: SpawnOptions & { timeoutMs?: number } = {}) {
-  return new Promise<CommandResult>((done) => {
-    const child = spawn(cmd, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
-    child.stdout?.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr?.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      done({ code: 127, stdout, stderr: stderr + err.message });
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      done({ code: code ?? 137, stdout, stderr });
-    });
-  });
+/** Runs a command to its end; killed after `timeoutMs` (default 5 min: image builds are slow). */
+export function command(cmd: string, args: string[], options: RunOptions = {}): Promise<CommandResult> {
+  return runProcess(cmd, args, { ...options, timeoutMs: options.timeoutMs ?? 300_000 });
 }
 
 export async function docker(args: string[], timeoutMs?: number): Promise<CommandResult> {
