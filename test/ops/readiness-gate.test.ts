@@ -6,29 +6,32 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readinessGate } from "../../scripts/ops/lib/readiness-gate";
+import { type AppServer, startAppServer } from "../support/app-server";
 import { freePort, type ServerProcess, startPostgres } from "../support/processes";
 import { BUN } from "../support/repo";
 import { runProcess } from "../support/run";
 import { createTestDatabase, stopPrivateServers, type TestDatabase, testRedisUrl } from "../support/services";
 import { parseOutputFile } from "./harness";
-import { type RunningService, startService } from "./service";
 
 const fast = { consecutive: 3, intervalMs: 100, requestTimeoutMs: 2000 };
 const SLOW = 120_000;
 
 describe("readiness gate against the running service", () => {
   let db: TestDatabase;
-  let healthy: RunningService;
+  let healthy: AppServer;
   let ownPostgres: ServerProcess;
-  let fragile: RunningService; // on a Postgres this file stops and starts
+  let fragile: AppServer; // on a Postgres this file stops and starts
 
   beforeAll(async () => {
     db = await createTestDatabase("gate");
     const redis = await testRedisUrl();
     ownPostgres = await startPostgres();
     [healthy, fragile] = await Promise.all([
-      startService({ DATABASE_URL: db.url, REDIS_URL: redis, APP_VERSION: "2.3.4" }),
-      startService({ DATABASE_URL: ownPostgres.url, REDIS_URL: redis, APP_VERSION: "2.3.4" }),
+      startAppServer({ args: ["--migrate"], env: { DATABASE_URL: db.url, REDIS_URL: redis, APP_VERSION: "2.3.4" } }),
+      startAppServer({
+        args: ["--migrate"],
+        env: { DATABASE_URL: ownPostgres.url, REDIS_URL: redis, APP_VERSION: "2.3.4" },
+      }),
     ]);
   }, SLOW);
 

@@ -32,11 +32,17 @@ export interface StartOptions {
   metrics?: boolean;
 }
 
-/** Environment for a child: inherits PATH etc., drops the parent's service URLs unless given. */
+/**
+ * What a child inherits from this process: only what any program needs to run (where programs are, the
+ * user, the temp dir, locale and time zone). Nothing that configures the service (API_KEY, LOG_FILE,
+ * CONFIG_FILE, DATABASE_URL, …) gets in unless the test gives it, whatever the shell running the tests has.
+ */
+const INHERITED = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "TERM"];
+
+/** The environment of a child: INHERITED from this process, then `env` (undefined removes a variable). */
 export function childEnv(env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ["DATABASE_URL", "REDIS_URL", "API_KEY", "API_SECRET", "LOG_FILE", "CONFIG_FILE", "NODE_ENV"])
-    delete base[k];
+  const base: NodeJS.ProcessEnv = {};
+  for (const k of INHERITED) if (process.env[k] !== undefined) base[k] = process.env[k];
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) delete base[k];
     else base[k] = v;
