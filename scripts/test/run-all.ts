@@ -1,5 +1,5 @@
-// `npm test`: lint, typecheck, then every test file under both runners (bun test and vitest run)
-// against one shared throwaway PostgreSQL + Redis. Ends with the line `N passed, N failed`.
+// `npm test`: lint, typecheck, then the test files under both runners (bun test and vitest run; bun
+// skips the tests of outside tools that bunfig.toml lists) against one shared throwaway PostgreSQL + Redis. Ends with the line `N passed, N failed`.
 // Usage: bun scripts/test/run-all.ts [--suite unit,integration,...] [--no-checks]
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -132,6 +132,25 @@ describe("pipeline structure", () => {
     for (const dir of dirs) expect(suites, `test/${dir} is not run by ci.yml`).toContain(dir);
   });
 
+  it("runs app-code tests under both runners: bun skips only files whose subject is an outside tool", () => {
+    const bunfig = read("bunfig.toml");
+    const ignored = [...(/^pathIgnorePatterns = \[([^\]]*)\]/m.exec(bunfig)?.[1] ?? "").matchAll(/"([^"]+)"/g)].map(
+      (m) => m[1]!,
+    );
+    expect(ignored.length).toBeGreaterThan(0);
+    for (const file of ignored) {
+      // A file, not a glob that could grow; in a folder of outside tools, never an app-code folder.
+      expect(existsSync(join(REPO_ROOT, file)), file).toBe(true);
+      expect(file, file).toMatch(/^test\/(release|ops|deploy)\/[\w-]+\.test\.ts$/);
+      // Its subject: semantic-release in a sandbox, the fake kubectl, or a script of deploy/scripts.
+      expect(read(file), file).toMatch(/ReleaseSandbox|FakeCluster|fakeKubectlBin|SCRIPTS|crontab/);
+    }
+    // vitest runs every test file outside the E2E suite, these included.
+    const config = read("vitest.config.ts");
+    expect(config).toContain('include: ["test/**/*.test.ts"]');
+    expect(config).toContain('exclude: ["test/e2e/**", "node_modules/**"]');
+  });
+
   it("cannot release or deploy a commit whose CI run did not pass", () => {
     const release = workflow("release.yml");
     const ciName = workflow("ci.yml").name;
