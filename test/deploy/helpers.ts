@@ -1,20 +1,22 @@
 // Shared helpers for the deploy suite: running the shell scripts and fingerprinting a database.
 
-import { mkdtempSync, readdirSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import pino from "pino";
+import { stringify } from "yaml";
 import { loadSyntheticTransitData } from "../../scripts/backup/synthetic";
 import { loadConfig } from "../../src/config/load";
 import { openDatabase } from "../../src/db/database";
 import { migrateToLatest } from "../../src/db/migrate";
 import { postgresBinDir } from "../support/processes";
-import { REPO_ROOT } from "../support/repo";
+import { BUN, REPO_ROOT } from "../support/repo";
 import { type RunResult, runProcess } from "../support/run";
 
 export const SCRIPTS = join(REPO_ROOT, "deploy", "scripts");
-export const FAKE_KUBECTL = join(REPO_ROOT, "test", "deploy", "fake-kubectl.sh");
+/** The fake kubectl of the ops tests (test/ops/fake-kubectl/fake-kubectl.ts: what it does, and its sources). */
+export const FAKE_KUBECTL = join(REPO_ROOT, "test", "ops", "fake-kubectl", "kubectl");
 
 /** Runs a command with the PostgreSQL 15 client tools first on PATH; never throws on a non-zero exit. */
 export function run(
@@ -57,6 +59,56 @@ export function fakeKubectlBin(): string {
   const dir = tempDir("fakebin");
   symlinkSync(FAKE_KUBECTL, join(dir, "kubectl"));
   return dir;
+}
+
+/** A fake cluster's state directory ($FAKE_KUBECTL_STATE): what the fake kubectl was asked and keeps. */
+export class FakeKubectlState {
+  readonly dir = tempDir("fakecluster");
+  private readonly callsFile = join(this.dir, "calls.jsonl");
+
+  /** Each call's arguments, space-separated; throws when kubectl was never called. */
+  calls(): string[] {
+    return readFileSync(this.callsFile, "utf8")
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as string[]).join(" "));
+  }
+  called(): boolean {
+    return existsSync(this.callsFile);
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are untyped JSON here
+  state(): any {
+    const file = join(this.dir, "state.json");
+    return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { revisions: [], jobs: {}, objects: {} };
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are untyped JSON here
+  save(state: any): void {
+    writeFileSync(join(this.dir, "state.json"), JSON.stringify(state, null, 2));
+  }
+  /** behaviour.json (see fake-kubectl.ts): images' rollouts and Jobs, how long pods take to go. */
+  behave(behaviour: Record<string, unknown>): void {
+    writeFileSync(join(this.dir, "behaviour.json"), JSON.stringify(behaviour));
+  }
+  /** Creates objects through the fake itself, then forgets the calls (a test asserts on its own). */
+  async seed(namespace: string, manifests: string): Promise<void> {
+    const r = await runProcess(FAKE_KUBECTL, ["apply", "-f", "-", "--namespace", namespace], {
+      env: { ...process.env, FAKE_KUBECTL_STATE: this.dir, BUN },
+      input: manifests,
+    });
+    if (r.code !== 0) throw new Error(`seeding the fake cluster failed: ${r.stderr}`);
+    rmSync(this.callsFile, { force: true });
+  }
+  /** The objects applied, as YAML documents (Jobs as applied, then the others). */
+  applied(): string[] {
+    const s = this.state();
+    return [
+      ...Object.values(s.jobs as Record<string, { manifest?: unknown }>).flatMap((j) =>
+        j.manifest ? [j.manifest] : [],
+      ),
+      ...Object.values(s.objects),
+    ].map((o) => stringify(o));
+  }
 }
 
 export function dumpsIn(dir: string): string[] {

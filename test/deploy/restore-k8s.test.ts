@@ -1,7 +1,8 @@
-// deploy/scripts/restore-k8s.sh: the command sequence against a fake kubectl (no cluster here), with a
-// real PostgreSQL behind --local so the restore in the middle is real too.
+// deploy/scripts/restore-k8s.sh: the command sequence against the fake kubectl of test/ops (no cluster
+// here; it answers as kubectl does, sources in fake-kubectl.ts), with a real PostgreSQL behind --local so
+// the restore in the middle is real too.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,8 +11,21 @@ import { policyFindings } from "../../scripts/k8s/policy";
 import { schemaErrors } from "../../scripts/k8s/schema";
 import { eventually } from "../support/app-server";
 import { postgresBinDir } from "../support/processes";
+import { BUN } from "../support/repo";
+import { runProcess } from "../support/run";
 import { createTestDatabase, stopPrivateServers, type TestDatabase } from "../support/services";
-import { dumpsIn, fakeKubectlBin, fingerprint, loadProjectDatabase, query, SCRIPTS, script, tempDir } from "./helpers";
+import {
+  dumpsIn,
+  FAKE_KUBECTL,
+  FakeKubectlState,
+  fakeKubectlBin,
+  fingerprint,
+  loadProjectDatabase,
+  query,
+  SCRIPTS,
+  script,
+  tempDir,
+} from "./helpers";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests poke at untyped manifests.
 type Any = any;
@@ -19,36 +33,69 @@ type Any = any;
 interface Cluster {
   dir: string;
   calls(): string[];
+  called(): boolean;
   replicas(): string;
   applied(): string[];
   /** The Deployment's restore mark, "" when absent. */
   mark(): string;
+  /** How the cluster behaves (see fake-kubectl.ts). */
+  behave(b: { podsLinger?: number; job?: "complete" | "fail" | "running"; rollout?: "stall" }): void;
+  /** A restore Job that still runs, left by an earlier run; finish() ends it. */
+  runningJob(): { finish(): void };
 }
 
 const MARK = "transportation-ai.com/restore-in-progress";
 const READ_MARK =
   "get deployment transportation-api -o jsonpath={.metadata.annotations.transportation-ai\\.com/restore-in-progress}";
 const UNMARK = `annotate deployment/transportation-api ${MARK}-`;
+const API_IMAGE = "ghcr.io/acme/transportation-api:1.0.0";
+/** The restore Job's image: restore-k8s.sh's default. */
+const JOB_IMAGE = /^image=(\S+)$/m.exec(readFileSync(join(SCRIPTS, "restore-k8s.sh"), "utf8"))![1]!;
 
-function fakeCluster(replicas = 3): Cluster {
-  const dir = tempDir("fakecluster");
-  writeFileSync(join(dir, "replicas"), String(replicas));
+async function fakeCluster(replicas = 3): Promise<Cluster> {
+  const fake = new FakeKubectlState();
+  await fake.seed(
+    "transportation-system",
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: transportation-api }
+spec:
+  replicas: ${replicas}
+  selector: { matchLabels: { app: transportation-api } }
+  template:
+    metadata: { labels: { app: transportation-api } }
+    spec: { containers: [{ name: api, image: "${API_IMAGE}" }] }
+`,
+  );
   return {
-    dir,
-    calls: () => readFileSync(join(dir, "calls"), "utf8").trim().split("\n").filter(Boolean),
-    replicas: () => readFileSync(join(dir, "replicas"), "utf8"),
-    applied: () =>
-      readdirSync(dir)
-        .filter((f) => f.startsWith("applied-"))
-        .sort()
-        .map((f) => readFileSync(join(dir, f), "utf8")),
-    mark: () =>
-      existsSync(join(dir, "annotations"))
-        ? (readFileSync(join(dir, "annotations"), "utf8")
-            .split("\n")
-            .find((l) => l.startsWith(`${MARK}\t`))
-            ?.split("\t")[1] ?? "")
-        : "",
+    dir: fake.dir,
+    calls: () => fake.calls(),
+    called: () => fake.called(),
+    replicas: () => String(fake.state().deployment.replicas),
+    applied: () => fake.applied(),
+    mark: () => fake.state().deployment.annotations[MARK] ?? "",
+    behave: ({ podsLinger, job, rollout }) =>
+      fake.behave({
+        podsLinger,
+        images: { [JOB_IMAGE]: { migration: job }, [API_IMAGE]: { rollout } },
+      }),
+    runningJob() {
+      const state = fake.state();
+      state.jobs["transportation-restore-20250101020000"] = {
+        metadata: { labels: { app: "transportation-restore" } },
+        template: {},
+        image: JOB_IMAGE,
+        status: { active: 1 },
+      };
+      fake.save(state);
+      return {
+        finish() {
+          const s = fake.state();
+          s.jobs["transportation-restore-20250101020000"].status = { succeeded: 1 };
+          fake.save(s);
+        },
+      };
+    },
   };
 }
 
@@ -64,13 +111,13 @@ describe("restore-k8s.sh", () => {
   let backup: string;
   let bin: string;
   const cleanup: string[] = [];
-  const cluster = (replicas?: number) => {
-    const c = fakeCluster(replicas);
+  const cluster = async (replicas?: number) => {
+    const c = await fakeCluster(replicas);
     cleanup.push(c.dir);
     return c;
   };
   const restoreK8s = (c: Cluster, args: string[], env: Record<string, string> = {}) =>
-    script("restore-k8s.sh", args, { PATH_PREFIX: bin, FAKE_KUBECTL_DIR: c.dir, POLL_INTERVAL: "0", ...env });
+    script("restore-k8s.sh", args, { PATH_PREFIX: bin, FAKE_KUBECTL_STATE: c.dir, BUN, POLL_INTERVAL: "0", ...env });
 
   beforeAll(async () => {
     bin = fakeKubectlBin();
@@ -92,7 +139,7 @@ describe("restore-k8s.sh", () => {
   it("stops the API, restores, scales back to the previous count and waits for the rollout", async () => {
     const before = await fingerprint(db.url);
     await query(db.url, "delete from stop_times; update stops set stop_name = 'changed'");
-    const c = cluster(3);
+    const c = await cluster(3);
     const result = await restoreK8s(c, ["--local", backup], { DATABASE_URL: db.url });
     expect(result.stderr).toContain("restore of");
     expect(result.code).toBe(0);
@@ -125,7 +172,7 @@ describe("restore-k8s.sh", () => {
     writeFileSync(truncated, readFileSync(backup).subarray(0, 1500));
     await query(db.url, "update routes set route_type = 7");
     const before = await fingerprint(db.url);
-    const c = cluster(4);
+    const c = await cluster(4);
     const result = await restoreK8s(c, ["--local", truncated, "--context", "prod-eu"], { DATABASE_URL: db.url });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/restore failed/);
@@ -139,7 +186,7 @@ describe("restore-k8s.sh", () => {
   }, 60_000);
 
   it("runs an in-cluster restore Job that reads the backup volume", async () => {
-    const c = cluster(3);
+    const c = await cluster(3);
     const name = "transportation_db_20250101_020000.dump";
     const result = await restoreK8s(c, [name, "--timeout", "120"]);
     expect(result.code).toBe(0);
@@ -178,7 +225,7 @@ describe("restore-k8s.sh", () => {
   itWithKubectl(
     "builds a restore Job that passes the policy checks next to the rendered production backups",
     async () => {
-      const c = cluster(3);
+      const c = await cluster(3);
       expect((await restoreK8s(c, ["latest"])).code).toBe(0);
       const [job] = parseManifests(c.applied()[0]!);
       // Its volumes must name the PVC and ConfigMap that production's backups render, a policy must let it
@@ -189,20 +236,21 @@ describe("restore-k8s.sh", () => {
   );
 
   it("scales back when interrupted while waiting for the pods to stop", async () => {
-    const c = cluster(5);
+    const c = await cluster(5);
+    c.behave({ podsLinger: 1_000_000 }); // the pods never go away
     const child = spawn("bash", [join(SCRIPTS, "restore-k8s.sh"), "latest"], {
       env: {
         ...process.env,
         PATH: `${bin}:${process.env.PATH}`,
-        FAKE_KUBECTL_DIR: c.dir,
-        FAKE_POD_POLLS: "1000000", // the pods never go away
+        FAKE_KUBECTL_STATE: c.dir,
+        BUN,
         POLL_INTERVAL: "0.05",
       },
       stdio: "ignore",
     });
     const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
     const deadline = Date.now() + 30_000;
-    while (!existsSync(join(c.dir, "calls")) || !c.calls().some((l) => l.includes("get pods"))) {
+    while (!c.called() || !c.calls().some((l) => l.includes("get pods"))) {
       if (Date.now() > deadline) throw new Error("restore-k8s.sh never started polling the pods");
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -219,8 +267,9 @@ describe("restore-k8s.sh", () => {
   }, 60_000);
 
   it("fails when the restore Job fails, after scaling back", async () => {
-    const c = cluster(2);
-    const result = await restoreK8s(c, ["latest"], { FAKE_JOB_RESULT: "failed" });
+    const c = await cluster(2);
+    c.behave({ job: "fail" });
+    const result = await restoreK8s(c, ["latest"]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/job\/transportation-restore-\d+ failed/);
     expect(steps(c).slice(-3)).toEqual([
@@ -231,14 +280,15 @@ describe("restore-k8s.sh", () => {
   }, 60_000);
 
   it("fails when the API does not become ready again", async () => {
-    const c = cluster(3);
-    const result = await restoreK8s(c, ["latest"], { FAKE_ROLLOUT_FAIL: "1" });
+    const c = await cluster(3);
+    c.behave({ rollout: "stall" });
+    const result = await restoreK8s(c, ["latest"]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/did not become ready/);
   }, 60_000);
 
   it("refuses to start when the Deployment already stands at 0, unless told the count", async () => {
-    const c = cluster(0);
+    const c = await cluster(0);
     const refused = await restoreK8s(c, ["latest"]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/already stands at 0 replicas/);
@@ -255,7 +305,8 @@ describe("restore-k8s.sh", () => {
       env: {
         ...process.env,
         PATH: `${bin}:${postgresBinDir()}:${process.env.PATH}`,
-        FAKE_KUBECTL_DIR: c.dir,
+        FAKE_KUBECTL_STATE: c.dir,
+        BUN,
         POLL_INTERVAL: "0.05",
         ...env,
       },
@@ -268,12 +319,12 @@ describe("restore-k8s.sh", () => {
     const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
     return { child, exited, stderr: () => stderr };
   }
-  const callsInclude = (c: Cluster, prefix: string) =>
-    existsSync(join(c.dir, "calls")) && steps(c).some((l) => l.startsWith(prefix));
+  const callsInclude = (c: Cluster, prefix: string) => c.called() && steps(c).some((l) => l.startsWith(prefix));
 
   it("leaves the API down, marked, when interrupted while the restore Job runs: the Job is deleted and waited for", async () => {
-    const c = cluster(5);
-    const run = startRestoreK8s(c, ["latest"], { FAKE_JOB_RESULT: "running" });
+    const c = await cluster(5);
+    c.behave({ job: "running" });
+    const run = startRestoreK8s(c, ["latest"]);
     await eventually(async () => callsInclude(c, "get job transportation-restore-"), 30_000, "the Job to be polled");
     run.child.kill("SIGTERM");
     expect(await run.exited).toBe(143);
@@ -296,12 +347,10 @@ describe("restore-k8s.sh", () => {
   }, 60_000);
 
   it("leaves the API down when the restore Job does not finish within --timeout", async () => {
-    const c = cluster(3);
+    const c = await cluster(3);
     // 2 s, not 1: the script counts whole seconds, and the pods' wait must not run out first.
-    const result = await restoreK8s(c, ["latest", "--timeout", "2"], {
-      FAKE_JOB_RESULT: "running",
-      POLL_INTERVAL: "0.1",
-    });
+    c.behave({ job: "running" });
+    const result = await restoreK8s(c, ["latest", "--timeout", "2"], { POLL_INTERVAL: "0.1" });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/job\/transportation-restore-\d+ did not finish within 2s: job\/\S+ was deleted/);
     expect(
@@ -315,7 +364,7 @@ describe("restore-k8s.sh", () => {
     const before = await fingerprint(db.url);
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
-    const c = cluster(3);
+    const c = await cluster(3);
     try {
       await holder.query("begin; lock table stop_times in access share mode");
       const run = startRestoreK8s(c, ["--local", backup], { DATABASE_URL: db.url, RESTORE_LOCK_TIMEOUT: "600" });
@@ -341,11 +390,21 @@ describe("restore-k8s.sh", () => {
   }, 60_000);
 
   it("refuses to start on a Deployment marked by another restore, and --resume finishes an interrupted one", async () => {
-    const c = cluster(0);
-    writeFileSync(
-      join(c.dir, "annotations"),
-      `${MARK}\tsince=2025-01-01T02:00:00Z replicas=4 backup=latest by=ops@laptop\n`,
+    const c = await cluster(0);
+    // The mark an interrupted run left (as restore-k8s.sh writes it).
+    const marked = await runProcess(
+      FAKE_KUBECTL,
+      [
+        "annotate",
+        "deployment/transportation-api",
+        `${MARK}=since=2025-01-01T02:00:00Z replicas=4 backup=latest by=ops@laptop`,
+        "--namespace",
+        "transportation-system",
+      ],
+      { env: { ...process.env, FAKE_KUBECTL_STATE: c.dir, BUN } },
     );
+    expect(marked.code, marked.stderr).toBe(0);
+    rmSync(join(c.dir, "calls.jsonl"));
     const refused = await restoreK8s(c, ["latest"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
@@ -353,9 +412,11 @@ describe("restore-k8s.sh", () => {
     );
     expect(steps(c).some((l) => l.startsWith("scale"))).toBe(false);
 
-    const stillRunning = await restoreK8s(c, ["latest", "--resume"], { FAKE_ACTIVE_JOBS: "1" });
+    const job = c.runningJob();
+    const stillRunning = await restoreK8s(c, ["latest", "--resume"]);
     expect(stillRunning.code).toBe(1);
     expect(stillRunning.stderr).toMatch(/a restore Job is still running/);
+    job.finish();
 
     const resumed = await restoreK8s(c, ["latest", "--resume"]);
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -364,7 +425,7 @@ describe("restore-k8s.sh", () => {
   }, 60_000);
 
   it("rejects a backup name that is not a backup file, before calling kubectl", async () => {
-    const c = cluster(3);
+    const c = await cluster(3);
     for (const bad of ["../etc/passwd", "backup.sql", "transportation_db_2025.dump"]) {
       const result = await restoreK8s(c, [bad]);
       expect(result.code).not.toBe(0);

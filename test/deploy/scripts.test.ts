@@ -2,19 +2,19 @@
 // without putting values on kubectl's command line.
 
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { kubectlMissingReason, parseManifests } from "../../scripts/k8s/manifests";
 import { schemaErrors } from "../../scripts/k8s/schema";
-import { REPO_ROOT } from "../support/repo";
-import { fakeKubectlBin, SCRIPTS, script, tempDir } from "./helpers";
+import { BUN, REPO_ROOT } from "../support/repo";
+import { FakeKubectlState, fakeKubectlBin, SCRIPTS, script } from "./helpers";
 
 const shellScripts = [
   ...readdirSync(SCRIPTS)
     .filter((f) => f.endsWith(".sh"))
     .map((f) => join(SCRIPTS, f)),
-  join(REPO_ROOT, "test", "deploy", "fake-kubectl.sh"),
+  join(REPO_ROOT, "test", "ops", "fake-kubectl", "kubectl"),
 ];
 
 const hasShellcheck = !spawnSync("shellcheck", ["--version"]).error;
@@ -53,25 +53,27 @@ describe("deploy scripts", () => {
   (missingKubectl ? it.skip : it)(
     "create the Secret from environment variables, never passing a value as an argument",
     async () => {
-      const state = tempDir("secret");
+      const fake = new FakeKubectlState();
+      const state = fake.dir;
       const bin = fakeKubectlBin();
       cleanup.push(state, bin);
       const real = spawnSync("bash", ["-c", "command -v kubectl"], { encoding: "utf8" }).stdout.trim();
       const result = await script("create-secret.sh", ["--namespace", "transportation-system"], {
         ...SECRETS,
         PATH_PREFIX: bin,
-        FAKE_KUBECTL_DIR: state,
+        FAKE_KUBECTL_STATE: state,
+        BUN,
         FAKE_REAL_KUBECTL: real,
       });
       expect(result.stderr).toMatch(/transportation-secrets applied/);
       expect(result.code).toBe(0);
 
-      const calls = readFileSync(join(state, "calls"), "utf8");
+      const calls = fake.calls().join("\n");
       for (const value of Object.values(SECRETS)) {
         expect(calls).not.toContain(value);
         expect(result.stdout + result.stderr).not.toContain(value);
       }
-      const applied = readFileSync(join(state, "applied-0.yaml"), "utf8");
+      const [applied] = fake.applied() as [string];
       const [secret] = parseManifests(applied) as unknown as Array<{ data: Record<string, string> }>;
       expect(schemaErrors(parseManifests(applied))).toEqual([]);
       const decoded = Object.fromEntries(
@@ -90,29 +92,37 @@ describe("deploy scripts", () => {
   (missingKubectl ? it.skip : it)(
     "create a Secret with only the keys asked for (the backup namespace needs database-url alone)",
     async () => {
-      const state = tempDir("secret-keys");
+      const fake = new FakeKubectlState();
+      const state = fake.dir;
       const bin = fakeKubectlBin();
       cleanup.push(state, bin);
       const real = spawnSync("bash", ["-c", "command -v kubectl"], { encoding: "utf8" }).stdout.trim();
       const result = await script(
         "create-secret.sh",
         ["--namespace", "transportation-backup", "--keys", "database-url"],
-        { DATABASE_URL: SECRETS.DATABASE_URL, PATH_PREFIX: bin, FAKE_KUBECTL_DIR: state, FAKE_REAL_KUBECTL: real },
+        {
+          DATABASE_URL: SECRETS.DATABASE_URL,
+          PATH_PREFIX: bin,
+          FAKE_KUBECTL_STATE: state,
+          BUN,
+          FAKE_REAL_KUBECTL: real,
+        },
       );
       expect(result.stderr).toContain("applied in namespace transportation-backup (keys: database-url)");
       expect(result.code).toBe(0);
-      const [secret] = parseManifests(readFileSync(join(state, "applied-0.yaml"), "utf8")) as unknown as Array<{
+      const [secret] = parseManifests(fake.applied()[0]!) as unknown as Array<{
         metadata: { namespace: string };
         data: Record<string, string>;
       }>;
       expect(Object.keys(secret!.data)).toEqual(["database-url"]);
       expect(secret!.metadata.namespace).toBe("transportation-backup");
-      expect(readFileSync(join(state, "calls"), "utf8")).not.toContain(SECRETS.DATABASE_URL);
+      expect(fake.calls().join("\n")).not.toContain(SECRETS.DATABASE_URL);
 
       const unknown = await script("create-secret.sh", ["--keys", "database-url,password"], {
         DATABASE_URL: SECRETS.DATABASE_URL,
         PATH_PREFIX: bin,
-        FAKE_KUBECTL_DIR: state,
+        FAKE_KUBECTL_STATE: state,
+        BUN,
       });
       expect(unknown.code).not.toBe(0);
       expect(unknown.stderr).toContain("unknown key 'password'");
@@ -122,17 +132,18 @@ describe("deploy scripts", () => {
 
   it("refuse to create a Secret with values missing, naming only the variables", async () => {
     const bin = fakeKubectlBin();
-    const state = tempDir("secret-missing");
+    const fake = new FakeKubectlState();
+    const state = fake.dir;
     cleanup.push(state, bin);
-    writeFileSync(join(state, "calls"), "");
     const result = await script("create-secret.sh", [], {
       API_KEY: SECRETS.API_KEY,
       PATH_PREFIX: bin,
-      FAKE_KUBECTL_DIR: state,
+      FAKE_KUBECTL_STATE: state,
+      BUN,
     });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/set DATABASE_URL REDIS_URL API_SECRET/);
     expect(result.stderr).not.toContain(SECRETS.API_KEY);
-    expect(readFileSync(join(state, "calls"), "utf8")).toBe("");
+    expect(fake.called()).toBe(false); // kubectl was never run
   }, 60_000);
 });

@@ -47,7 +47,17 @@
 // - `annotate` refuses to change an existing value without --overwrite (kubernetes.io/change-cause
 //   excepted), and removes `key-` (kubectl_annotate; kubectl pkg/cmd/annotate/annotate.go);
 // - `apply` of several objects applies every one it can; those the server refuses are reported at the
-//   end and the exit status is 1 (kubectl pkg/cmd/apply/apply.go collects the errors and aggregates them).
+//   end and the exit status is 1 (kubectl pkg/cmd/apply/apply.go collects the errors and aggregates them);
+// - `-o jsonpath=TEMPLATE` prints the template's text with each {.field.path} replaced by its value, a
+//   `[*]` taking every element and several results joined by a space, `\.` a dot inside a key, and a
+//   missing field printing nothing (kubernetes.io/docs/reference/kubectl/jsonpath/; kubectl's
+//   --allow-missing-template-keys defaults to true); `-o name` prints `kind/name` lines;
+// - `scale deployment/NAME --replicas=N` sets spec.replicas; the pods it removes terminate gracefully, so
+//   `get pods` still lists them for a while (kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/
+//   #pod-termination): here for behaviour.json's "podsLinger" listings (default 1) after a scale to 0;
+// - a Job's status counts its pods: `active` while one runs, then `succeeded` or `failed` (with the
+//   Complete or Failed condition; kubernetes.io/docs/concepts/workloads/controllers/job/);
+// - `create secret generic … --dry-run=client` needs no cluster: the real kubectl ($FAKE_REAL_KUBECTL) does it.
 import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
@@ -74,6 +84,10 @@ interface State {
     lastApplied: string[];
     template: Json;
     revision: number;
+    /** spec.replicas (Kubernetes defaults it to 1). */
+    replicas?: number;
+    /** Listings of `get pods` that still show the pods a scale to 0 removed (terminating). */
+    terminating?: { pods: number; listings: number };
   };
   /** The Deployment's ReplicaSets, one per revision (the tests read `revisions`). */
   revisions: ReplicaSet[];
@@ -83,6 +97,8 @@ interface State {
   objects: Record<string, Json>;
 }
 interface Job {
+  /** The object as applied (metadata.namespace, spec.backoffLimit, …), printed back by `get`. */
+  manifest?: Json;
   metadata: Json;
   template: Json;
   image: string;
@@ -91,7 +107,10 @@ interface Job {
   log?: string;
 }
 interface Behaviour {
-  images?: Record<string, { rollout?: "succeed" | "stall" | "timeout"; migration?: "complete" | "fail" }>;
+  /** What happens to pods of an image: their rollout, and how a Job running it ends (or keeps running). */
+  images?: Record<string, { rollout?: "succeed" | "stall" | "timeout"; migration?: "complete" | "fail" | "running" }>;
+  /** How many `get pods` listings still show the pods a scale to 0 removed (default 1). */
+  podsLinger?: number;
   /** While ConfigMap transportation-config holds this text, new pods never become ready (a bad value). */
   brokenConfig?: string;
 }
@@ -261,7 +280,7 @@ function deploymentJson(s: State): Json {
       namespace: d.namespace,
       annotations: { ...d.annotations, [REVISION]: String(d.revision) },
     },
-    spec: { selector: { matchLabels: d.selector }, template: d.template },
+    spec: { replicas: d.replicas ?? 1, selector: { matchLabels: d.selector }, template: d.template },
   };
 }
 
@@ -298,6 +317,7 @@ function applyDeployment(s: State, obj: Json): string {
       lastApplied: Object.keys(annotations),
       template,
       revision: 0,
+      replicas: obj.spec.replicas ?? 1,
     };
     reconcile(s);
     return `deployment.apps/${name} created`;
@@ -339,7 +359,8 @@ function runJobInDocker(template: Json): { status: Json; log: string } {
 }
 
 /** A finished Job's status, as the Job controller writes it. */
-function jobStatus(outcome: "complete" | "fail"): Json {
+function jobStatus(outcome: "complete" | "fail" | "running"): Json {
+  if (outcome === "running") return { active: 1 };
   const condition =
     outcome === "complete"
       ? { type: "Complete", status: "True" }
@@ -349,18 +370,13 @@ function jobStatus(outcome: "complete" | "fail"): Json {
           reason: "BackoffLimitExceeded",
           message: "Job has reached the specified backoff limit",
         };
-  return { conditions: [condition] };
+  return { ...(outcome === "complete" ? { succeeded: 1 } : { failed: 1 }), conditions: [condition] };
 }
 
 function jobJson(name: string, job: Job): Json {
   const status = job.status ?? jobStatus(behaviour().images?.[job.image]?.migration ?? "complete");
-  return {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { namespace, ...job.metadata, name },
-    spec: { template: job.template },
-    status,
-  };
+  const applied = job.manifest ?? { apiVersion: "batch/v1", kind: "Job", spec: { template: job.template } };
+  return { ...applied, metadata: { namespace, ...applied.metadata, ...job.metadata, name }, status };
 }
 
 /** The API server refused an object; `apply` goes on with the others. */
@@ -377,7 +393,13 @@ function applyJob(s: State, obj: Json): string {
   }
   if (existing) return `job.batch/${name} unchanged`;
   const metadata = { labels: obj.metadata.labels ?? {} };
-  s.jobs[name] = { metadata, template, image: imageOf(template) ?? "", ...(docker ? runJobInDocker(template) : {}) };
+  s.jobs[name] = {
+    manifest: obj,
+    metadata,
+    template,
+    image: imageOf(template) ?? "",
+    ...(docker ? runJobInDocker(template) : {}),
+  };
   return `job.batch/${name} created`;
 }
 
@@ -479,6 +501,53 @@ const matchesSelector = (labels: Record<string, string> | undefined, selector: s
     .filter(Boolean)
     .every((kv) => labels?.[kv.split("=")[0]!] === kv.split("=")[1]);
 
+/** The values at one jsonpath expression like `.items[*].status.active` (`\.`: a dot inside a key). */
+function pathValues(root: unknown, expr: string): unknown[] {
+  const steps = expr
+    .replace(/^\./, "")
+    .split(/(?<!\\)\./)
+    .flatMap((step) => {
+      const m = /^(.*?)(\[\*\])?$/.exec(step.replaceAll("\\.", "."))!;
+      return m[2] ? [m[1]!, "[*]"].filter(Boolean) : [m[1]!];
+    });
+  let current: unknown[] = [root];
+  for (const step of steps) {
+    current = current.flatMap((v) => {
+      if (v === null || typeof v !== "object") return [];
+      if (step === "[*]") return Array.isArray(v) ? v : Object.values(v);
+      const next = (v as Json)[step];
+      return next === undefined ? [] : [next];
+    });
+  }
+  return current;
+}
+function jsonpath(root: unknown, template: string): string {
+  return template.replace(/\{([^}]*)\}/g, (_, expr: string) =>
+    pathValues(root, expr)
+      .map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v)))
+      .join(" "),
+  );
+}
+/** Prints what `get` found in the format -o asks for (json, jsonpath=…, name). */
+function print(obj: Json): void {
+  const format = flags.o ?? "";
+  if (format === "json") out(JSON.stringify(obj));
+  else if (format.startsWith("jsonpath=")) process.stdout.write(jsonpath(obj, format.slice("jsonpath=".length)));
+  else if (format === "name") {
+    const items: Json[] = obj.kind === "List" ? obj.items : [obj];
+    if (items.length > 0) out(items.map((i) => `${typeName(i.kind)}/${i.metadata.name}`).join("\n"));
+  } else fail(`error: the fake prints -o json, -o jsonpath=… and -o name, not ${format || "a table"}`);
+}
+/** The pods `get pods` lists: the live ones, or after a scale to 0 those still terminating, a while. */
+function shownPods(s: State): ReturnType<typeof livePods> {
+  const d = s.deployment;
+  if (!d || (d.replicas ?? 1) > 0) return livePods(s);
+  if (!d.terminating || d.terminating.listings <= 0) return [];
+  d.terminating.listings--;
+  save(s);
+  return livePods(s);
+}
+
 const [verb, ...rest] = words;
 const s = load();
 switch (verb) {
@@ -552,24 +621,23 @@ switch (verb) {
       break;
     }
     const { kind, name } = ref(rest[0], rest[1]);
-    if (flags.o !== "json") fail("error: the fake only prints -o json");
     if (isPod(kind)) {
       const selector = flags.selector ?? flags.l ?? "";
       const wanted = selector
         .split(",")
         .filter(Boolean)
         .map((kv) => kv.split("="));
-      const items = livePods(s)
+      const items = shownPods(s)
         .filter((p) => wanted.every(([k, v]) => p.labels[k!] === v))
         .map((p) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: p.name, namespace, labels: p.labels } }));
-      out(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+      print({ apiVersion: "v1", kind: "List", items });
     } else if (isDeployment(kind)) {
       if (!s.deployment || s.deployment.name !== name) notFound("deployments.apps", name);
-      out(JSON.stringify(deploymentJson(s)));
+      print(deploymentJson(s));
     } else if (isReplicaSet(kind) && name) {
       const rs = s.revisions.find((r) => r.name === name);
       if (!rs) notFound("replicasets.apps", name);
-      out(JSON.stringify(replicaSetJson(s, rs)));
+      print(replicaSetJson(s, rs));
     } else if (isReplicaSet(kind)) {
       const selector = flags.selector ?? flags.l ?? "";
       const matches =
@@ -579,33 +647,56 @@ switch (verb) {
           return s.deployment!.selector[k!] === v;
         });
       const items = matches ? s.revisions.map((r) => replicaSetJson(s, r)) : [];
-      out(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+      print({ apiVersion: "v1", kind: "List", items });
     } else if (isKind(kind, "job", "jobs", "job.batch")) {
       if (name) {
         const job = s.jobs[name];
         if (!job) notFound("jobs.batch", name);
-        out(JSON.stringify(jobJson(name, job)));
+        print(jobJson(name, job));
       } else {
         const selector = flags.selector ?? flags.l ?? "";
         const items = Object.entries(s.jobs)
           .filter(([, job]) => matchesSelector(job.metadata.labels, selector))
           .map(([jobName, job]) => jobJson(jobName, job));
-        out(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+        print({ apiVersion: "v1", kind: "List", items });
       }
     } else if (kindOf(kind)) {
       const k = kindOf(kind)!;
       if (name) {
         const obj = s.objects[`${k}/${name}`];
         if (!obj) notFound(`${k.toLowerCase()}s`, name);
-        out(JSON.stringify(served(obj)));
+        print(served(obj));
       } else {
         const selector = flags.selector ?? flags.l ?? "";
         const items = Object.entries(s.objects)
           .filter(([key, obj]) => key.startsWith(`${k}/`) && matchesSelector(obj.metadata?.labels, selector))
           .map(([, obj]) => served(obj));
-        out(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+        print({ apiVersion: "v1", kind: "List", items });
       }
     } else fail(`error: the server doesn't have a resource type "${kind}"`);
+    break;
+  }
+  case "scale": {
+    const { kind, name } = ref(rest[0], rest[1]);
+    if (!isDeployment(kind)) fail(`error: the fake only scales deployments, not ${kind}`);
+    if (!s.deployment || s.deployment.name !== name) notFound("deployments.apps", name);
+    const replicas = Number(flags.replicas);
+    if (!Number.isInteger(replicas) || replicas < 0) fail("error: The --replicas=COUNT flag is required");
+    const d = s.deployment!;
+    if (replicas === 0 && (d.replicas ?? 1) > 0)
+      d.terminating = { pods: d.replicas ?? 1, listings: behaviour().podsLinger ?? 1 };
+    d.replicas = replicas;
+    save(s);
+    out(`deployment.apps/${name} scaled`);
+    break;
+  }
+  case "create": {
+    // Only the client-side rendering of a Secret: no cluster involved, so the real kubectl renders it.
+    if (rest[0] !== "secret" || flags["dry-run"] !== "client")
+      fail("error: the fake only creates secrets with --dry-run=client");
+    const real = process.env.FAKE_REAL_KUBECTL ?? fail("error: FAKE_REAL_KUBECTL must name the real kubectl");
+    const r = spawnSync(real, raw, { stdio: "inherit" });
+    process.exit(r.status ?? 1);
     break;
   }
   case "logs": {
