@@ -13,7 +13,7 @@ import { importFeed } from "../../src/modules/gtfs/import/importer";
 import { createRealtimeService } from "../../src/modules/realtime/service";
 import { SAMPLE_DIR, SLOW } from "../gtfs/helpers";
 import { encodeFeed, type FeedServer, startFeedServer } from "../realtime/helpers";
-import { REPO_ROOT } from "../support/app-server";
+import { REPO_ROOT } from "../support/repo";
 import { createTestDatabase, type TestDatabase } from "../support/services";
 import { createTestApp, type TestApp } from "../support/test-app";
 

@@ -2,37 +2,23 @@
 // (redocly.yaml says which are off and why): 0 errors and 0 warnings. Also what the document promises
 // beyond the linter: security on /v1 only, the error envelope and its codes on every /v1 operation,
 // numeric parameters described as numbers.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../../src/http/contract";
-import { REPO_ROOT } from "../support/app-server";
 import { docBlocks } from "../support/docs";
+import { REPO_ROOT } from "../support/repo";
+import { runProcess } from "../support/run";
 import { createTestApp, type TestApp } from "../support/test-app";
 
 // biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is untyped JSON here.
 type Json = Record<string, any>;
 
-function redocly(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(REPO_ROOT, "node_modules", ".bin", "redocly"), args, {
-      cwd: REPO_ROOT,
-      // No usage report, no update check: the lint must work offline (redocly.yaml says so too).
-      env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true", NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => {
-      stdout += c;
-    });
-    child.stderr.on("data", (c) => {
-      stderr += c;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+function redocly(args: string[]) {
+  return runProcess(join(REPO_ROOT, "node_modules", ".bin", "redocly"), args, {
+    // No usage report, no update check: the lint must work offline (redocly.yaml says so too).
+    env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true", NO_COLOR: "1" },
   });
 }
 
