@@ -2,30 +2,19 @@
 // what a successful run pushes, and that a failed run after it records the failure while keeping the
 // last success's time and rows.
 
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PUSH_JOB } from "../../src/modules/gtfs/import/run-telemetry";
 import { childEnv } from "../support/app-server";
 import { type Running, startPushgateway } from "../support/prometheus";
 import { parseExposition, sampleValue } from "../support/prometheus-text";
 import { BUN, MAIN, REPO_ROOT } from "../support/repo";
+import { runProcess } from "../support/run";
 import { createTestDatabase, type TestDatabase } from "../support/services";
 
 const SAMPLE_ZIP = `${REPO_ROOT}/node_modules/sample-gtfs-feed/gtfs.zip`;
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(BUN, [MAIN, ...args], {
-      cwd: REPO_ROOT,
-      env: childEnv(env),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (c) => (output += c));
-    child.stderr.on("data", (c) => (output += c));
-    child.on("close", (code) => resolve({ code: code ?? 1, output }));
-  });
-}
+/** Runs `bun src/main.ts <args>` to its end, with only `env` beside the launcher's base. */
+const run = (args: string[], env: Record<string, string>) => runProcess(BUN, [MAIN, ...args], { env: childEnv(env) });
 
 describe("the import command pushes its run to a Pushgateway", () => {
   let gateway: Running;

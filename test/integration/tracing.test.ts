@@ -3,11 +3,11 @@
 // import). Checks the trace a caller started is continued, the children the request made, the
 // `traceparent` the response carries, and that log lines name the trace.
 
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppServer, childEnv, eventually, startAppServer } from "../support/app-server";
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "../support/otlp-receiver";
 import { BUN, MAIN, REPO_ROOT } from "../support/repo";
+import { runProcess } from "../support/run";
 import { createTestDatabase, type TestDatabase, testRedisUrl } from "../support/services";
 import { createTestApp } from "../support/test-app";
 
@@ -15,19 +15,8 @@ const SAMPLE_ZIP = `${REPO_ROOT}/node_modules/sample-gtfs-feed/gtfs.zip`;
 const CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c";
 const CALLER_SPAN = "b7ad6b7169203331";
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(BUN, [MAIN, ...args], {
-      cwd: REPO_ROOT,
-      env: childEnv(env),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (c) => (output += c));
-    child.stderr.on("data", (c) => (output += c));
-    child.on("close", (code) => resolve({ code: code ?? 1, output }));
-  });
-}
+/** Runs `bun src/main.ts <args>` to its end, with only `env` beside the launcher's base. */
+const run = (args: string[], env: Record<string, string>) => runProcess(BUN, [MAIN, ...args], { env: childEnv(env) });
 
 describe("traces over OTLP/HTTP", () => {
   let receiver: OtlpReceiver;
