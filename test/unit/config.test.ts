@@ -1,26 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, databaseTarget, loadConfig, redisTarget } from "../../src/config/load";
+import { databaseTarget, loadConfig, redisTarget } from "../../src/config/load";
+import { configFiles, errorOf } from "../support/config-files";
 
-const dir = mkdtempSync(join(tmpdir(), "tapi-config-"));
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
-const empty = file("empty.yaml", "");
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error("expected a ConfigError");
-}
+const { dir, file, empty } = configFiles("tapi-config-");
 
 describe("configuration", () => {
   it("defaults to 0.0.0.0:8000, 30 s timeout, embedded database and in-process cache", () => {
