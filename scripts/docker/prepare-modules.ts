@@ -19,9 +19,16 @@ const modules = join(root, "node_modules");
 // - @types/bun: elysia lists Bun's type declarations as a dependency; with them goes bun-types, whose
 //   docs alone are 7.8 MB.
 const UNUSED_IN_PRODUCTION = ["typescript", "protobufjs-cli", "@types/bun"];
-// Directories packages publish that nothing loads: bintrees (prom-client's) ships its benchmarks'
-// 100k-line data files, 2.3 MB.
-const UNUSED_PATHS = ["bintrees/test"];
+// Paths packages publish that nothing loads: bintrees (prom-client's) ships its benchmarks' 100k-line
+// data files, 2.3 MB; swagger-ui-dist ships Swagger UI in four builds, and the docs page
+// (src/http/openapi/docs-page.ts) serves only swagger-ui-bundle.js (index.js still loads: it needs the
+// bundle and the standalone preset), 2.6 MB.
+const UNUSED_PATHS = [
+  "bintrees/test",
+  "swagger-ui-dist/swagger-ui-es-bundle.js",
+  "swagger-ui-dist/swagger-ui-es-bundle-core.js",
+  "swagger-ui-dist/swagger-ui.js",
+];
 const STRIPPED_FILE = /(\.map|\.d\.ts|\.d\.mts|\.d\.cts|\.tsbuildinfo|\.md|\.markdown)$/i;
 
 interface LockPackage {
