@@ -303,10 +303,36 @@ export const MUTATION_MODULES: MutationModule[] = [
     equivalent: [],
   },
   {
+    // The deploy/rollback/verify tools' decisions, mutated where they run in the test process: which
+    // revision a rollback goes to, when the readiness gate passes, how options resolve, the rewrite of the
+    // rendered overlay, how revisions and kubectl's failures read. Not mutated here: the command files
+    // (deploy.ts, rollback.ts, verify.ts run runCommand when loaded, and end in process.exit) and the
+    // parts that only drive kubectl (kubectl.ts's spawn, rollout.ts's DeploymentRollout, migration.ts,
+    // restore-guard.ts, port-forward.ts, report.ts, command.ts): the fake-kubectl scenarios
+    // (test/ops/deploy.test.ts, rollback-previous.test.ts, config-change.test.ts) run them in child
+    // processes, which a vitest mutation run cannot link to tests, and the command runner (every
+    // scenario for every mutant) would take hours on two cores.
     name: "ops",
-    mutate: ["scripts/ops/deploy.ts", "scripts/ops/rollback.ts", "scripts/ops/verify.ts", "scripts/ops/lib/**/*.ts"],
-    tests: ["test/ops/deploy.test.ts", "test/ops/readiness-gate.test.ts", "test/ops/render.test.ts"],
-    runner: "command",
+    mutate: [
+      "scripts/ops/lib/rollback-target.ts",
+      "scripts/ops/lib/readiness-gate.ts",
+      "scripts/ops/lib/options.ts",
+      "scripts/ops/lib/render.ts",
+      // describeVerdict, revisionLabel, verdictTable (recordVerdict drives kubectl)
+      "scripts/ops/lib/gate-verdict.ts:51-68",
+      // versionOfImage
+      "scripts/ops/lib/rollout.ts:183-191",
+      // Kubectl.scoped, KubectlError, firstErrorLine
+      "scripts/ops/lib/kubectl.ts:24-28",
+      "scripts/ops/lib/kubectl.ts:65-86",
+    ],
+    tests: [
+      "test/ops/rollback-target.test.ts",
+      "test/ops/readiness-gate-rules.test.ts",
+      "test/ops/ops-options.test.ts",
+      "test/ops/render.test.ts",
+    ],
+    runner: "vitest",
     threshold: 80,
     equivalent: [],
   },

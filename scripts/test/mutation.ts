@@ -142,7 +142,8 @@ try {
     env.TEST_REDIS_URL = redis.url;
   }
   for (const module of selected) {
-    if (globSync(module.mutate).length === 0) {
+    // A pattern may end in a line range (`file.ts:10-20`), which is not part of the glob.
+    if (globSync(module.mutate.map((p) => p.replace(/:\d[\d:-]*$/, ""))).length === 0) {
       outcomes.push({ module, skipped: `no file matches ${module.mutate.join(", ")}` });
       continue;
     }
