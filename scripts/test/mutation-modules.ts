@@ -286,6 +286,7 @@ export const MUTATION_MODULES: MutationModule[] = [
       "test/gtfs/boards.test.ts",
       "test/gtfs/api.test.ts",
       "test/gtfs/query-logic.test.ts",
+      "test/gtfs/search-box.test.ts",
     ],
     runner: "vitest",
     threshold: 80,
