@@ -287,6 +287,7 @@ export const MUTATION_MODULES: MutationModule[] = [
       "test/gtfs/api.test.ts",
       "test/gtfs/query-logic.test.ts",
       "test/gtfs/search-box.test.ts",
+      "test/gtfs/board-ids.test.ts",
     ],
     runner: "vitest",
     threshold: 80,
