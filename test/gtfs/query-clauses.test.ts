@@ -177,6 +177,38 @@ describe("departure board SQL", () => {
     },
     SLOW,
   );
+
+  it(
+    "reads a stop's family and the route names once per version, and again after a failed read",
+    async () => {
+      const hot = hotQuery(env.app.database);
+      const feed = await activeFeed(hot);
+      const calls: string[] = [];
+      let failRoutes = 1;
+      // A fresh HotQuery has caches of its own (they are kept per query function).
+      const counting: HotQuery = async <R>(name: string, text: string, values: unknown[]) => {
+        const what = name.replace(/_gtfs_f\d+$/, "");
+        calls.push(what);
+        if (what === "board_routes" && failRoutes-- > 0) throw new Error("connection terminated");
+        return hot<R>(name, text, values);
+      };
+      const at = Date.parse(`${MONDAY}T08:00:00+02:00`);
+      await expect(departureBoard(counting, feed, "station", at, 60, 10)).rejects.toThrow("connection terminated");
+      const first = await departureBoard(counting, feed, "station", at, 60, 10);
+      expect(first.departures[0]).toMatchObject({ trip_id: "late", route_short_name: "2" });
+      await departureBoard(counting, feed, "station", at, 60, 10);
+      await departureBoard(counting, feed, "z-platform", at, 60, 10);
+      const count = (what: string) => calls.filter((c) => c === what).length;
+      expect(count("board_stop")).toBe(2); // station once (kept after the failed board), z-platform once
+      expect(count("board_routes")).toBe(2); // the failed read, then once
+      expect(count("board")).toBe(4);
+      // an unknown stop is asked for each time (nothing is kept for it), and is a 404
+      await expect(departureBoard(counting, feed, "nowhere", at, 60, 10)).rejects.toThrow("stop nowhere not found");
+      await expect(departureBoard(counting, feed, "nowhere", at, 60, 10)).rejects.toThrow("stop nowhere not found");
+      expect(count("board_stop")).toBe(4);
+    },
+    SLOW,
+  );
 });
 
 describe("lookup SQL", () => {
