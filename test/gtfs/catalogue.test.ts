@@ -258,6 +258,9 @@ describe("feed catalogue", () => {
           await discardVersion(target, loading.feedId, loading.schema, new Error("x".repeat(5000)));
           await discardVersion(target, a!, feedSchemaName(a!), new Error("late failure"));
           await discardVersion(target, 999, "gtfs_f999", "not an Error");
+          // a database it cannot reach: nothing to do (the next import fails what was left loading)
+          const unreachable = { ...target, connectionString: "postgres://127.0.0.1:1/gone" };
+          await expect(discardVersion(unreachable, loading.feedId, loading.schema, "x")).resolves.toBeUndefined();
           const rows = await catalogue(sql);
           expect(rows.map((r) => [r.id, r.status])).toEqual([
             [a, "active"],
@@ -322,6 +325,10 @@ describe("feed catalogue on a database that is not migrated", () => {
           expect(err).toBeInstanceOf(NotMigratedError);
           expect(err.message).toBe(
             "the database is not migrated to this release (4 migrations pending: 0001_app_metadata, 0100_gtfs_feeds, 0101_gtfs_stop_departures, …); run `npm run migrate` (the `migrate` command of the image), then import again",
+          );
+          await createMigrator(db).migrateTo("0001_app_metadata");
+          await expect(rollbackFeed(target)).rejects.toThrow(
+            "(3 migrations pending: 0100_gtfs_feeds, 0101_gtfs_stop_departures, 0102_gtfs_active_layout); run",
           );
           await createMigrator(db).migrateTo("0100_gtfs_feeds");
           await expect(rollbackFeed(target)).rejects.toThrow(
