@@ -179,4 +179,23 @@ describe("readiness gate rules", () => {
       "not ready within 0 s: only 1 of 1000000 good polls in a row (earlier: no poll finished before the deadline)",
     );
   });
+
+  it("keeps the last version seen when later polls see none, and compares only a leading v", async () => {
+    script = { "/ready": [READY, { status: 503, body: "gone" }], "/version": [version("1.0.0-dev")] };
+    expect(await gate({ expectedVersion: "v1.0.0-dev", consecutive: 2, timeoutMs: 100, intervalMs: 10 })).toMatchObject(
+      {
+        ok: false,
+        reason: "not ready within 0.1 s: /ready answered 503 gone",
+        observedVersion: "1.0.0-dev",
+      },
+    );
+  });
+
+  it("waits one interval between polls and never sleeps past its deadline", async () => {
+    script = { "/ready": [{ status: 503, body: "down" }] };
+    // polls at about 0, 100 and 200 ms; the next would start after the 250 ms deadline
+    expect((await gate({ intervalMs: 100, timeoutMs: 250 })).polls).toBeLessThanOrEqual(3);
+    // an interval longer than the whole gate: one poll, then the verdict at once
+    expect((await gate({ intervalMs: 600_000, timeoutMs: 1_000 })).polls).toBe(1);
+  });
 });

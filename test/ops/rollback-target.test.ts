@@ -50,4 +50,30 @@ describe("chooseRollbackTarget", () => {
       "revision 2 is not in the rollout history (revisions: 1, 3, 4)",
     );
   });
+
+  it("says which refusal needs --force, and names a live revision that is not in the list by number", () => {
+    const noneGood = chooseRollbackTarget([rev(1, "1.0.0", "failed"), rev(2, "1.1.0")], 2, undefined, false);
+    expect(targetOf(noneGood)).toBe(
+      "no revision other than the live one (revision 2 (ghcr.io/acme/transportation-api:1.1.0)) passed its readiness gate: revision 1 (ghcr.io/acme/transportation-api:1.0.0) failed. Name one with --to-revision (one that failed also needs --force)",
+    );
+    expect(targetOf(chooseRollbackTarget([rev(1, "1.0.0")], 5, undefined, false))).toBe(
+      "no revision other than the live one (revision 5) passed its readiness gate: revision 1 (ghcr.io/acme/transportation-api:1.0.0) has no gate on record. Name one with --to-revision",
+    );
+    expect(targetOf(chooseRollbackTarget([], 5, 2, false))).toBe(
+      "revision 2 is not in the rollout history (revisions: none)",
+    );
+  });
+
+  it("notes a forced choice and one without a verdict, and nothing for one that passed", () => {
+    const notes = (choice: ReturnType<typeof chooseRollbackTarget>) => ("target" in choice ? choice.notes : choice);
+    expect(notes(chooseRollbackTarget(history, 4, 3, true))).toEqual([
+      "forced: revision 3 (ghcr.io/acme/transportation-api:1.2.0) failed its readiness gate (2026-05-01T10:00:00.000Z deploy 1.2.0: …)",
+    ]);
+    expect(notes(chooseRollbackTarget([rev(1, "1.0.0"), rev(2, "1.1.0", "passed")], 2, 1, false))).toEqual([
+      "revision 1 (ghcr.io/acme/transportation-api:1.0.0) has no readiness gate on record; the gate after the rollback decides",
+    ]);
+    expect(notes(chooseRollbackTarget(history, 4, 1, false))).toEqual([]);
+    expect(notes(chooseRollbackTarget(history, 4, 1, true))).toEqual([]);
+    expect(notes(chooseRollbackTarget(history, 3, 3, true))).toEqual([]);
+  });
 });
