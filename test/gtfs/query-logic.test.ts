@@ -29,6 +29,27 @@ describe("board windows → service days", () => {
   });
 });
 
+describe("board windows → service days at their edges", () => {
+  it("keeps a day whose one second in the window is its last departure, 24:00:00", () => {
+    const tz = "Europe/Zurich";
+    const at = Date.parse("2024-06-17T00:00:00+02:00");
+    expect(serviceDayRanges(tz, at, at + 60_000, 24 * 3600).map((d) => [d.date, d.lo, d.hi])).toEqual([
+      ["2024-06-16", 24 * 3600, 24 * 3600],
+      ["2024-06-17", 0, 59],
+    ]);
+  });
+
+  it("keeps the next day when its service day starts before midnight (spring forward)", () => {
+    const tz = "America/New_York";
+    const at = Date.parse("2024-03-09T23:00:00-05:00");
+    // the window ends on the 9th, but the 10th's base is 23:00 on the 9th
+    expect(serviceDayRanges(tz, at, at + 45 * 60_000, 25 * 3600).map((d) => [d.date, d.lo, d.hi])).toEqual([
+      ["2024-03-09", 23 * 3600, 23.75 * 3600 - 1],
+      ["2024-03-10", 0, 45 * 60 - 1],
+    ]);
+  });
+});
+
 describe("at parameter", () => {
   it("accepts offsets, Z and feed-local wall time; rejects junk", () => {
     expect(parseAt("2024-03-10T03:00:00-04:00", "UTC")).toBe(Date.parse("2024-03-10T07:00:00Z"));

@@ -53,6 +53,9 @@ describe("nearby stops: the search box", () => {
       [45, 90, 2_000_000],
       [0.01, 30, 5000], // straddles the equator
       [-0.01, -30, 5000],
+      [0, 100, 20_000], // far from longitude 0 across the equator: cos(lat) is largest at 0°, inside the band
+      [-0.1, 150, 20_000],
+      [47, 8, 0], // radius 0: the point itself
     ];
     for (const [lat, lon, r] of edges) {
       const box = searchBox(lat, lon, r);
