@@ -14,16 +14,23 @@ describe("departure boards with odd ids", () => {
   }, SLOW);
 
   it(
-    "lists a frequency-based trip whose service_id needs quoting in an array literal",
+    "lists a frequency-based trip whose service_id needs quoting in an array literal, whatever its template's times",
     async () => {
       const csv = `"${ODD.replaceAll('"', '""')}"`;
       const feed = mutatedFeed(CLAUSES, {
         "trips.txt": (t) => t.replace("r3,DAILY,freq,Freq", `r3,${csv},freq,Freq`),
         "calendar.txt": (t) => `${t.trimEnd()}\n${csv},1,1,1,1,1,0,0,20240101,20241231\n`,
+        // the template's times start at 06:00, not 00:00: only their offsets count
+        "stop_times.txt": (t) =>
+          t
+            .replace("freq,1,a-platform,00:00:00,00:00:00", "freq,1,a-platform,06:00:00,06:00:00")
+            .replace("freq,2,z-platform,00:05:00,00:05:00", "freq,2,z-platform,06:05:00,06:05:00")
+            .replace("freq,3,other,00:10:00,00:10:00", "freq,3,other,06:10:00,06:10:00"),
       });
       try {
         env = await gtfsEnv();
         await env.import(feed.dir);
+        await env.import(feed.dir); // a second version: the first is retired
       } finally {
         feed.remove();
       }
@@ -38,10 +45,30 @@ describe("departure boards with odd ids", () => {
         "freq 08:25:00",
         "freq2 08:50:00",
       ]);
+      // the trip itself: its first instance, at the window's start
+      const trip = (await env!.get("/v1/trips/freq?date=2024-06-17")).body.data;
+      expect(trip.stop_times.map((st: { departure_time: string }) => st.departure_time)).toEqual([
+        "08:10:00",
+        "08:15:00",
+        "08:20:00",
+      ]);
       // Saturday: the odd service does not run, DAILY does
       expect((await board("2024-06-22T08:00:00+02:00")).filter((d: string) => d.startsWith("freq"))).toEqual([
         "freq2 08:50:00",
       ]);
+    },
+    SLOW,
+  );
+
+  it(
+    "lists feed versions with the one served first, each saying whether it is",
+    async () => {
+      const feeds = (await env!.get("/v1/feeds")).body.data;
+      expect(feeds.map((f: { status: string; active: boolean }) => [f.status, f.active])).toEqual([
+        ["active", true],
+        ["retired", false],
+      ]);
+      expect(feeds[0].id).toBeGreaterThan(feeds[1].id);
     },
     SLOW,
   );

@@ -9,6 +9,7 @@ import type { Cache } from "../../src/cache/cache";
 import { createMemoryCache } from "../../src/cache/memory-cache";
 import { activeFeed, type HotQuery, hotQuery } from "../../src/modules/gtfs/api/active-feed";
 import { departureBoard } from "../../src/modules/gtfs/api/departures";
+import { listFeeds } from "../../src/modules/gtfs/api/queries";
 import { REPO_ROOT } from "../support/repo";
 import { SLOW, suiteGtfsEnv } from "./helpers";
 
@@ -202,6 +203,11 @@ describe("departure board SQL", () => {
       expect(count("board_stop")).toBe(2); // station once (kept after the failed board), z-platform once
       expect(count("board_routes")).toBe(2); // the failed read, then once
       expect(count("board")).toBe(4);
+      // frequency templates for every board of a stop a frequency-based trip calls at; the service days
+      // only when there are templates (none at z-platform, where freq does not pick up)
+      expect(count("board_freq")).toBe(4);
+      expect(count("board_freq_days")).toBe(3);
+      expect(first.stop_ids).toEqual(["a-platform", "entrance", "station", "z-boarding", "z-platform"]);
       // an unknown stop is asked for each time (nothing is kept for it), and is a 404
       await expect(departureBoard(counting, feed, "nowhere", at, 60, 10)).rejects.toThrow("stop nowhere not found");
       await expect(departureBoard(counting, feed, "nowhere", at, 60, 10)).rejects.toThrow("stop nowhere not found");
@@ -211,7 +217,55 @@ describe("departure board SQL", () => {
   );
 });
 
+describe("departure fields", () => {
+  it(
+    "say whether a departure is frequency-based, with exact times or not, and which instance it is",
+    async () => {
+      const hot = hotQuery(env.app.database);
+      const feed = await activeFeed(hot);
+      const fields = async (stop: string, at: string) =>
+        (await departureBoard(hot, feed, stop, Date.parse(at), 60, 20)).departures.map((d) => [
+          d.trip_id,
+          d.departure_time,
+          d.frequency_based,
+          d.exact_times,
+          d.start_time,
+        ]);
+      expect(await fields("station", `${MONDAY}T08:00:00+02:00`)).toEqual([
+        ["late", "08:00:00", false, null, null],
+        ["early", "08:00:00", false, null, null],
+        ["freq", "08:10:00", true, true, "08:10:00"],
+        ["freq", "08:25:00", true, true, "08:25:00"],
+        ["split", "08:45:00", false, null, null],
+        ["split", "08:45:00", false, null, null],
+        ["freq2", "08:50:00", true, false, "08:50:00"],
+        ["boarding", "08:50:00", false, null, null],
+        ["twin", "08:59:59", false, null, null],
+      ]);
+      // at `other`, 10 minutes into each instance: the instance is named by its first departure
+      expect((await fields("other", `${MONDAY}T08:00:00+02:00`)).filter((d) => d[2])).toEqual([
+        ["freq", "08:20:00", true, true, "08:10:00"],
+        ["freq", "08:35:00", true, true, "08:25:00"],
+      ]);
+    },
+    SLOW,
+  );
+});
+
 describe("lookup SQL", () => {
+  it(
+    "feed versions: the one served, with its dates and row counts",
+    async () => {
+      const feeds = await listFeeds(env.app.database.db);
+      expect(feeds.next_cursor).toBeNull();
+      expect(feeds.data).toHaveLength(1);
+      expect(feeds.data[0]).toMatchObject({ status: "active", active: true, start_date: "2024-01-01" });
+      expect(feeds.data[0]!.activated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(feeds.data[0]!.row_counts).toMatchObject({ "stops.txt": 13 });
+    },
+    SLOW,
+  );
+
   it(
     "agencies: ordered by id, paged by cursor",
     async () => {
@@ -283,6 +337,8 @@ describe("lookup SQL", () => {
       expect(await ids("?q=_")).toEqual(["under"]);
       // Without a query: every stop by id (entrances too), paged.
       expect(await ids("?limit=3")).toEqual(["a-platform", "cloaked", "corner"]);
+      const firstPage = await env.get("/v1/stops?limit=3");
+      expect(await ids(`?limit=3&cursor=${firstPage.body.next_cursor}`)).toEqual(["entrance", "old", "other"]);
     },
     SLOW,
   );
@@ -350,6 +406,21 @@ describe("lookup SQL", () => {
       const weekday = await env.get(`/v1/trips/weekend?date=${MONDAY}`);
       expect([weekday.status, weekday.body.error.code]).toEqual([404, "NOT_RUNNING"]);
       expect((await env.get("/v1/trips/weekend?date=2024-06-22")).status).toBe(200);
+      expect(weekday.body.error).toMatchObject({
+        message: `trip weekend does not run on ${MONDAY}`,
+        details: { trip_id: "weekend", date: MONDAY },
+      });
+      for (const path of ["/v1/trips/nope?date=2024-06-17", "/v1/stops/nope"]) {
+        const res = await env.get(path);
+        expect([res.status, res.body.error.code, res.body.error.message]).toEqual([
+          404,
+          "NOT_FOUND",
+          `${path.includes("trips") ? "trip" : "stop"} nope not found`,
+        ]);
+      }
+      // a frequency window's exact_times, as a boolean
+      const freq2 = (await env.get(`/v1/trips/freq2?date=${MONDAY}`)).body.data;
+      expect(freq2.frequencies.map((f: { exact_times: boolean }) => f.exact_times)).toEqual([false]);
     },
     SLOW,
   );
