@@ -291,7 +291,108 @@ export const MUTATION_MODULES: MutationModule[] = [
     ],
     runner: "vitest",
     threshold: 80,
-    equivalent: [],
+    equivalent: [
+      ...[
+        ["ConditionalExpression", "perFeed.size > 4", "true"],
+        ["EqualityOperator", "perFeed.size > 4", "perFeed.size >= 4"],
+        ["EqualityOperator", "perFeed.size > 4", "perFeed.size <= 4"],
+      ].map(([mutator, original, replacement]) => ({
+        file: "src/modules/gtfs/api/departures.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        reason: "how many versions' route names are kept only bounds memory: dropped names are read again",
+      })),
+      {
+        file: "src/modules/gtfs/api/departures.ts",
+        mutator: "ConditionalExpression",
+        original: "family",
+        line: "if (family) known.set",
+        replacement: "true",
+        reason: "lru-cache's set(key, undefined) deletes the key: nothing is kept for an unknown stop either way",
+      },
+      {
+        file: "src/modules/gtfs/api/departures.ts",
+        mutator: "ConditionalExpression",
+        original: "days.length",
+        replacement: "true",
+        reason: "with no service day the statement gets empty arrays and finds nothing: one statement more, same board",
+      },
+      {
+        file: "src/modules/gtfs/api/departures.ts",
+        mutator: "ConditionalExpression",
+        original: "stop.has_frequencies",
+        replacement: "true",
+        reason: "the template statement finds nothing for stops no frequency-based trip serves: one statement more",
+      },
+      ...[
+        ["ConditionalExpression", "true"],
+        ["ConditionalExpression", "false"],
+        ["EqualityOperator", "t.exact_times !== 1"],
+      ].map(([mutator, replacement]) => ({
+        file: "src/modules/gtfs/api/departures.ts",
+        mutator: mutator!,
+        original: "t.exact_times === 1",
+        replacement: replacement!,
+        reason:
+          "exact_times does not change which instances a window makes (frequencyDeparturesBetween reads start, end and headway); the answer's exact_times comes from the template row",
+      })),
+      ...[
+        ["ConditionalExpression", "d === null || d === undefined", "false"],
+        ["LogicalOperator", "d === null || d === undefined", "d === null && d === undefined"],
+        ["ConditionalExpression", "d === null", "false"],
+        ["ConditionalExpression", "d === undefined", "false"],
+      ].map(([mutator, original, replacement]) => ({
+        file: "src/modules/gtfs/api/queries.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        line: "d instanceof Date ? d.toISOString()",
+        reason:
+          "listed versions were all imported and activated (a retired one was active before): neither instant is ever null",
+      })),
+      // searchBox: whether to narrow the longitudes.
+      ...[
+        ["ConditionalExpression", "latMin > -90 && latMax < 90 && reach < 1", "true"],
+        ["LogicalOperator", "latMin > -90 && latMax < 90 && reach < 1", "latMin > -90 && latMax < 90 || reach < 1"],
+        ["ConditionalExpression", "latMin > -90 && latMax < 90", "true"],
+        ["LogicalOperator", "latMin > -90 && latMax < 90", "latMin > -90 || latMax < 90"],
+        ["ConditionalExpression", "latMin > -90", "true"],
+        ["EqualityOperator", "latMin > -90", "latMin >= -90"],
+        ["ConditionalExpression", "latMax < 90", "true"],
+        ["EqualityOperator", "latMax < 90", "latMax <= 90"],
+        ["ConditionalExpression", "reach < 1", "true"],
+        ["EqualityOperator", "reach < 1", "reach <= 1"],
+      ].map(([mutator, original, replacement]) => ({
+        file: "src/modules/gtfs/api/queries.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        line: "if (latMin > -90",
+        reason:
+          "for radii up to 20 km (the API's maximum) the widened circle reaches a pole exactly when reach >= 1, where asin gives NaN (or 90° at 1, the circle's true reach): the ±180 test then keeps every longitude",
+      })),
+      ...[
+        ["lon - dLon >= -180", "lon - dLon > -180"],
+        ["lon + dLon <= 180", "lon + dLon < 180"],
+      ].map(([original, replacement]) => ({
+        file: "src/modules/gtfs/api/queries.ts",
+        mutator: "EqualityOperator",
+        original: original!,
+        replacement: replacement!,
+        reason: "a circle touching ±180 exactly: that edge is the same, the box only gets wider on the other side",
+      })),
+      ...[
+        ["latMin <= 0", "latMin < 0"],
+        ["latMax >= 0", "latMax > 0"],
+      ].map(([original, replacement]) => ({
+        file: "src/modules/gtfs/api/queries.ts",
+        mutator: "EqualityOperator",
+        original: original!,
+        replacement: replacement!,
+        reason: "a band edge at exactly 0°: the larger cos(lat) of the band is cos(0) = 1 either way",
+      })),
+    ],
   },
   {
     // activate, discard, prune, rollback, the import lock and the migration check. Its own test file
