@@ -434,6 +434,7 @@ export const MUTATION_MODULES: MutationModule[] = [
       "test/ops/readiness-gate-rules.test.ts",
       "test/ops/ops-options.test.ts",
       "test/ops/render.test.ts",
+      "test/ops/render-rules.test.ts",
     ],
     runner: "vitest",
     threshold: 80,
