@@ -13,7 +13,7 @@ import {
   UsageError,
   usage,
 } from "../../scripts/ops/lib/options";
-import type { Revision } from "../../scripts/ops/lib/rollout";
+import { type Revision, versionOfImage } from "../../scripts/ops/lib/rollout";
 
 const specs: OptionSpec[] = [
   { name: "tag", description: "image tag to deploy", required: true },
@@ -102,6 +102,7 @@ describe("ops command options", () => {
         `--n must be a non-negative number, got "${raw ?? ""}"`,
       );
     expect(revisionOption({ r: "12" }, "r")).toBe(12);
+    expect(revisionOption({ r: "120" }, "r")).toBe(120);
     expect(revisionOption({ r: "" }, "r")).toBeUndefined();
     expect(revisionOption({}, "r")).toBeUndefined();
     for (const raw of ["0", "01", "1.5", "3x", "x3", "-2"])
@@ -165,9 +166,22 @@ describe("kubectl's answers", () => {
     );
     expect(firstErrorLine(r("W1\n", "  error: unable to read\n"))).toBe("error: unable to read");
     expect(firstErrorLine(r("first\n  last one  \n\n"))).toBe("last one");
+    expect(firstErrorLine(r("W0101 see Error from server above\nlast\n"))).toBe("last");
     expect(firstErrorLine(r("ERROR: upper case counts\n"))).toBe("ERROR: upper case counts");
     expect(firstErrorLine(r("", "an error: not at the start\n"))).toBe("");
     expect(new KubectlError(["get", "x"], r("", "")).message).toBe("kubectl get x exited with 1");
     expect(new KubectlError(["get", "x"], r("boom\n")).message).toBe("boom");
+  });
+});
+
+describe("the version an image runs", () => {
+  it("is its tag when the tag is a whole semantic version, v or not", () => {
+    expect(versionOfImage("transportation-api:1.4.0")).toBe("1.4.0");
+    expect(versionOfImage("ghcr.io/acme/transportation-api:v10.20.30")).toBe("10.20.30");
+    expect(versionOfImage("ghcr.io/acme/transportation-api:1.2.3-dev")).toBe("1.2.3-dev");
+    expect(versionOfImage("ghcr.io/acme/transportation-api:build-1.2.3")).toBeUndefined();
+    expect(versionOfImage("ghcr.io/acme/transportation-api:1.2.3foo")).toBeUndefined();
+    expect(versionOfImage("registry.local/1.2.3")).toBeUndefined(); // a repository, not a tag
+    expect(versionOfImage(undefined)).toBeUndefined();
   });
 });

@@ -180,7 +180,12 @@ describe("readiness gate rules", () => {
     );
   });
 
-  it("keeps the last version seen when later polls see none, and compares only a leading v", async () => {
+  it("removes only a leading v before comparing", async () => {
+    script = { "/ready": [READY], "/version": [version("1.0.0-dev")] };
+    expect((await gate({ expectedVersion: "v1.0.0-dev", consecutive: 1 })).ok).toBe(true);
+  });
+
+  it("keeps the last version seen when later polls see none", async () => {
     script = { "/ready": [READY, { status: 503, body: "gone" }], "/version": [version("1.0.0-dev")] };
     expect(await gate({ expectedVersion: "v1.0.0-dev", consecutive: 2, timeoutMs: 100, intervalMs: 10 })).toMatchObject(
       {

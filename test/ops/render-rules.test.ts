@@ -164,8 +164,11 @@ describe("rendering an overlay for a release", () => {
     expect(() => renderWithImage(OVERLAY, { ...release, deploymentName: "gone" })).toThrow(
       "the overlay renders no Deployment named gone",
     );
-    // an empty document between two is skipped, not an object
-    expect(renderWithImage(`---\n${OVERLAY}`, release).objects).toHaveLength(7);
+    // only a Job of that name is the migration Job
+    const sameName = `${OVERLAY}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: transportation-migrate\n`;
+    const m = renderWithImage(sameName, release);
+    expect(containerImages(m.migrationJob!.toString())).toEqual([REF]);
+    expect(m.objects.at(-1)).toBe("ConfigMap/transportation-migrate");
   });
 
   it("tells the app image by its repository's last segment, and a registry port from a tag", () => {

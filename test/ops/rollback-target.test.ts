@@ -76,4 +76,24 @@ describe("chooseRollbackTarget", () => {
     expect(notes(chooseRollbackTarget(history, 4, 1, true))).toEqual([]);
     expect(notes(chooseRollbackTarget(history, 3, 3, true))).toEqual([]);
   });
+
+  it("orders the revisions by number whatever order they come in, and lists every one it passed over", () => {
+    expect(
+      targetOf(
+        chooseRollbackTarget(
+          [rev(3, "1.2.0"), rev(2, "1.1.0", "passed"), rev(1, "1.0.0", "passed")],
+          3,
+          undefined,
+          false,
+        ),
+      ),
+    ).toBe(2);
+    expect(
+      targetOf(
+        chooseRollbackTarget([rev(2, "1.1.0"), rev(1, "1.0.0", "failed"), rev(3, "1.2.0")], 3, undefined, false),
+      ),
+    ).toBe(
+      "no revision other than the live one (revision 3 (ghcr.io/acme/transportation-api:1.2.0)) passed its readiness gate: revision 1 (ghcr.io/acme/transportation-api:1.0.0) failed, revision 2 (ghcr.io/acme/transportation-api:1.1.0) has no gate on record. Name one with --to-revision (one that failed also needs --force)",
+    );
+  });
 });
