@@ -66,6 +66,19 @@ describe("feed catalogue", () => {
           { id: d, status: "active", error: null },
         ]);
         expect(a).toBeLessThan(b!);
+        // what each version records about itself (GET /v1/feeds shows it)
+        const { rows } = await sql.query(
+          "select publisher_name, feed_version, feed_lang, timezone, max_departure_secs, row_counts, imported_at from gtfs_feed where id = $1",
+          [d],
+        );
+        expect(rows[0]).toMatchObject({
+          publisher_name: "Edge Case Transit",
+          feed_version: "edge-1",
+          feed_lang: "en",
+          row_counts: expect.objectContaining({ "stops.txt": expect.any(Number) }),
+        });
+        expect(rows[0].max_departure_secs).toBeGreaterThan(0);
+        expect(rows[0].imported_at).toBeInstanceOf(Date);
         expect(await schemas(sql)).toEqual(schemasOf([b!, c!, d!]));
         // keep 1: only the active one is left
         const [e] = await importTimes(env, 1, 1);
@@ -295,6 +308,7 @@ describe("feed catalogue", () => {
         expect(ok).toBe(true); // the import let go of it
         const busy = await env.import(EDGE, 2).catch((err) => err);
         expect(busy).toBeInstanceOf(ImportBusyError);
+        expect(busy.name).toBe("ImportBusyError");
         expect(busy.message).toBe("another import is running against this database");
         await sql.query("select pg_advisory_unlock_all()");
         await importTimes(env, 1, 2);
@@ -323,6 +337,7 @@ describe("feed catalogue on a database that is not migrated", () => {
           const target: ImportTarget = { database: { ...env.app.database, db }, connectionString: bare.url };
           const err = await rollbackFeed(target).catch((e) => e);
           expect(err).toBeInstanceOf(NotMigratedError);
+          expect(err.name).toBe("NotMigratedError");
           expect(err.message).toBe(
             "the database is not migrated to this release (4 migrations pending: 0001_app_metadata, 0100_gtfs_feeds, 0101_gtfs_stop_departures, …); run `npm run migrate` (the `migrate` command of the image), then import again",
           );
