@@ -403,7 +403,51 @@ export const MUTATION_MODULES: MutationModule[] = [
     tests: ["test/gtfs/catalogue.test.ts"],
     runner: "vitest",
     threshold: 80,
-    equivalent: [],
+    equivalent: [
+      {
+        file: "src/modules/gtfs/import/catalogue.ts",
+        mutator: "ConditionalExpression",
+        original: 'session.kind !== "postgres"',
+        replacement: "false",
+        reason:
+          "PGlite has advisory locks too, and the embedded database has one process: the lock is always free there",
+      },
+      ...[
+        [
+          "BlockStatement",
+          'if (session.kind === "postgres") await session.query("select pg_advisory_unlock_all()")',
+          "{}",
+        ],
+        ["ConditionalExpression", 'session.kind === "postgres"', "true"],
+        ["ConditionalExpression", 'session.kind === "postgres"', "false"],
+        ["EqualityOperator", 'session.kind === "postgres"', 'session.kind !== "postgres"'],
+        ["StringLiteral", '"select pg_advisory_unlock_all()"', '""'],
+      ].map(([mutator, original, replacement]) => ({
+        file: "src/modules/gtfs/import/catalogue.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        line: mutator === "BlockStatement" ? "export async function unlockImports" : "pg_advisory_unlock_all",
+        reason:
+          "the import closes its connection right after, which releases its session-level advisory locks (PostgreSQL docs, Advisory Locks); unlocking first is a courtesy",
+      })),
+      {
+        file: "src/modules/gtfs/import/catalogue.ts",
+        mutator: "StringLiteral",
+        original: '"rollback"',
+        replacement: '""',
+        line: 'await s.query("rollback").catch(() => {});',
+        reason:
+          "discardVersion's own connection: just opened it has no transaction, and after a failed statement it is closed at once, which rolls back",
+      },
+      {
+        file: "src/modules/gtfs/import/catalogue.ts",
+        mutator: "BlockStatement",
+        original: 'await s.query("rollback").catch(() => {});',
+        replacement: "{}",
+        reason: "the connection is closed at once (finally), which rolls its transaction back",
+      },
+    ],
   },
   {
     // The deploy/rollback/verify tools' decisions, mutated where they run in the test process: which
