@@ -556,18 +556,6 @@ export const MUTATION_MODULES: MutationModule[] = [
         reason:
           "the last colon is the tag's; without a tag it is a registry port's, and what follows it holds a /, never a version",
       },
-      ...[
-        ["ConditionalExpression", "colon === -1", "false"],
-        ["UnaryOperator", "-1", "+1"],
-      ].map(([mutator, original, replacement]) => ({
-        file: "scripts/ops/lib/rollout.ts",
-        mutator: mutator!,
-        original: original!,
-        replacement: replacement!,
-        line: "if (colon === -1)",
-        reason:
-          "without a colon the whole last segment is read as the tag: a repository named like a version (…/1.2.3) has a tag in practice",
-      })),
     ],
   },
 ];
