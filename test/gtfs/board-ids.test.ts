@@ -2,9 +2,10 @@
 // (each one special in a PostgreSQL array literal) is still on the board on the days its service runs.
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../support/repo";
 import { type GtfsEnv, gtfsEnv, mutatedFeed, SLOW } from "./helpers";
 
-const CLAUSES = join(process.cwd(), "test/fixtures/gtfs/clauses");
+const CLAUSES = join(REPO_ROOT, "test/fixtures/gtfs/clauses");
 const ODD = 'A,"B\\C"'; // as it is in the feed, CSV-quoted below
 
 describe("departure boards with odd ids", () => {
