@@ -527,17 +527,6 @@ export const MUTATION_MODULES: MutationModule[] = [
         reason: "the count is only compared with 0, and -n is not 0 either",
       },
       ...[
-        ["MethodExpression", "parseAllDocuments(rendered).filter", "parseAllDocuments(rendered)"],
-        ["ConditionalExpression", "d.contents !== null", "true"],
-      ].map(([mutator, original, replacement]) => ({
-        file: "scripts/ops/lib/render.ts",
-        mutator: mutator!,
-        original: original!,
-        replacement: replacement!,
-        reason:
-          "yaml 2 gives an empty document a null Scalar, not null contents, so the filter drops nothing; kustomize never writes an empty document",
-      })),
-      ...[
         ["ConditionalExpression", 'r.verdict === "passed"', "false"],
         ["StringLiteral", '"passed"', '""'],
       ].map(([mutator, original, replacement]) => ({

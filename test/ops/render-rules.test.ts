@@ -135,6 +135,13 @@ describe("rendering an overlay for a release", () => {
     expect(toYaml(m.config)).toBe(m.config.map((d) => d.toString()).join("---\n"));
   });
 
+  it("passes over empty documents, which a hand-edited or concatenated overlay may hold", () => {
+    const gappy = `---\n${OVERLAY.replace(/\n---\n/, "\n---\n# nothing here\n---\n---\n")}---\n`;
+    expect(gappy).not.toBe(`---\n${OVERLAY}---\n`);
+    const m = renderWithImage(gappy, release);
+    expect(m.objects).toEqual(renderWithImage(OVERLAY, release).objects);
+  });
+
   it("masks every Secret value, base64 data decoded too", () => {
     const m = renderWithImage(OVERLAY, release);
     expect(m.secretValues).toEqual(["c2VjcmV0LWtleQ==", "secret-key", "postgres://u:p@db/app"]);

@@ -1,7 +1,7 @@
 // Renders a kustomize overlay and points the app image at the release being deployed. The overlay's
 // `images:` entry names the image `transportation-api`; rewriting the rendered output (rather than
 // `kustomize edit set image`) leaves the checkout untouched, so a laptop deploy changes no files.
-import { type Document, parseAllDocuments } from "yaml";
+import { type Document, isScalar, parseAllDocuments } from "yaml";
 import { CHANGE_CAUSE_ANNOTATION } from "./rollout";
 
 export interface RenderedManifests {
@@ -87,13 +87,18 @@ export function repositoryOf(image: string): string {
   return image.split("@")[0]!.replace(/:[^/:]+$/, "");
 }
 
+/** `---` with nothing after it, or only a comment: yaml 2 gives it a null scalar, not null contents. */
+function isEmptyDocument(doc: Document): boolean {
+  return doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null);
+}
+
 function renderWithImageRef(
   rendered: string,
   image: string,
   repository: string,
   opts: Pick<RenderOptions, "deploymentName" | "migrationJobName" | "changeCause">,
 ): RenderedManifests {
-  const docs = parseAllDocuments(rendered).filter((d) => d.contents !== null);
+  const docs = parseAllDocuments(rendered).filter((d) => !isEmptyDocument(d));
   const config: Document[] = [];
   const objects: string[] = [];
   const secretValues: string[] = [];
