@@ -5,13 +5,16 @@
 // own deadline has not passed (a board of "now" holds within its second), an answer merged with realtime
 // was merged with the snapshots current now (a new one replaces it at once), and a request header the
 // answer depends on (Accept, when negotiated) is the same. Everything else takes the full path, which
-// refills this. Bounded by entries: a plain Map emptied when full rather than an LRU, whose recency
-// bookkeeping cost a measurable share of a hit (a URL dropped here is still in the answer cache behind
-// it); a URL longer than a few hundred characters is never kept.
+// refills this. Bounded by entries and by the bytes of the answers it holds (it keeps them alive even
+// after the answer cache behind it has let them go): a plain Map emptied when full rather than an LRU,
+// whose recency bookkeeping cost a measurable share of a hit (a URL dropped here is still in the answer
+// cache behind it); a URL longer than a few hundred characters is never kept.
 import type { Answer } from "./answer";
 import { requestInfo } from "./request-info";
 
 const MAX_ENTRIES = 10_000;
+/** As much as the answer cache keeps in process (answer-cache.ts): mostly the same answers. */
+export const RECENT_ANSWERS_MAX_BYTES = 32 * 1024 * 1024;
 const MAX_URL_LENGTH = 512;
 
 interface Entry {
@@ -35,6 +38,8 @@ export interface RecentAnswers {
   /** match + serve. */
   lookup(request: Request): Response | undefined;
   remember(request: Request, entry: Entry): void;
+  /** Bytes of the answers held (Answer.size), for the bound and its test. */
+  readonly bytes: number;
 }
 
 /**
@@ -46,13 +51,18 @@ export function createRecentAnswers(
   liveStamp: () => string | undefined = () => undefined,
 ): RecentAnswers {
   const entries = new Map<string, Entry>();
+  let bytes = 0;
+  const drop = (url: string, entry: Entry) => {
+    entries.delete(url);
+    bytes -= entry.answer.size;
+  };
   // Each read of request.url makes a new string: callers that have it pass it.
   const match = (request: Request, url = request.url): Entry | undefined => {
     if (request.method !== "GET") return undefined;
     const entry = entries.get(url);
     if (entry === undefined) return undefined;
     if (entry.stamp !== (entry.live ? liveStamp() : stamp()) || Date.now() >= entry.until) {
-      entries.delete(url);
+      drop(url, entry);
       return undefined;
     }
     if (entry.accept !== undefined && request.headers.get("accept") !== entry.accept) return undefined;
@@ -70,10 +80,22 @@ export function createRecentAnswers(
       const entry = match(request);
       return entry === undefined ? undefined : serve(request, entry);
     },
+    get bytes() {
+      return bytes;
+    },
     remember(request, entry) {
       if (request.method !== "GET" || request.url.length > MAX_URL_LENGTH) return;
-      if (entries.size >= MAX_ENTRIES) entries.clear();
-      entries.set(request.url, entry);
+      const size = entry.answer.size;
+      if (size > RECENT_ANSWERS_MAX_BYTES / 16) return; // one answer never takes a large share
+      const url = request.url;
+      const previous = entries.get(url);
+      if (previous !== undefined) drop(url, previous);
+      if (entries.size >= MAX_ENTRIES || bytes + size > RECENT_ANSWERS_MAX_BYTES) {
+        entries.clear();
+        bytes = 0;
+      }
+      entries.set(url, entry);
+      bytes += size;
     },
   };
 }
