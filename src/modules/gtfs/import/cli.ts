@@ -1,6 +1,7 @@
 // `import <feed>`: loads a feed as a new version, switches to it, prints a summary. A progress bar on a
 // terminal, plain lines otherwise (CI logs, Kubernetes Jobs).
 import { databaseTarget } from "../../../config/load";
+import { publicLocation } from "../../../lib/public-url";
 import { endSpan } from "../../../observability/tracing";
 import type { Runtime } from "../../../runtime";
 import { runRefresh } from "../refresh/command";
@@ -33,7 +34,7 @@ export async function runImport(
   if (!location) throw new Error(`missing feed location\nusage: ${IMPORT_USAGE}`);
   const { tracing } = runtime;
   const started = performance.now();
-  const root = tracing.startRoot("gtfs import", { "gtfs.source": location.replace(/\/\/[^@/]*@/, "//") });
+  const root = tracing.startRoot("gtfs import", { "gtfs.source": publicLocation(location) });
   const traced = tracedProgress(tracing, root, out.isTTY ? ttyProgress(out) : lineProgress(out));
   const report = async (outcome: Parameters<typeof pushImportRun>[1]) => {
     const pushgateway = runtime.config.metrics.pushgateway;
