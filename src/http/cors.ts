@@ -9,7 +9,8 @@ import type { Config } from "../config/schema";
 import { errorResponse } from "./errors";
 
 /** What a browser may send on a cross-origin request (besides the CORS-safelisted headers). */
-const ALLOWED_HEADERS = "X-API-Key, Authorization, If-None-Match, X-Request-Id";
+// traceparent/tracestate: pages instrumented with OpenTelemetry continue their trace here.
+const ALLOWED_HEADERS = "X-API-Key, Authorization, If-None-Match, X-Request-Id, traceparent, tracestate";
 const ALLOWED_METHODS = "GET, HEAD";
 /** What a page may read from an answer besides the CORS-safelisted response headers. */
 const EXPOSED_HEADERS = "ETag, RateLimit, RateLimit-Policy, Retry-After, X-Request-Id, X-Cache";
@@ -28,9 +29,14 @@ export function createCors(config: CorsConfig): Cors | undefined {
   const any = config.cors_origins.includes("*");
   const listed = new Set(config.cors_origins);
   const credentials = config.cors_credentials && !any;
-  /** The Access-Control-Allow-Origin value for a request's Origin, or undefined when not allowed. */
+  /**
+   * The Access-Control-Allow-Origin value for a request's Origin, or undefined when not allowed. "*" goes
+   * on every answer, to requests without an Origin too: the answer is then the same for everyone, and a
+   * shared cache that stored it for a non-browser client can hand it to a page (Fetch standard, "CORS
+   * protocol and HTTP caches").
+   */
   const allowOrigin = (origin: string | null): string | undefined =>
-    origin === null ? undefined : any ? "*" : listed.has(origin) ? origin : undefined;
+    any ? "*" : origin !== null && listed.has(origin) ? origin : undefined;
   const varyByOrigin = !any;
 
   return {
