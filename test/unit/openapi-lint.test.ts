@@ -136,4 +136,15 @@ describe("the OpenAPI document", () => {
       if (source.includes("/assets/")) expect(asset.headers.get("cache-control")).toContain("immutable");
     }
   });
+
+  it("sends /swagger/ to /swagger, where the page's relative asset URLs resolve", async () => {
+    const slash = await app.fetch("/swagger/?tab=1");
+    expect(slash.status).toBe(308);
+    const target = new URL(slash.headers.get("location")!, "http://api.test/swagger/");
+    expect(target.pathname + target.search).toBe("/swagger?tab=1");
+    // What the browser then asks for, resolved against the page it lands on.
+    const html = await (await app.fetch(target.pathname)).text();
+    for (const [, source] of html.matchAll(/(?:src|href)="([^"]+)"/g))
+      expect((await app.fetch(new URL(source!, target).pathname)).status, source).toBe(200);
+  });
 });

@@ -86,6 +86,11 @@ export function docsPage(options: DocsPageOptions) {
     .get(
       "/swagger",
       ({ request }) => {
+        // The page's asset URLs are relative to /swagger: from /swagger/ (matched here too) they would
+        // miss, and the page would stay blank.
+        const url = new URL(request.url);
+        if (url.pathname.endsWith("/"))
+          return new Response(null, { status: 308, headers: { location: `/swagger${url.search}` } });
         const response = page.serve(request);
         response.headers.set("content-security-policy", DOCS_CSP);
         response.headers.set("x-content-type-options", "nosniff");
