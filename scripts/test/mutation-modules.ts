@@ -184,6 +184,11 @@ export const MUTATION_MODULES: MutationModule[] = [
       "test/unit/fetch-handler.test.ts",
       "test/unit/sync-fast-path.test.ts",
       "test/unit/rate-limit.test.ts",
+      // The prepared answers, CORS, the fast path's memory and the OpenAPI contract and docs page.
+      "test/unit/cors.test.ts",
+      "test/unit/recent-answers.test.ts",
+      "test/unit/openapi-lint.test.ts",
+      "test/integration/http-caching.test.ts",
     ],
     runner: "vitest",
     threshold: 80,
