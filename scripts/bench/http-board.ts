@@ -15,6 +15,7 @@ import {
   columns,
   type LoadOptions,
   pinning,
+  positiveArg,
   type Run,
   requireWrk,
   type Summary,
@@ -26,16 +27,7 @@ import {
   warm,
 } from "./lib/side-by-side";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isFinite(value) || value <= 0) {
-    console.error(`--${name} needs a positive number (got ${process.argv[i + 1] ?? "nothing"})`);
-    process.exit(2);
-  }
-  return value;
-};
+const arg = positiveArg;
 const load: LoadOptions = { seconds: arg("seconds", 3), connections: arg("connections", 32) };
 const rounds = arg("rounds", 6);
 const TARGET = 0.8;

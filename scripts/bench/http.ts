@@ -26,17 +26,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, startPostgres, startRedis, waitForPort } from "../../test/support/processes";
+import { positiveArg } from "./lib/side-by-side";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isFinite(value) || value <= 0) {
-    console.error(`--${name} needs a positive number (got ${process.argv[i + 1] ?? "nothing"})`);
-    process.exit(2);
-  }
-  return value;
-};
+const arg = positiveArg;
 const seconds = arg("seconds", 3);
 const onlyObservability = process.argv.includes("--only-observability");
 const connections = arg("connections", 32);

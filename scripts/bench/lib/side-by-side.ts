@@ -195,3 +195,15 @@ export function columns(widths: number[]) {
   return (label: string, ...values: string[]) =>
     console.log(`${label.padEnd(44)} ${values.map((v, i) => v.padStart(widths[i] ?? 8)).join(" ")}`);
 }
+
+/** A positive number given as `--<name> <value>` on the command line, or `fallback`; exits 2 otherwise. */
+export function positiveArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isFinite(value) || value <= 0) {
+    console.error(`--${name} needs a positive number (got ${process.argv[i + 1] ?? "nothing"})`);
+    process.exit(2);
+  }
+  return value;
+}
