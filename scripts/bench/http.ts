@@ -21,12 +21,14 @@
 // board against Bun.serve answering the same bytes, plain, compressed and revalidated.
 // Usage: bun scripts/bench/http.ts [--seconds 3] [--connections 32] [--rounds 6] [--min 0.8] [--no-fail]
 //                                  [--only-observability] [--no-board]
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, startPostgres, startRedis, waitForPort } from "../../test/support/processes";
-import { positiveArg } from "./lib/side-by-side";
+import { BUN, cpuMicros, pinned, pinning, positiveArg, requireWrk, settled } from "./lib/side-by-side";
+
+requireWrk();
 
 const arg = positiveArg;
 const seconds = arg("seconds", 3);
@@ -38,31 +40,6 @@ const TARGET = 0.8;
 // regressions while the target itself is not met yet; the printed verdict is always against TARGET.
 const min = arg("min", TARGET);
 
-try {
-  execFileSync("wrk", ["--version"], { stdio: "ignore" });
-} catch (err) {
-  if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-    console.error("wrk is not installed: apt-get install -y wrk");
-    process.exit(2);
-  }
-}
-
-const bun = join(process.cwd(), "node_modules", ".bin", "bun");
-
-/** Pins servers to the last CPU and wrk to the others, when there are two or more and taskset exists. */
-const pinning = (() => {
-  const cpus = availableParallelism();
-  if (cpus < 2) return undefined;
-  try {
-    execFileSync("taskset", ["-c", "0", "true"], { stdio: "ignore" });
-  } catch {
-    return undefined;
-  }
-  return { server: String(cpus - 1), client: `0-${cpus - 2}` };
-})();
-const pinned = (cpus: string | undefined, command: string, args: string[]): [string, string[]] =>
-  cpus ? ["taskset", ["-c", cpus, command, ...args]] : [command, args];
-
 interface Server {
   url: string;
   child: ChildProcess;
@@ -70,7 +47,7 @@ interface Server {
 
 async function start(name: string, args: string[], env: Record<string, string>): Promise<Server> {
   const port = await freePort();
-  const [command, argv] = pinned(pinning?.server, bun, args);
+  const [command, argv] = pinned(pinning?.server, BUN, args);
   const child = spawn(command, argv, {
     env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: "ignore",
@@ -86,24 +63,6 @@ async function start(name: string, args: string[], env: Record<string, string>):
   }
   console.log(`started ${name} on :${port}`);
   return { url: `http://127.0.0.1:${port}/health`, child };
-}
-
-/** CPU time (user + system) the process has used so far, in microseconds, from /proc. */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-  return (ticks * 1_000_000) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
-
-/** Waits until the process is idle (start-up compilation and GC done): < 2% of a core over 500 ms. */
-async function settled(pid: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const before = cpuMicros(pid);
-    await new Promise((r) => setTimeout(r, 500));
-    if (cpuMicros(pid) - before < 10_000 || Date.now() > deadline) return;
-  }
 }
 
 /** Runs wrk against a URL for the configured time; resolves with its output. */
@@ -203,7 +162,7 @@ async function latencyUnderLoad(server: Server, scrapeUrl: string | undefined): 
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - s.ms)));
     }
   })();
-  const [command, argv] = pinned(pinning?.client, bun, [
+  const [command, argv] = pinned(pinning?.client, BUN, [
     "scripts/bench/open-loop.ts",
     server.url,
     String(LATENCY_RATE),
@@ -441,7 +400,7 @@ console.log(
 );
 // --- a cached board ----------------------------------------------------------------------------------
 if (!onlyObservability && !process.argv.includes("--no-board")) {
-  const board = spawnSync(bun, ["scripts/bench/http-board.ts", ...process.argv.slice(2)], { stdio: "inherit" });
+  const board = spawnSync(BUN, ["scripts/bench/http-board.ts", ...process.argv.slice(2)], { stdio: "inherit" });
   if (board.status !== 0) exitCode = board.status ?? 1;
 }
 process.exit(exitCode);

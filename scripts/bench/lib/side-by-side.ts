@@ -34,7 +34,8 @@ export const pinning = (() => {
   }
   return { server: String(cpus - 1), client: `0-${cpus - 2}` };
 })();
-const pinned = (cpus: string | undefined, command: string, args: string[]): [string, string[]] =>
+/** `command args` run on the given CPUs (taskset), or as it is when not pinned. */
+export const pinned = (cpus: string | undefined, command: string, args: string[]): [string, string[]] =>
   cpus ? ["taskset", ["-c", cpus, command, ...args]] : [command, args];
 
 export interface Process {
