@@ -196,34 +196,17 @@ export async function startPostgres(): Promise<ServerProcess> {
   // exits when it cannot bind: a query through that socket proves the TCP port is this server's.
   const ready = (port: number, child: ChildProcess) =>
     whileRunning(child, `postgres on port ${port}`, () => queryOverSocket(dir, port));
-  const first = await startOnFreePort("postgres", spawnOn, ready);
-  const port = first.port;
-  let child: ChildProcess | undefined = first.child;
-  const server: ServerProcess = {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    port,
-    async start() {
-      if (child) return;
-      // A restart keeps its port (the URL is already handed out): a conflict now is an error.
-      child = spawnOn(port);
-      await ready(port, child);
-    },
-    async stop() {
-      if (!child) return;
-      const c = child;
-      child = undefined;
+  return serverOnFreePort({
+    name: "postgres",
+    url: (port) => `postgres://postgres@127.0.0.1:${port}/postgres`,
+    dir,
+    spawnOn,
+    ready,
+    halt(c) {
       c.kill("SIGCONT"); // in case it was paused
       c.kill("SIGINT"); // fast shutdown: aborts open transactions, closes connections
-      await exited(c);
     },
-    async destroy() {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-    pause: () => void child?.kill("SIGSTOP"),
-    resume: () => void child?.kill("SIGCONT"),
-  };
-  return server;
+  });
 }
 
 /** One query through the server's Unix socket in `socketDir` (it answers once recovery has ended). */
@@ -265,11 +248,36 @@ export async function startRedis(): Promise<ServerProcess> {
   // through our private socket proves the TCP port is this server's.
   const ready = (port: number, child: ChildProcess) =>
     whileRunning(child, `redis on port ${port}`, () => pingOverSocket(socket));
-  const first = await startOnFreePort("redis", spawnOn, ready);
+  return serverOnFreePort({
+    name: "redis",
+    url: (port) => `redis://127.0.0.1:${port}`,
+    dir,
+    spawnOn,
+    ready,
+    halt: (c) => c.kill("SIGKILL"), // like a crash: the app must cope with a vanished Redis
+  });
+}
+
+/**
+ * A server started on a free port (startOnFreePort), then stopped, restarted and paused as a
+ * ServerProcess. A restart keeps its port (the URL is already handed out): a conflict then is an error.
+ */
+async function serverOnFreePort(options: {
+  name: string;
+  url: (port: number) => string;
+  /** Removed by destroy(). */
+  dir: string;
+  spawnOn: (port: number) => ChildProcess;
+  ready: (port: number, child: ChildProcess) => Promise<void>;
+  /** Signals the process to end; stop() then waits for it to exit. */
+  halt: (child: ChildProcess) => void;
+}): Promise<ServerProcess> {
+  const { spawnOn, ready } = options;
+  const first = await startOnFreePort(options.name, spawnOn, ready);
   const port = first.port;
   let child: ChildProcess | undefined = first.child;
   const server: ServerProcess = {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.url(port),
     port,
     async start() {
       if (child) return;
@@ -280,12 +288,12 @@ export async function startRedis(): Promise<ServerProcess> {
       if (!child) return;
       const c = child;
       child = undefined;
-      c.kill("SIGKILL"); // like a crash: the app must cope with a vanished Redis
+      options.halt(c);
       await exited(c);
     },
     async destroy() {
       await server.stop();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(options.dir, { recursive: true, force: true });
     },
     pause: () => void child?.kill("SIGSTOP"),
     resume: () => void child?.kill("SIGCONT"),
