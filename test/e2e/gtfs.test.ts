@@ -4,14 +4,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { freePort, type ServerProcess, startPostgres, startRedis } from "../support/processes";
 import { REPO_ROOT } from "../support/repo";
 import {
   API_KEY,
   type CommandResult,
   type Container,
-  dockerStatus,
+  e2eSuite,
   get,
   type ImageUnderTest,
   imageUnderTest,
@@ -19,9 +19,7 @@ import {
   startService,
 } from "./support/docker";
 
-const status = dockerStatus();
-if (!status.ok) console.warn(`[e2e] SKIPPED: ${status.reason}. Run \`npm run docker:engine\` (root) to start one.`);
-const suite = status.ok ? describe : describe.skip;
+const suite = e2eSuite();
 
 const FEED_ZIP = join(REPO_ROOT, "node_modules/sample-gtfs-feed/gtfs.zip");
 

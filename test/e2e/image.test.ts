@@ -5,11 +5,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../support/repo";
-import { docker, dockerOk, dockerStatus, type ImageUnderTest, imageUnderTest } from "./support/docker";
+import { docker, dockerOk, e2eSuite, type ImageUnderTest, imageUnderTest } from "./support/docker";
 
-const status = dockerStatus();
-if (!status.ok) console.warn(`[e2e] SKIPPED: ${status.reason}. Run \`npm run docker:engine\` (root) to start one.`);
-const suite = status.ok ? describe : describe.skip;
+const suite = e2eSuite();
 
 const APP_LAYERS_BUDGET = 40 * 1000 * 1000; // bytes: the image's own layers, code + production node_modules
 

@@ -3,14 +3,14 @@
 // say. The edge fixture runs in America/New_York; t1 leaves gare at 08:10 on 2024-06-12.
 
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { encodeFeed, type FeedServer, startFeedServer } from "../realtime/helpers";
 import { freePort, type ServerProcess, startPostgres, startRedis } from "../support/processes";
 import { REPO_ROOT } from "../support/repo";
 import {
   API_KEY,
   type Container,
-  dockerStatus,
+  e2eSuite,
   get,
   type ImageUnderTest,
   imageUnderTest,
@@ -19,9 +19,7 @@ import {
   waitFor,
 } from "./support/docker";
 
-const status = dockerStatus();
-if (!status.ok) console.warn(`[e2e] SKIPPED: ${status.reason}. Run \`npm run docker:engine\` (root) to start one.`);
-const suite = status.ok ? describe : describe.skip;
+const suite = e2eSuite();
 
 const EDGE = join(REPO_ROOT, "test/fixtures/gtfs/edge");
 const BOARD = `/v1/stops/gare/departures?at=${encodeURIComponent("2024-06-12T08:00:00-04:00")}&window=60`;

@@ -5,13 +5,13 @@ import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { freePort, type ServerProcess, startPostgres, startRedis } from "../support/processes";
 import {
   API_KEY,
   type Container,
   docker,
-  dockerStatus,
+  e2eSuite,
   get,
   type ImageUnderTest,
   imageUnderTest,
@@ -21,9 +21,7 @@ import {
   waitFor,
 } from "./support/docker";
 
-const status = dockerStatus();
-if (!status.ok) console.warn(`[e2e] SKIPPED: ${status.reason}. Run \`npm run docker:engine\` (root) to start one.`);
-const suite = status.ok ? describe : describe.skip;
+const suite = e2eSuite();
 
 suite("the image running the service", () => {
   let image: ImageUnderTest;

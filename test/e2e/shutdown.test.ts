@@ -1,13 +1,13 @@
 // SIGTERM under load: the container stops taking new connections, finishes every request it had taken
 // (including ones held up in the database at the moment of the signal), and exits 0 by itself.
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { freePort, type ServerProcess, startPostgres, startRedis } from "../support/processes";
 import {
   API_KEY,
   type Container,
   docker,
-  dockerStatus,
+  e2eSuite,
   get,
   type HttpResponse,
   type ImageUnderTest,
@@ -18,9 +18,7 @@ import {
   waitFor,
 } from "./support/docker";
 
-const status = dockerStatus();
-if (!status.ok) console.warn(`[e2e] SKIPPED: ${status.reason}. Run \`npm run docker:engine\` (root) to start one.`);
-const suite = status.ok ? describe : describe.skip;
+const suite = e2eSuite();
 
 const HELD = 6; // requests held in flight by a table lock when SIGTERM arrives
 const LOAD_LOOPS = 4; // clients sending back-to-back requests throughout

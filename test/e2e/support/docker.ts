@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { describe } from "vitest";
 import { BUN, REPO_ROOT } from "../../support/repo";
 import { type RunOptions, type RunResult, runProcess } from "../../support/run";
 
@@ -20,6 +21,14 @@ export function dockerStatus(): { ok: true } | { ok: false; reason: string } {
   if (info.status !== 0)
     return { ok: false, reason: `no Docker engine reachable: ${info.stderr.trim().split("\n")[0]}` };
   return { ok: true };
+}
+
+/** `describe` when a Docker engine answers; otherwise `describe.skip`, saying why and how to start one. */
+export function e2eSuite(): typeof describe {
+  const status = dockerStatus();
+  if (status.ok) return describe;
+  console.warn(`[e2e] SKIPPED: ${status.reason}. Run \`npm run docker:engine\` (root) to start one.`);
+  return describe.skip as typeof describe;
 }
 
 export type CommandResult = RunResult;
