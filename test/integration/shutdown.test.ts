@@ -8,53 +8,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppServer, eventually, startAppServer } from "../support/app-server";
+import { lockTable, waitersOn } from "../support/pg-locks";
 import { createTestDatabase, type TestDatabase } from "../support/services";
 
 const SLOW = 120_000;
-
-/** Holds an ACCESS EXCLUSIVE lock on `table` in an open transaction until release(). */
-async function lockTable(url: string, table: string) {
-  const locker = new pg.Client({ connectionString: url });
-  locker.on("error", () => {}); // terminated by the database's drop after a failed test
-  await locker.connect();
-  await locker.query("begin");
-  await locker.query(`lock table ${table} in access exclusive mode`);
-  const pid = (await locker.query("select pg_backend_pid() as pid")).rows[0].pid as number;
-  let released = false;
-  return {
-    pid,
-    async release() {
-      if (released) return;
-      released = true;
-      await locker.query("rollback").catch(() => {});
-      await locker.end();
-    },
-  };
-}
-
-/** Resolves once `n` sessions wait for a lock that session `pid` holds. */
-async function waitersOn(url: string, pid: number, n: number, what: string): Promise<void> {
-  const observer = new pg.Client({ connectionString: url });
-  await observer.connect();
-  try {
-    await eventually(
-      async () =>
-        (
-          await observer.query(
-            "select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))",
-            [pid],
-          )
-        ).rows[0].n >= n,
-      30_000,
-      what,
-    );
-  } finally {
-    await observer.end();
-  }
-}
 
 /** A response (status and JSON body), or the error code of a request that got none. */
 type Outcome = { status: number; body: unknown } | { error: string };
