@@ -5,10 +5,12 @@
 // t2: zurich 09:00, gare 09:10, central-2 09:20; f1 every 20 min 06:00–07:00 (exact), central-2 +0,
 // gare +5; f2 hourly 22:00–25:00 (headway-based), gare +0, central-1 +7.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { activeFeed, hotQuery } from "../../src/modules/gtfs/api/active-feed";
 import { realtimeMetricsStats } from "../../src/modules/realtime/metrics-stats";
 import { createRealtimeService, type RealtimeService } from "../../src/modules/realtime/service";
 import { createMetrics } from "../../src/observability/metrics";
 import { EDGE, type GtfsEnv, gtfsEnv, SLOW } from "../gtfs/helpers";
+import { lockTable, waitersOn } from "../support/pg-locks";
 import { parseExposition, sampleValue } from "../support/prometheus-text";
 import { encodeFeed, type FeedServer, secs, startFeedServer } from "./helpers";
 
@@ -485,6 +487,49 @@ describe("trip updates on boards and trips", () => {
         expect(revalidated.headers.get("etag")).toBe(etag);
         const plain = await env.app.handle(request(path));
         expect(await delays(plain)).toBe(240);
+      }
+    },
+    SLOW,
+  );
+  it(
+    "a snapshot of the same second as the last one still changes merged answers when one was asked for while it was indexed",
+    async () => {
+      // Header timestamps have whole seconds, so A and B below share one. An answer asked for between
+      // B's arrival and its index build merges A's index under B's version: once B's index is in place,
+      // that merge (and its view key, the fast path's live stamp) must no longer be the current one.
+      const board = `/v1/stops/gare/departures?at=${enc("2024-06-12T08:00:00-04:00")}&window=60`;
+      const delay = async () => {
+        const res = await env.get(board);
+        expect(res.status).toBe(200);
+        return res.body.data.departures[0].realtime?.delay_seconds;
+      };
+      const feed = await activeFeed(hotQuery(env.app.database));
+      const version = () => realtime.stats().sources.trip_updates?.snapshot?.version;
+      await publish([t1([{ stopSequence: 1, departure: { delay: 60 } }])]);
+      const versionA = version();
+      expect(await delay()).toBe(60);
+
+      // Each build asks which service days run (service_dates): holding that table holds B's build.
+      const url = env.db!.url;
+      const lock = await lockTable(url, `"${feed.schema}".service_dates`);
+      let polled: Promise<unknown> | undefined;
+      try {
+        server.set(
+          { kind: "feed", bytes: encodeFeed(NOW, [t1([{ stopSequence: 1, departure: { delay: 180 } }])]) },
+          "/tu",
+        );
+        polled = realtime.pollNow("trip_updates");
+        await waitersOn(url, lock.pid, 1, "the index build of trip updates B to wait for service_dates");
+        expect(version()).not.toBe(versionA);
+        expect(await delay()).toBe(60); // B has arrived, A's index is still the one there is
+        const during = realtime.viewKey(feed);
+        await lock.release();
+        expect(await polled).toBe("published");
+        expect(realtime.viewKey(feed)).not.toBe(during);
+        expect(await delay()).toBe(180);
+      } finally {
+        await lock.release();
+        await polled?.catch(() => {});
       }
     },
     SLOW,
