@@ -1,7 +1,7 @@
 // The feed catalogue (src/modules/gtfs/import/catalogue.ts) on a real PostgreSQL: which versions an
 // import keeps, which one a rollback serves again, what a failed or interrupted import leaves, and what
-// is refused. Every call happens inside a test (not in a hook), so a mutation run links each statement
-// of the catalogue to the tests that reach it.
+// is refused; that a switch and a discard are all or nothing. Every call happens inside a test
+// (not in a hook), so a mutation run links each statement of the catalogue to the tests that reach it.
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -46,6 +46,16 @@ const schemas = async (sql: pg.Client) =>
     .map((r) => r.n)
     .sort();
 const schemasOf = (ids: number[]) => ids.map(feedSchemaName).sort();
+
+const REFUSED = "refused by the test";
+/** Makes every update of gtfs_feed whose rows meet `when` fail, to break a transaction half-way. */
+async function refuseUpdates(sql: pg.Client, when: string): Promise<void> {
+  await sql.query(`create or replace function refuse() returns trigger language plpgsql as $$
+    begin raise exception '${REFUSED}'; end $$`);
+  await sql.query(
+    `create trigger refuse before update on gtfs_feed for each row when (${when}) execute function refuse()`,
+  );
+}
 
 /** Imports EDGE `n` times, keeping `keep` versions; returns the version ids in import order. */
 async function importTimes(env: GtfsEnv, n: number, keep: number): Promise<number[]> {
@@ -290,6 +300,54 @@ describe("feed catalogue", () => {
             status: "failed",
             error: "a thrown string",
           });
+        } finally {
+          await session.close();
+        }
+      });
+    },
+    SLOW,
+  );
+
+  it(
+    "switches in one transaction: a switch that fails after retiring the live version leaves it served",
+    async () => {
+      await withEnv(async (env, target, sql) => {
+        const [a, b] = await importTimes(env, 2, 2);
+        // The switch's second statement (a's row turning active) fails after its first (b retired) went through.
+        await refuseUpdates(sql, "new.status = 'active' and old.status <> 'active'");
+        await expect(rollbackFeed(target, a)).rejects.toThrow(REFUSED);
+        expect(await catalogue(sql)).toEqual([
+          { id: a, status: "retired", error: null },
+          { id: b, status: "active", error: null },
+        ]);
+        expect((await env.get("/v1/feeds")).body.data.map((f: Row) => [f.id, f.status])).toEqual([
+          [b, "active"],
+          [a, "retired"],
+        ]);
+        await sql.query("drop trigger refuse on gtfs_feed");
+        expect(await rollbackFeed(target, a)).toBe(a);
+      });
+    },
+    SLOW,
+  );
+
+  it(
+    "discards in one transaction: a discard that fails after dropping the schema leaves the version as it was",
+    async () => {
+      await withEnv(async (_env, target, sql) => {
+        const session = await openSession(target);
+        try {
+          const loading = await openVersion(session, "test");
+          await session.query(`create schema "${loading.schema}"`);
+          // The discard's second statement (the row marked failed) fails after its first (DROP SCHEMA).
+          await refuseUpdates(sql, "new.status = 'failed'");
+          await discardVersion(target, loading.feedId, loading.schema, new Error("load failed"));
+          expect(await catalogue(sql)).toEqual([{ id: loading.feedId, status: "loading", error: null }]);
+          expect(await schemas(sql)).toEqual([loading.schema]);
+          await sql.query("drop trigger refuse on gtfs_feed");
+          await discardVersion(target, loading.feedId, loading.schema, new Error("load failed"));
+          expect(await catalogue(sql)).toEqual([{ id: loading.feedId, status: "failed", error: "load failed" }]);
+          expect(await schemas(sql)).toEqual([]);
         } finally {
           await session.close();
         }
