@@ -1,7 +1,8 @@
 // The feed catalogue (src/modules/gtfs/import/catalogue.ts) on a real PostgreSQL: which versions an
 // import keeps, which one a rollback serves again, what a failed or interrupted import leaves, and what
-// is refused; that a switch and a discard are all or nothing. Every call happens inside a test
-// (not in a hook), so a mutation run links each statement of the catalogue to the tests that reach it.
+// is refused; that a switch and a discard are all or nothing, and leave no connection open. Every call
+// happens inside a test (not in a hook), so a mutation run links each statement of the catalogue to the
+// tests that reach it.
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,6 +18,7 @@ import {
   rollbackFeed,
 } from "../../src/modules/gtfs/import/catalogue";
 import { type ImportTarget, openSession } from "../../src/modules/gtfs/import/connections";
+import { eventually } from "../support/app-server";
 import { createTestDatabase } from "../support/services";
 import { EDGE, type GtfsEnv, gtfsEnv, mutatedFeed, SLOW } from "./helpers";
 
@@ -351,6 +353,35 @@ describe("feed catalogue", () => {
         } finally {
           await session.close();
         }
+      });
+    },
+    SLOW,
+  );
+
+  it(
+    "closes the connection each rollback and discard opens, whether it succeeds or not",
+    async () => {
+      await withEnv(async (env, target, sql) => {
+        const [a] = await importTimes(env, 2, 2);
+        const importConnections = async () =>
+          Number(
+            (
+              await sql.query<{ n: string }>(
+                "select count(*) as n from pg_stat_activity where datname = current_database() and application_name = 'gtfs-import'",
+              )
+            ).rows[0]!.n,
+          );
+        await eventually(async () => (await importConnections()) === 0, 10_000, "the imports' connections to close");
+        expect(await rollbackFeed(target)).toBe(a);
+        await expect(rollbackFeed(target, 999)).rejects.toThrow("no retained feed version 999");
+        await discardVersion(target, a!, feedSchemaName(a!), new Error("late failure")); // live: kept
+        await discardVersion(target, 999, "gtfs_f999", new Error("unknown"));
+        await eventually(
+          async () => (await importConnections()) === 0,
+          10_000,
+          "the rollbacks' and discards' connections to close",
+        );
+        expect((await catalogue(sql)).find((r) => r.id === a)?.status).toBe("active");
       });
     },
     SLOW,
