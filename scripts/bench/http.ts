@@ -218,7 +218,10 @@ try {
   };
   const reference = (mode: Exclude<Name, "service">) =>
     launch(CONTENDERS[mode], ["scripts/bench/bun-serve-reference.ts"], { REFERENCE: mode });
+  // As deployed: the image's NODE_ENV=production (no development CORS), which needs an API key.
   const serviceEnv = async () => ({
+    NODE_ENV: "production",
+    API_KEY: "bench-key-0123456789abcdef",
     DATA_DIR: dataDir,
     DATABASE_URL: postgres!.url,
     REDIS_URL: redis!.url,
