@@ -49,6 +49,8 @@ export interface BoardScenario {
   answer: Answer;
   /** For the plain board: Bun.serve doing only the work every answer needs (bun-serve-answer.ts). */
   required?: Target;
+  /** The same, in a process holding the service's modules and as many bytes of live heap as it does. */
+  requiredWithHeap?: Target & { heapBytes: number };
 }
 
 /**
@@ -58,7 +60,7 @@ export interface BoardScenario {
  */
 export async function boardScenarios(
   service: Process,
-  env: { databaseUrl: string; apiKey: string },
+  env: { databaseUrl: string; apiKey: string; serviceHeap?: () => Promise<number> },
 ): Promise<{ scenarios: BoardScenario[]; cleanup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), "tapi-bench-feed-"));
   const answerDir = mkdtempSync(join(tmpdir(), "tapi-bench-answers-"));
@@ -126,6 +128,7 @@ export async function boardScenarios(
     const reference: Target = { process: ref, url: `http://127.0.0.1:${ref.port}/`, headers: w.headers };
     await warm(reference);
     let required: Target | undefined;
+    let requiredWithHeap: BoardScenario["requiredWithHeap"];
     if (i === 0) {
       const req = await startServer(
         "Bun.serve + key digest, request id, access line",
@@ -137,8 +140,19 @@ export async function boardScenarios(
       );
       required = { process: req, url: `http://127.0.0.1:${req.port}/`, headers: w.headers };
       await warm(required);
+      // The service's heap once it has served the board: what the limit's twin is given to hold.
+      const heapBytes = await env.serviceHeap?.();
+      if (heapBytes) {
+        const heavy = await startServer(
+          "Bun.serve + that work, with the service's modules and heap",
+          ["scripts/bench/bun-serve-answer.ts"],
+          { ANSWER_FILE: file, REQUIRED: "1", HEAP_BYTES: String(heapBytes) },
+        );
+        requiredWithHeap = { process: heavy, url: `http://127.0.0.1:${heavy.port}/`, headers: w.headers, heapBytes };
+        await warm(requiredWithHeap);
+      }
     }
-    scenarios.push({ name: w.name, service: target, reference, answer, required });
+    scenarios.push({ name: w.name, service: target, reference, answer, required, requiredWithHeap });
   }
   return { scenarios, cleanup };
 }

@@ -5,10 +5,24 @@
 // offers: digest the API key presented (as the key ring does), read X-Request-Id or make one, echo it,
 // and write the access line through the service's own logger and formatter. The difference between the
 // two is the part of the service's cost that no framework or cache can remove.
+// With HEAP_BYTES as well, it first loads the service's modules and keeps that many bytes of live
+// objects, as the service holds (bench:http reads the service's heap from its /metrics): garbage
+// collection then costs what it costs any process of that size, which no request path can avoid.
 import { hash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createAccessLog } from "../../src/logging/access-log";
 import { createLogger } from "../../src/logging/logger";
+
+const heapBytes = Number(process.env.HEAP_BYTES ?? 0);
+if (heapBytes > 0) {
+  await import("../../src/app");
+  await import("../../src/runtime");
+  // Small records much like the feed data and caches a service keeps: many objects, as a heap has.
+  const kept: { id: string; at: number; names: string[] }[] = [];
+  (globalThis as { kept?: unknown }).kept = kept;
+  while (process.memoryUsage().heapUsed < heapBytes)
+    for (let i = 0; i < 10_000; i++) kept.push({ id: `k${kept.length}`, at: kept.length, names: [`n${i}`] });
+}
 
 const file = process.env.ANSWER_FILE;
 if (!file) {

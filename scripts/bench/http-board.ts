@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startPostgres, startRedis } from "../../test/support/processes";
+import { freePort, startPostgres, startRedis } from "../../test/support/processes";
 import { type BoardScenario, boardScenarios } from "./board";
 import { compressionCosts } from "./compression";
 import {
@@ -69,11 +69,15 @@ function reportShares(shares: number[]): void {
 
 async function boardPart(scenarios: BoardScenario[]): Promise<void> {
   const required = scenarios[0]!.required!;
+  const heavy = scenarios[0]!.requiredWithHeap;
   const pairs = scenarios.map((s): [Target, Target] => [s.reference, s.service]);
-  const measured = await measure([...pairs, [scenarios[0]!.reference, required]]);
+  const limits: [Target, Target][] = [[scenarios[0]!.reference, required]];
+  if (heavy) limits.push([scenarios[0]!.reference, heavy]);
+  const measured = await measure([...pairs, ...limits]);
   const summaries = measured.summaries.slice(0, scenarios.length);
   const shares = measured.shares;
-  const work = measured.summaries.at(-1)!;
+  const [work, heavyWork] = measured.summaries.slice(scenarios.length);
+  if (!work) throw new Error("the limit's pair was not measured");
   console.log(
     `\nA cached departure board (${scenarios[0]!.answer.body.length} bytes), wrk -t1 -c${load.connections} -d${load.seconds}s ` +
       `against Bun.serve answering the same bytes and the service at once (${where}); ${rounds} rounds, medians`,
@@ -113,12 +117,29 @@ async function boardPart(scenarios: BoardScenario[]): Promise<void> {
     work.baseCpu.toFixed(1),
     work.lower.toFixed(2),
   );
+  if (heavy && heavyWork)
+    cols(
+      `  + the service's modules, ${(heavy.heapBytes / 2 ** 20).toFixed(0)} MiB heap`,
+      "200",
+      "",
+      heavyWork.rps.toFixed(0),
+      heavyWork.cpu.toFixed(1),
+      heavyWork.baseRps.toFixed(0),
+      heavyWork.baseCpu.toFixed(1),
+      heavyWork.lower.toFixed(2),
+    );
   reportShares(shares);
   console.log(
     `the work every answer needs (digest the API key, read and echo X-Request-Id, one access line), done ` +
       `by Bun.serve alone, leaves ${work.lower.toFixed(2)} of the limit: the most any server of this API ` +
       `reaches here; the service's plain board reaches ${(plain.lower / work.lower).toFixed(2)} of that`,
   );
+  if (heavyWork)
+    console.log(
+      `in a process that also holds the service's modules and heap (garbage collection then scans as much), ` +
+        `that work leaves ${heavyWork.lower.toFixed(2)}; the service's plain board reaches ` +
+        `${(plain.lower / heavyWork.lower).toFixed(2)} of that`,
+    );
   for (const [i, s] of scenarios.entries()) {
     const x = summaries[i]!;
     console.log(
@@ -131,6 +152,15 @@ async function boardPart(scenarios: BoardScenario[]): Promise<void> {
   compressionCosts(scenarios[0]!.answer.body);
 }
 
+/** The heap a process reports in its Prometheus metrics (prom-client's nodejs_heap_size_used_bytes). */
+async function heapUsed(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  const bytes = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1]);
+  if (!Number.isFinite(bytes) || bytes <= 0) throw new Error(`no nodejs_heap_size_used_bytes at ${metricsUrl}`);
+  return bytes;
+}
+
+const metricsPort = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), "tapi-bench-"));
 const services = await Promise.allSettled([startPostgres(), startRedis()]);
 let cleanupBoard = () => {};
@@ -140,8 +170,10 @@ try {
     return s.value;
   });
   // The service runs as deployed: against PostgreSQL and Redis, with an API key, logging an access line
-  // per request.
+  // per request, with the image's NODE_ENV=production (so without development's CORS for any origin).
   const service = await startServer(SERVICE, ["src/main.ts", "serve", "--migrate"], {
+    NODE_ENV: "production",
+    METRICS_PORT: String(metricsPort),
     DATA_DIR: dataDir,
     DATABASE_URL: postgres!.url,
     REDIS_URL: redis!.url,
@@ -151,7 +183,11 @@ try {
   });
   const health: Target = { process: service, url: `http://127.0.0.1:${service.port}/health` };
   await warm(health);
-  const board = await boardScenarios(service, { databaseUrl: postgres!.url, apiKey: API_KEY });
+  const board = await boardScenarios(service, {
+    databaseUrl: postgres!.url,
+    apiKey: API_KEY,
+    serviceHeap: () => heapUsed(`http://127.0.0.1:${metricsPort}/metrics`),
+  });
   cleanupBoard = board.cleanup;
   await boardPart(board.scenarios);
 } finally {
