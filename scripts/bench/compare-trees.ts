@@ -6,8 +6,9 @@
 // change. Prints, per request, each tree's requests/s and CPU per request and the ratio this/before.
 // --health-only: just /health, e.g. against a tree whose schema is older than this one's (both trees
 // migrate the one database; a board from the older service would read tables it does not know).
-// Usage: bun scripts/bench/compare-trees.ts <before-checkout> [--health-only] [--seconds 3] [--connections 32]
-//        [--rounds 6]
+// --development: both with NODE_ENV=development instead (its defaults differ, e.g. CORS for any origin).
+// Usage: bun scripts/bench/compare-trees.ts <before-checkout> [--health-only] [--development] [--seconds 3]
+//        [--connections 32] [--rounds 6]
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -34,6 +35,7 @@ if (!other || other.startsWith("--") || !existsSync(join(other, "src/main.ts")))
 const load: LoadOptions = { seconds: positiveArg("seconds", 3), connections: positiveArg("connections", 32) };
 const rounds = positiveArg("rounds", 6);
 const healthOnly = process.argv.includes("--health-only");
+const nodeEnv = process.argv.includes("--development") ? "development" : "production";
 const API_KEY = "bench-key-0123456789abcdef";
 
 const dataDirs: string[] = [];
@@ -48,7 +50,7 @@ try {
     const dataDir = mkdtempSync(join(tmpdir(), "tapi-compare-"));
     dataDirs.push(dataDir);
     return startServer(name, [join(resolve(tree), "src/main.ts"), "serve", "--migrate"], {
-      NODE_ENV: "production",
+      NODE_ENV: nodeEnv,
       DATA_DIR: dataDir,
       DATABASE_URL: postgres!.url,
       REDIS_URL: redis!.url,
@@ -87,7 +89,9 @@ try {
       runs[i]!.before.push(pair[0]);
       runs[i]!.after.push(pair[1]);
     }
-  console.log(`\n${rounds} rounds of wrk -c${load.connections} -d${load.seconds}s on each tree at once; medians`);
+  console.log(
+    `\n${rounds} rounds of wrk -c${load.connections} -d${load.seconds}s on each tree at once, NODE_ENV=${nodeEnv}; medians`,
+  );
   const cols = columns([10, 10, 10, 10, 8, 8]);
   cols("request", "before/s", "µs/req", "this/s", "µs/req", "thruput", "CPU");
   for (const [i, r] of requests.entries()) {
