@@ -216,6 +216,24 @@ describe("feed files", () => {
     ]);
   });
 
+  it("warn once, naming its line, when one of several agencies has no agency_id, and load them all", async () => {
+    const header = "agency_id,agency_name,agency_url,agency_timezone\n";
+    const row = (id: string, name: string) => `${id},${name},https://${name}.example,Europe/Zurich\n`;
+    const cases: [string, string[]][] = [
+      [row("", "first") + row("B", "second") + row("C", "third"), ["agency_id_missing agency.txt:2 [agency_id]"]],
+      [row("A", "first") + row("B", "second") + row("", "third"), ["agency_id_missing agency.txt:4 [agency_id]"]],
+      [row("", "only"), []],
+      // The second row repeats the first's (missing) id and is refused: the third is the second agency.
+      [row("", "first") + row("", "again") + row("C", "third"), ["agency_id_missing agency.txt:2 [agency_id]"]],
+      [row("A", "first") + row("B", "second"), []],
+    ];
+    for (const [csv, warnings] of cases) {
+      const agency = await read("agency", header + csv, new FeedState(new Set()));
+      const loaded = csv.split("\n").length - 1 - agency.errors.length;
+      expect([agency.lines.length, agency.warnings], csv).toEqual([loaded, warnings]);
+    }
+  });
+
   it("warn, and load the row, for another agency time zone and an unknown shape", async () => {
     const state = await feedState();
     const agency = await read(

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
 /** Problems the feed is served with; the summary counts each kind (docs/api.md lists the same). */
 export const WARNING_CODES = {
   agency_timezones_differ: "agencies with different time zones (times use the first one's)",
+  agency_id_missing: "several agencies, one without agency_id (GTFS requires it when there are several)",
   unknown_shape_id: "a trip's shape_id that shapes.txt does not have",
   stop_time_at_station: "a stop time at a station (listed on the station's board)",
   stop_time_at_location: "a stop time at an entrance, generic node or boarding area",

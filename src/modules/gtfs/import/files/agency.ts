@@ -47,6 +47,19 @@ export const agency: TextFeedFile = {
           message: "duplicate agency_id",
         });
       state.agencies.add(id);
+      // Served as it is (its routes need their agency_id all the same, routes.ts), but said once: the
+      // moment a second agency joins one without an id, or one without an id joins others.
+      if (id === "") state.agencyWithoutId = line;
+      const kept = state.agencies.size; // rows refused above do not count
+      if (state.agencyWithoutId !== undefined && (kept === 2 || (id === "" && kept > 2)))
+        issues.warn({
+          code: "agency_id_missing",
+          file: spec.file,
+          line: state.agencyWithoutId,
+          field: "agency_id",
+          value: "",
+          message: "agency.txt lists several agencies, and this one has no agency_id (GTFS requires one for each)",
+        });
       const tz = row[c.agency_timezone] as string;
       const meta = state.meta;
       if (meta.timezone === null) {

@@ -45,6 +45,8 @@ export class FeedState {
   // Ids, by file.
   readonly agencies = new Set<string>();
   agencyCount = 0;
+  /** The line of agency.txt whose agency has no agency_id, if any. */
+  agencyWithoutId: number | undefined;
   /** stop_id → stop_idx (1-based load order); stopTypes[stop_idx] = location_type. */
   readonly stops = new Map<string, number>();
   readonly stopTypes: number[] = [0];
