@@ -12,8 +12,8 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startPostgres, startRedis } from "../../test/support/processes";
 import { boardScenarios } from "./board";
+import { withPostgresAndRedis } from "./lib/services";
 import {
   columns,
   type LoadOptions,
@@ -27,11 +27,12 @@ import {
   warm,
 } from "./lib/side-by-side";
 
-const other = process.argv[2];
-if (!other || other.startsWith("--") || !existsSync(join(other, "src/main.ts"))) {
+const given = process.argv[2];
+if (!given || given.startsWith("--") || !existsSync(join(given, "src/main.ts"))) {
   console.error("usage: bun scripts/bench/compare-trees.ts <checkout with src/main.ts> [--seconds N] [--rounds N]");
   process.exit(2);
 }
+const other: string = given;
 const load: LoadOptions = { seconds: positiveArg("seconds", 3), connections: positiveArg("connections", 32) };
 const rounds = positiveArg("rounds", 6);
 const healthOnly = process.argv.includes("--health-only");
@@ -39,21 +40,18 @@ const nodeEnv = process.argv.includes("--development") ? "development" : "produc
 const API_KEY = "bench-key-0123456789abcdef";
 
 const dataDirs: string[] = [];
-const services = await Promise.allSettled([startPostgres(), startRedis()]);
 let cleanupBoard = () => {};
-try {
-  const [postgres, redis] = services.map((s) => {
-    if (s.status === "rejected") throw s.reason;
-    return s.value;
-  });
+
+/** Both services against one PostgreSQL and Redis, every request side by side; prints the table. */
+async function compare(databaseUrl: string, redisUrl: string): Promise<void> {
   const start = (name: string, tree: string) => {
     const dataDir = mkdtempSync(join(tmpdir(), "tapi-compare-"));
     dataDirs.push(dataDir);
     return startServer(name, [join(resolve(tree), "src/main.ts"), "serve", "--migrate"], {
       NODE_ENV: nodeEnv,
       DATA_DIR: dataDir,
-      DATABASE_URL: postgres!.url,
-      REDIS_URL: redis!.url,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
       API_KEY,
       LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
     });
@@ -63,7 +61,7 @@ try {
   // The feed is imported once (by this tree's importer); both services answer the same board from it.
   const board = healthOnly
     ? { scenarios: [], cleanup: () => {} }
-    : await boardScenarios(after, { databaseUrl: postgres!.url, apiKey: API_KEY });
+    : await boardScenarios(after, { databaseUrl, apiKey: API_KEY });
   cleanupBoard = board.cleanup;
   const requests = [
     { name: "/health", path: "/health", headers: {} as Record<string, string> },
@@ -108,9 +106,17 @@ try {
     if (s.errors > 0) console.log(`WARNING: ${s.errors} answers were errors`);
   }
   console.log("thruput: this tree's requests/s over the other's; CPU: the other's CPU per request over this one's");
+}
+
+try {
+  await withPostgresAndRedis(async (postgres, redis) => {
+    try {
+      await compare(postgres.url, redis.url);
+    } finally {
+      stopAll();
+    }
+  });
 } finally {
-  stopAll();
   cleanupBoard();
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-  await Promise.all(services.map((s) => (s.status === "fulfilled" ? s.value.destroy() : undefined)));
 }

@@ -8,9 +8,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, startPostgres, startRedis } from "../../test/support/processes";
+import { freePort } from "../../test/support/processes";
 import { type BoardScenario, boardScenarios } from "./board";
 import { compressionCosts } from "./compression";
+import { withPostgresAndRedis } from "./lib/services";
 import {
   columns,
   type LoadOptions,
@@ -107,27 +108,20 @@ async function boardPart(scenarios: BoardScenario[]): Promise<void> {
         `(the limit's own difference: ${(x.baseCpu - plain.baseCpu).toFixed(1)} µs)`,
     );
   }
-  cols(
-    "Bun.serve + key digest, request id, access line",
-    "200",
-    "",
-    work.rps.toFixed(0),
-    work.cpu.toFixed(1),
-    work.baseRps.toFixed(0),
-    work.baseCpu.toFixed(1),
-    work.lower.toFixed(2),
-  );
-  if (heavy && heavyWork)
+  const limitRow = (label: string, x: Summary) =>
     cols(
-      `  + the service's modules, ${(heavy.heapBytes / 2 ** 20).toFixed(0)} MiB heap`,
+      label,
       "200",
       "",
-      heavyWork.rps.toFixed(0),
-      heavyWork.cpu.toFixed(1),
-      heavyWork.baseRps.toFixed(0),
-      heavyWork.baseCpu.toFixed(1),
-      heavyWork.lower.toFixed(2),
+      x.rps.toFixed(0),
+      x.cpu.toFixed(1),
+      x.baseRps.toFixed(0),
+      x.baseCpu.toFixed(1),
+      x.lower.toFixed(2),
     );
+  limitRow("Bun.serve + key digest, request id, access line", work);
+  if (heavy && heavyWork)
+    limitRow(`  + the service's modules, ${(heavy.heapBytes / 2 ** 20).toFixed(0)} MiB heap`, heavyWork);
   reportShares(shares);
   console.log(
     `the work every answer needs (digest the API key, read and echo X-Request-Id, one access line), done ` +
@@ -170,39 +164,38 @@ async function heapUsed(metricsUrl: string): Promise<number> {
 
 const metricsPort = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), "tapi-bench-"));
-const services = await Promise.allSettled([startPostgres(), startRedis()]);
 let cleanupBoard = () => {};
 try {
-  const [postgres, redis] = services.map((s) => {
-    if (s.status === "rejected") throw s.reason;
-    return s.value;
+  await withPostgresAndRedis(async (postgres, redis) => {
+    try {
+      // The service runs as deployed: against PostgreSQL and Redis, with an API key, logging an access
+      // line per request, with the image's NODE_ENV=production (no development CORS for any origin).
+      const service = await startServer(SERVICE, ["src/main.ts", "serve", "--migrate"], {
+        NODE_ENV: "production",
+        METRICS_PORT: String(metricsPort),
+        DATA_DIR: dataDir,
+        DATABASE_URL: postgres.url,
+        REDIS_URL: redis.url,
+        API_KEY,
+        API_SECRET: "bench-secret-0123456789abcdef",
+        LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+      });
+      const health: Target = { process: service, url: `http://127.0.0.1:${service.port}/health` };
+      await warm(health);
+      const board = await boardScenarios(service, {
+        databaseUrl: postgres.url,
+        apiKey: API_KEY,
+        serviceHeap: () => heapUsed(`http://127.0.0.1:${metricsPort}/metrics`),
+      });
+      cleanupBoard = board.cleanup;
+      await boardPart(board.scenarios);
+    } finally {
+      stopAll();
+    }
   });
-  // The service runs as deployed: against PostgreSQL and Redis, with an API key, logging an access line
-  // per request, with the image's NODE_ENV=production (so without development's CORS for any origin).
-  const service = await startServer(SERVICE, ["src/main.ts", "serve", "--migrate"], {
-    NODE_ENV: "production",
-    METRICS_PORT: String(metricsPort),
-    DATA_DIR: dataDir,
-    DATABASE_URL: postgres!.url,
-    REDIS_URL: redis!.url,
-    API_KEY,
-    API_SECRET: "bench-secret-0123456789abcdef",
-    LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
-  });
-  const health: Target = { process: service, url: `http://127.0.0.1:${service.port}/health` };
-  await warm(health);
-  const board = await boardScenarios(service, {
-    databaseUrl: postgres!.url,
-    apiKey: API_KEY,
-    serviceHeap: () => heapUsed(`http://127.0.0.1:${metricsPort}/metrics`),
-  });
-  cleanupBoard = board.cleanup;
-  await boardPart(board.scenarios);
 } finally {
-  stopAll();
   cleanupBoard();
   rmSync(dataDir, { recursive: true, force: true });
-  await Promise.all(services.map((s) => (s.status === "fulfilled" ? s.value.destroy() : undefined)));
 }
 
 const verdict = Math.min(...verdicts);

@@ -25,7 +25,8 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, startPostgres, startRedis, waitForPort } from "../../test/support/processes";
+import { freePort, waitForPort } from "../../test/support/processes";
+import { withPostgresAndRedis } from "./lib/services";
 import { BUN, cpuMicros, pinned, pinning, positiveArg, requireWrk, settled } from "./lib/side-by-side";
 
 requireWrk();
@@ -205,78 +206,80 @@ const results = Object.fromEntries(NAMES.map((n) => [n, { baseline: [] as Run[],
 const shares: number[] = [];
 const started: Server[] = [];
 const dataDir = mkdtempSync(join(tmpdir(), "tapi-bench-"));
-const services = await Promise.allSettled([startPostgres(), startRedis()]);
 try {
-  const [postgres, redis] = services.map((s) => {
-    if (s.status === "rejected") throw s.reason;
-    return s.value;
-  });
-  const launch = async (...args: Parameters<typeof start>) => {
-    const server = await start(...args);
-    started.push(server);
-    return server;
-  };
-  const reference = (mode: Exclude<Name, "service">) =>
-    launch(CONTENDERS[mode], ["scripts/bench/bun-serve-reference.ts"], { REFERENCE: mode });
-  // As deployed: the image's NODE_ENV=production (no development CORS), which needs an API key.
-  const serviceEnv = async () => ({
-    NODE_ENV: "production",
-    API_KEY: "bench-key-0123456789abcdef",
-    DATA_DIR: dataDir,
-    DATABASE_URL: postgres!.url,
-    REDIS_URL: redis!.url,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
-    METRICS_PORT: String(await freePort()),
-  });
-  if (!onlyObservability) {
-    const baseline = await launch("bare Elysia", ["scripts/bench/hello-elysia.ts"], {});
-    // The service runs as deployed: against PostgreSQL and Redis, logging an access line per request.
-    const contenders: Record<Name, Server> = {
-      service: await launch(CONTENDERS.service, ["src/main.ts", "serve", "--migrate"], await serviceEnv()),
-      plain: await reference("plain"),
-      echo: await reference("echo"),
-      required: await reference("required"),
-    };
-    for (let r = 0; r < rounds; r++) {
-      for (const name of NAMES) {
-        const { runs, shares: s } = await sideBySide(baseline, contenders[name]);
-        results[name].baseline.push(runs[0]);
-        results[name].own.push(runs[1]);
-        shares.push(...s);
+  await withPostgresAndRedis(async (postgres, redis) => {
+    try {
+      const launch = async (...args: Parameters<typeof start>) => {
+        const server = await start(...args);
+        started.push(server);
+        return server;
+      };
+      const reference = (mode: Exclude<Name, "service">) =>
+        launch(CONTENDERS[mode], ["scripts/bench/bun-serve-reference.ts"], { REFERENCE: mode });
+      // As deployed: the image's NODE_ENV=production (no development CORS), which needs an API key.
+      const serviceEnv = async () => ({
+        NODE_ENV: "production",
+        API_KEY: "bench-key-0123456789abcdef",
+        DATA_DIR: dataDir,
+        DATABASE_URL: postgres.url,
+        REDIS_URL: redis.url,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+        METRICS_PORT: String(await freePort()),
+      });
+      if (!onlyObservability) {
+        const baseline = await launch("bare Elysia", ["scripts/bench/hello-elysia.ts"], {});
+        // The service runs as deployed: against PostgreSQL and Redis, logging an access line per request.
+        const contenders: Record<Name, Server> = {
+          service: await launch(CONTENDERS.service, ["src/main.ts", "serve", "--migrate"], await serviceEnv()),
+          plain: await reference("plain"),
+          echo: await reference("echo"),
+          required: await reference("required"),
+        };
+        for (let r = 0; r < rounds; r++) {
+          for (const name of NAMES) {
+            const { runs, shares: s } = await sideBySide(baseline, contenders[name]);
+            results[name].baseline.push(runs[0]);
+            results[name].own.push(runs[1]);
+            shares.push(...s);
+          }
+        }
+        for (const s of started.splice(0)) s.child.kill("SIGTERM");
       }
-    }
-    for (const s of started.splice(0)) s.child.kill("SIGTERM");
-  }
 
-  // Observability: each variant beside the service without it, all sent a traceparent.
-  const variant = async (mode: Variant) => {
-    const env = await serviceEnv();
-    const server = await launch(VARIANTS[mode], ["scripts/bench/service-variant.ts"], { ...env, OBSERVABILITY: mode });
-    return { ...server, metricsUrl: `http://127.0.0.1:${env.METRICS_PORT}/metrics` };
-  };
-  const without = await variant("none");
-  const measured = { metrics: await variant("metrics"), full: await variant("full") };
-  const traceparent = ["-H", "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"];
-  for (let r = 0; r < rounds; r++) {
-    for (const [pair, { variant, traceparent: sent }] of Object.entries(PAIRS) as [Pair, (typeof PAIRS)[Pair]][]) {
-      const { runs } = await sideBySide(without, measured[variant], sent ? traceparent : []);
-      observability[pair].baseline.push(runs[0]);
-      observability[pair].own.push(runs[1]);
+      // Observability: each variant beside the service without it, all sent a traceparent.
+      const variant = async (mode: Variant) => {
+        const env = await serviceEnv();
+        const server = await launch(VARIANTS[mode], ["scripts/bench/service-variant.ts"], {
+          ...env,
+          OBSERVABILITY: mode,
+        });
+        return { ...server, metricsUrl: `http://127.0.0.1:${env.METRICS_PORT}/metrics` };
+      };
+      const without = await variant("none");
+      const measured = { metrics: await variant("metrics"), full: await variant("full") };
+      const traceparent = ["-H", "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"];
+      for (let r = 0; r < rounds; r++) {
+        for (const [pair, { variant, traceparent: sent }] of Object.entries(PAIRS) as [Pair, (typeof PAIRS)[Pair]][]) {
+          const { runs } = await sideBySide(without, measured[variant], sent ? traceparent : []);
+          observability[pair].baseline.push(runs[0]);
+          observability[pair].own.push(runs[1]);
+        }
+      }
+      // A scrape's own cost on an idle server, then p99 at a fixed rate without and with a scrape every
+      // second (alternating, 3 runs each).
+      for (let i = 0; i < 20; i++) scrapeRuns.idleScrapeMs.push((await scrapeOnce(measured.full.metricsUrl)).ms);
+      await settled(measured.full.child.pid!);
+      for (let r = 0; r < 3; r++) {
+        scrapeRuns.quiet.push(await latencyUnderLoad(measured.full, undefined));
+        scrapeRuns.scraped.push(await latencyUnderLoad(measured.full, measured.full.metricsUrl));
+      }
+    } finally {
+      for (const child of running) child.kill("SIGKILL");
+      for (const s of started) s.child.kill("SIGTERM");
     }
-  }
-  // A scrape's own cost on an idle server, then p99 at a fixed rate without and with a scrape every
-  // second (alternating, 3 runs each).
-  for (let i = 0; i < 20; i++) scrapeRuns.idleScrapeMs.push((await scrapeOnce(measured.full.metricsUrl)).ms);
-  await settled(measured.full.child.pid!);
-  for (let r = 0; r < 3; r++) {
-    scrapeRuns.quiet.push(await latencyUnderLoad(measured.full, undefined));
-    scrapeRuns.scraped.push(await latencyUnderLoad(measured.full, measured.full.metricsUrl));
-  }
+  });
 } finally {
-  for (const child of running) child.kill("SIGKILL");
-  for (const s of started) s.child.kill("SIGTERM");
   rmSync(dataDir, { recursive: true, force: true });
-  await Promise.all(services.map((s) => (s.status === "fulfilled" ? s.value.destroy() : undefined)));
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
