@@ -84,10 +84,10 @@ export function createRecentAnswers(
       return bytes;
     },
     remember(request, entry) {
-      if (request.method !== "GET" || request.url.length > MAX_URL_LENGTH) return;
+      const url = request.url;
+      if (request.method !== "GET" || url.length > MAX_URL_LENGTH) return;
       const size = entry.answer.size;
       if (size > RECENT_ANSWERS_MAX_BYTES / 16) return; // one answer never takes a large share
-      const url = request.url;
       const previous = entries.get(url);
       if (previous !== undefined) drop(url, previous);
       if (entries.size >= MAX_ENTRIES || bytes + size > RECENT_ANSWERS_MAX_BYTES) {
