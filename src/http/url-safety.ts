@@ -4,7 +4,7 @@
 // nothing. Checked once per request for every path and query parameter, so a new route or parameter
 // cannot forget it. A raw NUL never reaches here: URL parsing percent-encodes it. No parameter of this
 // API takes a list, so a repeated one is ambiguous (the router would keep one of them, or an array a
-// handler does not expect): refused too.
+// handler does not expect): refused too, however its name is spelled (the router decodes names).
 
 /** The problem with `url`'s path and query, or undefined when every parameter can be decoded and stored. */
 export function urlProblem(url: string): string | undefined {
@@ -22,28 +22,29 @@ export function urlProblem(url: string): string | undefined {
   return undefined;
 }
 
-/** The name of the first query parameter that appears twice. */
+/**
+ * The name of the first query parameter that appears twice, as the router reads names: decoded, so
+ * `q` and `%71` are one parameter (given twice, a handler would get an array or one of the two values).
+ */
 function repeatedParameter(url: string): string | undefined {
   const q = url.indexOf("?");
   if (q < 0 || url.indexOf("&", q) < 0) return undefined; // no query, or a single parameter
   const seen = new Set<string>();
   for (const pair of url.slice(q + 1).split("&")) {
     const eq = pair.indexOf("=");
-    const name = eq < 0 ? pair : pair.slice(0, eq);
+    const name = decodedName(eq < 0 ? pair : pair.slice(0, eq));
     if (name === "") continue;
-    if (seen.has(name)) return safeName(name);
+    if (seen.has(name)) return name.length > 64 ? `${name.slice(0, 64)}…` : name; // short enough for a message
     seen.add(name);
   }
   return undefined;
 }
 
-/** The name for the message: decoded when it can be, at most 64 characters. */
-function safeName(name: string): string {
-  let decoded = name;
+/** A name as the router decodes it ('+' is a blank); as sent when it cannot be (urlProblem refuses that URL). */
+function decodedName(name: string): string {
   try {
-    decoded = decodeURIComponent(name.replaceAll("+", " "));
+    return decodeURIComponent(name.replaceAll("+", " "));
   } catch {
-    // shown as sent
+    return name;
   }
-  return decoded.length > 64 ? `${decoded.slice(0, 64)}…` : decoded;
 }

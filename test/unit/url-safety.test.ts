@@ -1,6 +1,6 @@
 // Which request URLs are refused before any handler runs (src/http/url-safety.ts), and what the 400's
-// message says: a NUL byte, a percent-escape that is not UTF-8, a query parameter given twice. Everything
-// else passes, `&` in a path included.
+// message says: a NUL byte, a percent-escape that is not UTF-8, a query parameter given twice (however
+// its name is spelled: the router decodes names). Everything else passes, `&` in a path included.
 // URLs go through `new Request` first, so each is checked as a server receives it.
 import { describe, expect, it } from "vitest";
 import { urlProblem } from "../../src/http/url-safety";
@@ -69,6 +69,17 @@ describe("a query parameter given more than once", () => {
     ["without a value", "/v1/stops?flag&flag", "flag"],
     ["once with, once without a value", "/v1/stops?q&q=a", "q"],
   ])("%s is refused, naming it", (_which, path, name) => {
+    expect(repeatedName(problemOf(path))).toBe(name);
+  });
+
+  // The router decodes parameter names ('+' is a blank), so these are one parameter given twice: letting
+  // them through would hand a handler an array or one of the two values.
+  it.each([
+    ["an escaped letter", "/v1/stops?q=a&%71=b", "q"],
+    ["an escaped underscore", "/v1/alerts?stop_id=a&stop%5Fid=b", "stop_id"],
+    ["a blank as + and as %20", "/v1/stops?a+b=1&a%20b=2", "a b"],
+    ["escapes in upper and lower case", "/v1/stops?caf%C3%A9=1&caf%c3%a9=2", "café"],
+  ])("%s is the same name however it is spelled: refused, naming it decoded", (_how, path, name) => {
     expect(repeatedName(problemOf(path))).toBe(name);
   });
 
