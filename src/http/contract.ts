@@ -10,13 +10,17 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 export const ErrorBody = t.Object(
   {
     error: t.Object({
+      // Stryker disable next-line StringLiteral,ObjectLiteral: OpenAPI description prose, not behaviour
       code: t.String({ description: "Stable, machine-readable (see the table in the description)" }),
+      // Stryker disable next-line StringLiteral,ObjectLiteral: OpenAPI description prose, not behaviour
       message: t.String({ description: "For people; may be reworded" }),
       details: t.Optional(
+        // Stryker disable next-line StringLiteral,ObjectLiteral: OpenAPI description prose, not behaviour
         t.Unknown({ description: "For INVALID_REQUEST, `[{field, message}]`; NOT_RUNNING: `{trip_id, date}`" }),
       ),
     }),
   },
+  // Stryker disable next-line StringLiteral,ObjectLiteral: OpenAPI description prose, not behaviour
   { description: "The error envelope" },
 );
 export type ErrorBody = Static<typeof ErrorBody>;
