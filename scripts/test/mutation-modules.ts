@@ -191,6 +191,8 @@ export const MUTATION_MODULES: MutationModule[] = [
       "test/integration/http-caching.test.ts",
       // The URLs refused before any handler runs (NUL, bad escapes, a parameter given twice).
       "test/unit/url-safety.test.ts",
+      // The check an answer passes when it is built, and the error it throws.
+      "test/unit/contract.test.ts",
     ],
     runner: "vitest",
     threshold: 80,
@@ -243,6 +245,43 @@ export const MUTATION_MODULES: MutationModule[] = [
         replacement: '"Stryker was here!"',
         reason: "a placeholder for a missing message matches none of the unavailability patterns either",
       },
+      // urlProblem's scan starts at the first '%' only for speed: from the start, or with no early
+      // return, the same escapes are checked (none comes before the first '%').
+      ...[
+        ["StringLiteral", '"%"', '""'],
+        ["MethodExpression", "url.slice(percent)", "url"],
+        ["ConditionalExpression", "percent < 0", "false"],
+      ].map(([mutator, original, replacement]) => ({
+        file: "src/http/url-safety.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        reason: "the part of the URL before its first '%' holds no escape: checking it too finds the same problems",
+      })),
+      ...[
+        ["percent < 0", "percent <= 0"],
+        ["q < 0", "q <= 0"],
+      ].map(([original, replacement]) => ({
+        file: "src/http/url-safety.ts",
+        mutator: "EqualityOperator",
+        original: original!,
+        replacement: replacement!,
+        reason: "a request's URL starts with its scheme, so neither '%' nor '?' is ever at index 0",
+      })),
+      // repeatedParameter's early return for a query without '&': the loop would see one parameter.
+      ...[
+        ["ConditionalExpression", 'url.indexOf("&", q) < 0', "false"],
+        ["EqualityOperator", 'url.indexOf("&", q) < 0', 'url.indexOf("&", q) <= 0'],
+        ["StringLiteral", '"&"', '""'],
+      ].map(([mutator, original, replacement]) => ({
+        file: "src/http/url-safety.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        line: 'url.indexOf("&", q) < 0',
+        reason:
+          "a query with no '&' after its '?' (an index past it, never 0) is one parameter, which cannot be given twice",
+      })),
       {
         file: "src/http/fetch-handler.ts",
         mutator: "ConditionalExpression",
