@@ -131,8 +131,8 @@ describe("every operation answers as its OpenAPI document says", () => {
         const items = (body as Json).data ?? (body as Json).features;
         if (Array.isArray(items)) expect(items.length, where).toBeGreaterThan(0);
         if (o.op.responses["304"]) {
-          for (const header of Object.keys(responseOf(o.op, 200).headers ?? {}))
-            if (header !== "Vary") expect(res.headers.get(header), `${where} ${header}`).not.toBeNull();
+          for (const [header, documented] of Object.entries<Json>(responseOf(o.op, 200).headers ?? {}))
+            if (documented.required) expect(res.headers.get(header), `${where} ${header}`).not.toBeNull();
           const again = await call(o, url, {
             "x-api-key": KEY,
             accept: mediaType,

@@ -17,6 +17,8 @@ import { disabledTracing, type Tracing } from "../../src/observability/tracing";
 
 export interface TestApp {
   config: Config;
+  /** The Elysia app itself (its routes, for tests that compare them with the OpenAPI document). */
+  app: ReturnType<typeof createApp>;
   database: Database;
   cache: Cache;
   lifecycle: Lifecycle;
@@ -70,6 +72,7 @@ export async function createTestApp(
   });
   return {
     config,
+    app,
     database,
     cache,
     lifecycle,

@@ -34,40 +34,80 @@ export interface DocumentOptions {
 const KEYED_PREFIX = "/v1";
 const SECURITY = [{ apiKey: [] }, { bearer: [] }];
 
-const ERROR_RESPONSES: Record<ErrorStatus, { name: string; title: string; headers?: Json }> = {
-  400: { name: "InvalidRequest", title: "Bad request" },
-  401: {
-    name: "Unauthorized",
-    title: "No valid API key",
-    headers: { "WWW-Authenticate": { description: "`Bearer realm=…`", schema: { type: "string" } } },
-  },
+// Stryker disable StringLiteral: what the headers and the error responses are, in words (prose).
+const HEADER_DESCRIPTIONS = {
+  ETag: "Weak validator of this answer; send it back in `If-None-Match` to get a 304",
+  "Cache-Control": "How long the answer may be kept (feed data: public, bounded by its window)",
+  Vary: "`Accept-Encoding` (when compressible), the API key headers, `Accept` where negotiated, `Origin` with CORS",
+  "X-Cache": "Whether the answer came from the cache",
+  RateLimit: "The key's remaining quota and when it resets (draft-ietf-httpapi-ratelimit-headers)",
+  "RateLimit-Policy": "The key's quota and its window (draft-ietf-httpapi-ratelimit-headers)",
+  "Retry-After": "Seconds until a request is allowed again",
+  "WWW-Authenticate": "`Bearer realm=…`",
+};
+const ERROR_TITLES: Record<ErrorStatus, string> = {
+  400: "Bad request",
+  401: "No valid API key",
+  403: "Origin not allowed",
+  404: "Not found",
+  429: "Too many requests",
+  500: "Internal error",
+  503: "Service unavailable",
+  504: "Timed out",
+};
+// Stryker restore StringLiteral
+
+const STRING = { type: "string" };
+/**
+ * Response headers: `required` ones come with every answer of the kind, the others when the service's
+ * configuration adds them (test/unit/openapi-contract.test.ts compares the service's answers).
+ */
+const headers = (
+  names: { [name in keyof typeof HEADER_DESCRIPTIONS]?: { schema?: Json; required?: true } },
+): Record<string, Json> =>
+  Object.fromEntries(
+    Object.entries(names).map(([name, { schema = STRING, required }]) => [
+      name,
+      {
+        description: HEADER_DESCRIPTIONS[name as keyof typeof HEADER_DESCRIPTIONS],
+        schema,
+        ...(required && { required }),
+      },
+    ]),
+  );
+
+/** On /v1 answers the rate limit has counted (src/app.ts), with a limit configured (`api.rate_limit`). */
+const RATE_LIMITED = { RateLimit: {}, "RateLimit-Policy": {} };
+const RATE_LIMIT_HEADERS = headers(RATE_LIMITED);
+
+const ERROR_RESPONSES: Record<ErrorStatus, { name: string; headers?: Json }> = {
+  400: { name: "InvalidRequest", headers: RATE_LIMIT_HEADERS },
+  // Answered before the rate limit counts the request.
+  401: { name: "Unauthorized", headers: headers({ "WWW-Authenticate": { required: true } }) },
   // Answered to CORS preflights (OPTIONS, src/http/cors.ts), which are not operations of the document.
-  403: { name: "OriginNotAllowed", title: "Origin not allowed" },
-  404: { name: "NotFound", title: "Not found" },
+  403: { name: "OriginNotAllowed" },
+  404: { name: "NotFound", headers: RATE_LIMIT_HEADERS },
   429: {
     name: "RateLimited",
-    title: "Too many requests",
-    headers: {
-      "Retry-After": { description: "Seconds until a request is allowed again", schema: { type: "integer" } },
-      RateLimit: { description: "draft-ietf-httpapi-ratelimit-headers", schema: { type: "string" } },
-      "RateLimit-Policy": { description: "draft-ietf-httpapi-ratelimit-headers", schema: { type: "string" } },
-    },
+    headers: headers({
+      "Retry-After": { schema: { type: "integer" }, required: true },
+      RateLimit: { required: true },
+      "RateLimit-Policy": { required: true },
+    }),
   },
-  500: { name: "Internal", title: "Internal error" },
-  503: { name: "Unavailable", title: "Service unavailable" },
-  504: { name: "Timeout", title: "Timed out" },
+  500: { name: "Internal", headers: RATE_LIMIT_HEADERS },
+  503: { name: "Unavailable", headers: RATE_LIMIT_HEADERS },
+  504: { name: "Timeout", headers: RATE_LIMIT_HEADERS },
 };
 
-const HEADER = (description: string) => ({ description, schema: { type: "string" } });
-/** Headers of an answer served from prepared bytes (src/http/answer.ts). */
-const CACHED_HEADERS = {
-  ETag: HEADER("Weak validator of this answer; send it back in `If-None-Match` to get a 304"),
-  "Cache-Control": HEADER("How long the answer may be kept (feed data: public, bounded by its window)"),
-  Vary: HEADER(
-    "`Accept-Encoding` (when compressible), the API key headers, `Accept` where negotiated, `Origin` with CORS",
-  ),
-  "X-Cache": { description: "Whether the answer came from the cache", schema: { enum: ["hit", "miss"] } },
-};
+/** Headers of an answer served from prepared bytes (src/http/answer.ts), and of its 304 (RFC 9110 15.4.5). */
+const CACHED_HEADERS = headers({
+  ETag: { required: true },
+  "Cache-Control": { required: true },
+  Vary: {},
+  "X-Cache": { schema: { enum: ["hit", "miss"] }, required: true },
+  ...RATE_LIMITED,
+});
 
 const ERROR_SCHEMA_REF = { $ref: "#/components/schemas/Error" };
 
@@ -98,7 +138,7 @@ export function openApiDocument(app: AnyElysia, options: DocumentOptions): Json 
           documented[status] = withExample({ ...byMediaType(response), headers: CACHED_HEADERS }, example);
           documented["304"] = {
             description: "Not modified: `If-None-Match` holds this answer's ETag (no body)",
-            headers: { ETag: CACHED_HEADERS.ETag, "Cache-Control": CACHED_HEADERS["Cache-Control"] },
+            headers: CACHED_HEADERS,
           };
         } else documented[status] = withExample(response, status === "200" ? example : undefined);
       }
@@ -130,7 +170,7 @@ export function openApiDocument(app: AnyElysia, options: DocumentOptions): Json 
           .map(([status, r]) => [
             r.name,
             {
-              description: `${r.title}: ${Object.keys(ERROR_CODES[Number(status) as ErrorStatus]).join(", ")}`,
+              description: `${ERROR_TITLES[Number(status) as ErrorStatus]}: ${Object.keys(ERROR_CODES[Number(status) as ErrorStatus]).join(", ")}`,
               ...(r.headers ? { headers: r.headers } : {}),
               content: {
                 "application/json": {
