@@ -81,6 +81,7 @@ export function docsPage(options: DocsPageOptions) {
   );
   const read = (file: string) => readFileSync(join(DIST, file), "utf8");
 
+  // The page's own routes are not operations of the API: the OpenAPI document leaves them out.
   const hidden = { detail: { hide: true } };
   return new Elysia({ name: "docs-page" })
     .get(

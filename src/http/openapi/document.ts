@@ -112,7 +112,7 @@ const CACHED_HEADERS = headers({
 const ERROR_SCHEMA_REF = { $ref: "#/components/schemas/Error" };
 
 export function openApiDocument(app: AnyElysia, options: DocumentOptions): Json {
-  const generated = toOpenAPISchema(app, { paths: [/^\/swagger/] }) as {
+  const generated = toOpenAPISchema(app) as {
     paths: Record<string, Record<string, Json>>;
     components: { schemas: Json };
   };
