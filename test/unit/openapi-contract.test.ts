@@ -2,9 +2,9 @@
 // no data is needed): every route is an operation of the document and every operation a route; and each
 // answer the service gives here (200 and 304 of public and /v1 operations, the 400, 401 and 429 of /v1,
 // /ready's 503 while shutting down) has its status documented, a body valid against the documented
-// schema, every documented header, each valid against its schema, and every header of its own (those
-// beyond what all answers carry) documented, required unless it depends on the configuration. test/integration/openapi-answers.test.ts does the same per
-// operation on PostgreSQL with a feed.
+// schema, its documented headers (each valid against its schema; required unless the configuration
+// adds it), and every header of its own (beyond what all answers carry) documented.
+// test/integration/openapi-answers.test.ts does the same per operation on PostgreSQL with a feed.
 import Ajv2020 from "ajv/dist/2020";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docsPage } from "../../src/http/openapi/docs-page";
