@@ -140,15 +140,20 @@ export function createSharedRateLimiter(options: SharedRateLimiterOptions): Rate
       resolve();
     }),
   );
-  /** At start-up a request waits for the first connection, at most a command's time. */
-  const startUp = () =>
-    new Promise<void>((resolve) => {
+  /**
+   * At start-up requests wait for the first connection, at most a command's time from the first one,
+   * and once: without Redis from the start, later requests are decided in process at once (and the
+   * fallback is reported), not each after a command's time.
+   */
+  let startUp: Promise<void> | undefined;
+  const waitForFirstConnection = () =>
+    (startUp ??= new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, options.commandTimeoutMs);
       void firstConnection.then(() => {
         clearTimeout(timer);
         resolve();
       });
-    });
+    }));
   const take = (client as unknown as { rateLimitTake: TakeCommand }).rateLimitTake.bind(client);
 
   let mode: RateLimiterStats["mode"] = "shared";
@@ -174,12 +179,8 @@ export function createSharedRateLimiter(options: SharedRateLimiterOptions): Rate
   return {
     perMinute,
     async take(name) {
-      if (!connected) await startUp();
-      if (client.status !== "ready" || Date.now() < pausedUntil) {
-        // Until the first connection is made (start-up) there is no outage to report.
-        if (!connected) return fallback.take(name) as RateDecision;
-        return local(name, `redis ${client.status}`);
-      }
+      if (!connected) await waitForFirstConnection();
+      if (client.status !== "ready" || Date.now() < pausedUntil) return local(name, `redis ${client.status}`);
       try {
         const [allowed, remaining, nextMs] = await take(name, intervalMs, burst);
         enter("shared");
