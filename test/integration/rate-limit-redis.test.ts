@@ -12,7 +12,7 @@ import {
   type SharedRateLimiterOptions,
 } from "../../src/http/rate-limit";
 import { eventually } from "../support/app-server";
-import { freePort, type ServerProcess, startRedis } from "../support/processes";
+import { type ServerProcess, startRedis } from "../support/processes";
 import { testRedisUrl } from "../support/services";
 
 const UNAVAILABLE = "rate limit: Redis unavailable, each replica limits on its own until it is back";
@@ -108,9 +108,10 @@ describe("a shared rate limiter while its Redis is unreachable, stops, freezes o
   });
   afterAll(() => redis?.destroy());
 
-  it("without Redis from the start: the first request waits a command's time, the rest none, and says so", async () => {
-    const nowhere = `redis://127.0.0.1:${await freePort()}`;
-    const { limiter, take, changes, modes } = limiterOn(nowhere, { commandTimeoutMs: 300 });
+  it("without Redis at start-up: the first request waits a command's time, the rest none; says so and when it is up", async () => {
+    await redis.stop();
+    // A long pause after a failed command: only Redis coming up, not the end of a pause, may end the fallback.
+    const { limiter, take, changes, modes } = limiterOn(redis.url, { commandTimeoutMs: 300, retryAfterMs: 600_000 });
     try {
       const printed = await consoleErrorsOf(async () => {
         expect(await take("a")).toMatchObject({ allowed: true, remaining: 9 });
@@ -124,6 +125,11 @@ describe("a shared rate limiter while its Redis is unreachable, stops, freezes o
       expect(changes()[0]!.err?.message).toMatch(/\S/);
       // Failed connection attempts go through the mode change, not one unhandled-error line each.
       expect(printed.filter((l) => l.includes("ioredis"))).toEqual([]);
+
+      await redis.start();
+      await eventually(async () => (await take("b")) && limiter.stats().mode === "shared", 15_000, "Redis up");
+      expect(changes().map((l) => l.msg)).toEqual([UNAVAILABLE, BACK]);
+      expect(modes).toEqual(["local", "shared"]);
     } finally {
       await limiter.close();
     }
@@ -176,7 +182,10 @@ describe("a shared rate limiter while its Redis is unreachable, stops, freezes o
 
   it("lets go of its connection when closed", async () => {
     const probe = new Redis(redis.url);
-    const clients = async () => String(await probe.client("LIST")).trim().split("\n").length;
+    const clients = async () =>
+      String(await probe.client("LIST"))
+        .trim()
+        .split("\n").length;
     const { limiter, take } = limiterOn(redis.url);
     try {
       await take("g");
