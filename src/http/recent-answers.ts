@@ -12,7 +12,8 @@
 import type { Answer } from "./answer";
 import { requestInfo } from "./request-info";
 
-const MAX_ENTRIES = 10_000;
+/** How many URLs it remembers at most. */
+export const RECENT_ANSWERS_MAX_ENTRIES = 10_000;
 /** As much as the answer cache keeps in process (answer-cache.ts): mostly the same answers. */
 export const RECENT_ANSWERS_MAX_BYTES = 32 * 1024 * 1024;
 const MAX_URL_LENGTH = 512;
@@ -90,7 +91,7 @@ export function createRecentAnswers(
       if (size > RECENT_ANSWERS_MAX_BYTES / 16) return; // one answer never takes a large share
       const previous = entries.get(url);
       if (previous !== undefined) drop(url, previous);
-      if (entries.size >= MAX_ENTRIES || bytes + size > RECENT_ANSWERS_MAX_BYTES) {
+      if (entries.size >= RECENT_ANSWERS_MAX_ENTRIES || bytes + size > RECENT_ANSWERS_MAX_BYTES) {
         entries.clear();
         bytes = 0;
       }
