@@ -187,6 +187,11 @@ export const MUTATION_MODULES: MutationModule[] = [
       // The prepared answers, CORS, the fast path's memory and the OpenAPI contract and docs page.
       "test/unit/cors.test.ts",
       "test/unit/recent-answers.test.ts",
+      // The same rule by rule, in-process: the handler's trace and deadline sweep, the fast path's
+      // memory at its bounds, CORS preflights.
+      "test/unit/fetch-handler-trace-deadline.test.ts",
+      "test/unit/recent-answers-rules.test.ts",
+      "test/unit/cors-preflight.test.ts",
       "test/unit/openapi-lint.test.ts",
       "test/integration/http-caching.test.ts",
       // The URLs refused before any handler runs (NUL, bad escapes, a parameter given twice).
@@ -363,25 +368,13 @@ export const MUTATION_MODULES: MutationModule[] = [
         replacement: original.replace("<", "<="),
         reason: 'the index is after the scheme\'s "//", never 0',
       })),
-      // Housekeeping of the deadline sweep: without these the sweeps run on, or more or less often, but
-      // every request still gets its answer or its 504; only how late the 504 comes (within a tick)
-      // and CPU use change, which tests here do not time (no wall-clock assertions).
-      ...[
-        ["CallExpression", "pending.delete(p);", ";"],
-        ["ConditionalExpression", "pending.size === 0 && sweeper", "false"],
-        ["BlockStatement", "clearInterval(sweeper);", "{}"],
-        ["CallExpression", "clearInterval(sweeper);", ";"],
-        ["MethodExpression", "Math.max(5, Math.min(250, ms / 4))", "Math.min(5, Math.min(250, ms / 4))"],
-        ["MethodExpression", "Math.min(250, ms / 4)", "Math.max(250, ms / 4)"],
-        ["ArithmeticOperator", "ms / 4", "ms * 4"],
-        ["CallExpression", "pending.delete(entry);", ";"],
-      ].map(([mutator, original, replacement]) => ({
+      {
         file: "src/http/fetch-handler.ts",
-        mutator: mutator!,
-        original: original!,
-        replacement: replacement!,
-        reason: "timing only: the sweep's frequency or lifetime, not any answer",
-      })),
+        mutator: "ConditionalExpression",
+        original: "tracer === undefined",
+        replacement: "true",
+        reason: "with tracing on, the trace id read from the header is replaced by the request span's at once",
+      },
       {
         file: "src/http/openapi/document.ts",
         mutator: "ConditionalExpression",
