@@ -187,8 +187,9 @@ export const MUTATION_MODULES: MutationModule[] = [
       // The prepared answers, CORS, the fast path's memory and the OpenAPI contract and docs page.
       "test/unit/cors.test.ts",
       "test/unit/recent-answers.test.ts",
-      // The same rule by rule, in-process: the handler's trace and deadline sweep, the fast path's
-      // memory at its bounds, CORS preflights.
+      // The same rule by rule, in-process: what the handler adds around the app, its trace and deadline
+      // sweep, the fast path's memory at its bounds, CORS preflights.
+      "test/unit/fetch-handler-answers.test.ts",
       "test/unit/fetch-handler-trace-deadline.test.ts",
       "test/unit/recent-answers-rules.test.ts",
       "test/unit/cors-preflight.test.ts",
