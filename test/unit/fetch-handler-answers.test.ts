@@ -110,10 +110,16 @@ describe("around the app", () => {
       return new Response("", { status: 404 });
     });
     const { handler, metrics } = setup(app);
+    const before = performance.now();
     await handler(new Request("http://h/v1/stops/a"));
     await handler(new Request("http://h/v1/stops/b"));
-    expect((await metrics.render()).body).toContain(
-      'http_requests_total{method="GET",route="/v1/stops/:stopId",status="404"} 2',
-    );
+    const spentSeconds = (performance.now() - before) / 1000;
+    const body = (await metrics.render()).body;
+    expect(body).toContain('http_requests_total{method="GET",route="/v1/stops/:stopId",status="404"} 2');
+    // The durations are in seconds: together within what both requests took.
+    const sum = body.match(/^http_request_duration_seconds_sum\{[^}]*route="\/v1\/stops\/:stopId"[^}]*\} (\S+)$/m);
+    expect(sum).not.toBeNull();
+    expect(Number(sum![1])).toBeGreaterThanOrEqual(0);
+    expect(Number(sum![1])).toBeLessThanOrEqual(spentSeconds);
   });
 });

@@ -85,6 +85,24 @@ describe("recent answers: what is remembered and served", () => {
   });
 });
 
+describe("recent answers: what they depend on", () => {
+  it("stop serving an answer once the feed version (or, merged with realtime, the snapshots) changed", () => {
+    let [feed, live] = ["feed-1", "snap-1"];
+    const recent = createRecentAnswers(
+      () => feed,
+      () => live,
+    );
+    recent.remember(get(url("static")), entry());
+    recent.remember(get(url("live")), { ...entry(), stamp: "snap-1", live: true });
+    live = "snap-2";
+    expect(recent.match(get(url("static")))).toBeDefined();
+    expect(recent.match(get(url("live")))).toBeUndefined();
+    feed = "feed-2";
+    expect(recent.match(get(url("static")))).toBeUndefined();
+    expect(recent.bytes).toBe(0);
+  });
+});
+
 describe("recent answers: the bounds", () => {
   it(`keep ${RECENT_ANSWERS_MAX_ENTRIES} URLs, and start over at the next one`, () => {
     const recent = createRecentAnswers(() => "feed-1");
