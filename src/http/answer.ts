@@ -37,7 +37,7 @@ export interface CompressionOptions {
 const GZIP_LEVEL = 6;
 const BROTLI_QUALITY = 5;
 /** Bodies above this (static assets) are compressed off the event loop; identity is served meanwhile. */
-const ASYNC_COMPRESSION_BYTES = 256 * 1024;
+export const ASYNC_COMPRESSION_BYTES = 256 * 1024;
 
 type Coding = "br" | "gzip" | "identity";
 const CODINGS: Coding[] = ["br", "gzip", "identity"];
