@@ -193,6 +193,9 @@ export const MUTATION_MODULES: MutationModule[] = [
       "test/unit/fetch-handler-trace-deadline.test.ts",
       "test/unit/recent-answers-rules.test.ts",
       "test/unit/cors-preflight.test.ts",
+      // Prepared answers (validators, codings, headers) and the answer cache's two layers, in process.
+      "test/unit/answer.test.ts",
+      "test/unit/answer-cache.test.ts",
       "test/unit/openapi-lint.test.ts",
       "test/integration/http-caching.test.ts",
       // The URLs refused before any handler runs (NUL, bad escapes, a parameter given twice).
@@ -398,6 +401,90 @@ export const MUTATION_MODULES: MutationModule[] = [
         replacement: original.startsWith("{") ? "{}" : '""',
         reason: "src/app.ts mounts the page once; a plugin's name only makes Elysia skip mounting it again",
       })),
+      // The prepared answers' memo of Accept-Encoding values: without it, or with another bound, every
+      // header is negotiated anew with the same result; only CPU and the memo's memory change.
+      ...[
+        ["ConditionalExpression", 'header === null || header === ""', "false"],
+        ["ConditionalExpression", "header === null", "false"],
+        ["ConditionalExpression", 'header === ""', "false"],
+        ["LogicalOperator", 'header === null || header === ""', 'header === null && header === ""'],
+        ["StringLiteral", '""', '"Stryker was here!"'],
+      ].map(([mutator, original, replacement]) => ({
+        file: "src/http/answer.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        line: 'if (header === null || header === "") return "identity"',
+        reason: "negotiator reads a missing or empty Accept-Encoding as identity only, which this shortcut answers",
+      })),
+      ...[
+        ["ConditionalExpression", "coding === undefined", "true"],
+        ["ConditionalExpression", "known.size >= 256", "true"],
+        ["ConditionalExpression", "known.size >= 256", "false"],
+        ["EqualityOperator", "known.size >= 256", "known.size > 256"],
+        ["EqualityOperator", "known.size >= 256", "known.size < 256"],
+        ["CallExpression", "known.set(header, coding);", ";"],
+        ["CallExpression", "known.clear()", ";"],
+      ].map(([mutator, original, replacement]) => ({
+        file: "src/http/answer.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        reason: "the memo of negotiated Accept-Encoding values only saves work: every header gets the same coding",
+      })),
+      // noneMatch's shortcut for the common headers: the loop after it finds the tag and "*" as well.
+      ...[
+        ["ConditionalExpression", 'header === etag || header === "*"', "false"],
+        ["LogicalOperator", 'header === etag || header === "*"', 'header === etag && header === "*"'],
+        ["ConditionalExpression", "header === etag", "false"],
+        ["ConditionalExpression", 'header === "*"', "false"],
+      ].map(([mutator, original, replacement]) => ({
+        file: "src/http/answer.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        line: 'if (header === etag || header === "*") return true',
+        reason: "a shortcut: the loop over the list matches the whole header's tag and a lone * the same way",
+      })),
+      {
+        file: "src/http/answer.ts",
+        mutator: "ConditionalExpression",
+        original: "!this.#pending[coding]",
+        replacement: "true",
+        reason: "compressing the same bytes again while the first run is under way stores the same copy; only CPU",
+      },
+      {
+        file: "src/http/answer.ts",
+        mutator: "ConditionalExpression",
+        original: "!err",
+        replacement: "true",
+        reason: "zlib does not fail on bytes in memory with valid parameters: err is always null",
+      },
+      {
+        file: "src/http/answer.ts",
+        mutator: "ObjectLiteral",
+        original: "{ level: GZIP_LEVEL }",
+        replacement: "{}",
+        reason: "GZIP_LEVEL is 6, zlib's default level (Z_DEFAULT_COMPRESSION): the same bytes",
+      },
+      // Brotli's parameters (quality 5, text mode, size hint) trade compression time for size, which
+      // bench:http measures; any of them gives a stream that decodes to the same JSON (tested).
+      ...["const brotliParams = (body: Uint8Array) => ({", "params: {"].map((line) => ({
+        file: "src/http/answer.ts",
+        mutator: "ObjectLiteral",
+        original: "[constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY",
+        replacement: "{}",
+        line,
+        reason: "compression effort only (bench:http): every brotli quality decodes to the same answer",
+      })),
+      {
+        file: "src/http/answer-cache.ts",
+        mutator: "BooleanLiteral",
+        original: "false",
+        replacement: "true",
+        line: "ttlAutopurge: false",
+        reason: "an expired entry is never served either way; autopurge only frees it sooner, with a timer per entry",
+      },
     ],
   },
   {
