@@ -78,6 +78,9 @@ describe("headers of every copy", () => {
     expect(vary(new Answer(text, policy, compress))).toBe("Accept-Encoding");
     expect(vary(new Answer(text, { ...policy, vary: ["Accept"] }, compress))).toBe("Accept-Encoding, Accept");
     expect(vary(new Answer("{}", policy, compress))).toBeNull(); // under minBytes
+    const atMin = "x".repeat(compress.minBytes);
+    expect(vary(new Answer(atMin, policy, compress))).toBe("Accept-Encoding");
+    expect(vary(new Answer(atMin.slice(1), policy, compress))).toBeNull();
     expect(vary(new Answer(text, policy, { ...compress, enabled: false }))).toBeNull();
     expect(vary(new Answer("{}", { ...policy, vary: ["Accept"] }, compress))).toBe("Accept");
   });
@@ -122,6 +125,7 @@ describe("content coding (Accept-Encoding)", () => {
   });
 
   it("each coding decodes to exactly the JSON, every time it is served", async () => {
+    const answer = new Answer(text, policy, compress); // compressed here first
     for (const encoding of ["gzip", "br", "identity", "gzip", "br"]) {
       const response = answer.serve(get({ "accept-encoding": encoding }));
       expect(codingOf(response)).toBe(encoding);
