@@ -448,6 +448,13 @@ export const MUTATION_MODULES: MutationModule[] = [
       })),
       {
         file: "src/http/answer.ts",
+        mutator: "MethodExpression",
+        original: 'hash("sha256", this.body, "base64url").slice(0, 27)',
+        replacement: 'hash("sha256", this.body, "base64url")',
+        reason: "the whole digest instead of its first 162 bits: a longer tag that changes exactly when the bytes do",
+      },
+      {
+        file: "src/http/answer.ts",
         mutator: "ConditionalExpression",
         original: "!this.#pending[coding]",
         replacement: "true",
