@@ -177,14 +177,16 @@ export const MUTATION_MODULES: MutationModule[] = [
   },
   {
     name: "http",
-    mutate: ["src/http/**/*.ts"],
+    // The OpenAPI document and docs page are their own module: the document is built once per test file,
+    // so each of its mutants is "static" and runs every test of its module, which must stay small.
+    mutate: ["src/http/**/*.ts", "!src/http/openapi/**"],
     tests: [
       "test/unit/http.test.ts",
       "test/unit/error-answers.test.ts",
       "test/unit/fetch-handler.test.ts",
       "test/unit/sync-fast-path.test.ts",
       "test/unit/rate-limit.test.ts",
-      // The prepared answers, CORS, the fast path's memory and the OpenAPI contract and docs page.
+      // The prepared answers, CORS and the fast path's memory.
       "test/unit/cors.test.ts",
       "test/unit/recent-answers.test.ts",
       // The same rule by rule, in-process: what the handler adds around the app, its trace and deadline
@@ -196,17 +198,11 @@ export const MUTATION_MODULES: MutationModule[] = [
       // Prepared answers (validators, codings, headers) and the answer cache's two layers, in process.
       "test/unit/answer.test.ts",
       "test/unit/answer-cache.test.ts",
-      "test/unit/openapi-lint.test.ts",
       "test/integration/http-caching.test.ts",
       // The URLs refused before any handler runs (NUL, bad escapes, a parameter given twice).
       "test/unit/url-safety.test.ts",
       // The check an answer passes when it is built, and the error it throws.
       "test/unit/contract.test.ts",
-      // The OpenAPI document's rules on routes built for them, the service's answers against its document,
-      // and the docs page's wiring, in process.
-      "test/unit/openapi-document.test.ts",
-      "test/unit/openapi-contract.test.ts",
-      "test/unit/docs-page.test.ts",
       // API keys (a key file followed) and the rate limiter shared through a real Redis, in process.
       "test/unit/key-ring.test.ts",
       "test/integration/rate-limit-redis.test.ts",
@@ -379,28 +375,6 @@ export const MUTATION_MODULES: MutationModule[] = [
         replacement: "true",
         reason: "with tracing on, the trace id read from the header is replaced by the request span's at once",
       },
-      {
-        file: "src/http/openapi/document.ts",
-        mutator: "ConditionalExpression",
-        original: "!out.parameters",
-        replacement: "false",
-        reason: "the document is served as JSON (docs-page.ts), which leaves out a property whose value is undefined",
-      },
-      {
-        file: "src/http/openapi/document.ts",
-        mutator: "StringLiteral",
-        line: "?.type?.const ??",
-        original: '""',
-        replacement: '"Stryker was here!"',
-        reason: "the fallback for a schema without a `type` constant is not a GeoJSON type either way",
-      },
-      ...['{ name: "docs-page" }', '"docs-page"'].map((original) => ({
-        file: "src/http/openapi/docs-page.ts",
-        mutator: original.startsWith("{") ? "ObjectLiteral" : "StringLiteral",
-        original,
-        replacement: original.startsWith("{") ? "{}" : '""',
-        reason: "src/app.ts mounts the page once; a plugin's name only makes Elysia skip mounting it again",
-      })),
       // The prepared answers' memo of Accept-Encoding values: without it, or with another bound, every
       // header is negotiated anew with the same result; only CPU and the memo's memory change.
       ...[
@@ -492,6 +466,44 @@ export const MUTATION_MODULES: MutationModule[] = [
         line: "ttlAutopurge: false",
         reason: "an expired entry is never served either way; autopurge only frees it sooner, with a timer per entry",
       },
+    ],
+  },
+  {
+    name: "openapi",
+    mutate: ["src/http/openapi/**/*.ts"],
+    tests: [
+      // The document as the app serves it (lint rules), the service's answers against it, the rules on
+      // routes built for them, and the docs page's wiring, in process.
+      "test/unit/openapi-lint.test.ts",
+      "test/unit/openapi-contract.test.ts",
+      "test/unit/openapi-document.test.ts",
+      "test/unit/docs-page.test.ts",
+    ],
+    runner: "vitest",
+    threshold: 80,
+    equivalent: [
+      {
+        file: "src/http/openapi/document.ts",
+        mutator: "ConditionalExpression",
+        original: "!out.parameters",
+        replacement: "false",
+        reason: "the document is served as JSON (docs-page.ts), which leaves out a property whose value is undefined",
+      },
+      {
+        file: "src/http/openapi/document.ts",
+        mutator: "StringLiteral",
+        line: "?.type?.const ??",
+        original: '""',
+        replacement: '"Stryker was here!"',
+        reason: "the fallback for a schema without a `type` constant is not a GeoJSON type either way",
+      },
+      ...['{ name: "docs-page" }', '"docs-page"'].map((original) => ({
+        file: "src/http/openapi/docs-page.ts",
+        mutator: original.startsWith("{") ? "ObjectLiteral" : "StringLiteral",
+        original,
+        replacement: original.startsWith("{") ? "{}" : '""',
+        reason: "src/app.ts mounts the page once; a plugin's name only makes Elysia skip mounting it again",
+      })),
     ],
   },
   {
