@@ -448,16 +448,6 @@ export const MUTATION_MODULES: MutationModule[] = [
         replacement: "{}",
         reason: "GZIP_LEVEL is 6, zlib's default level (Z_DEFAULT_COMPRESSION): the same bytes",
       },
-      // Brotli's parameters (quality 5, text mode, size hint) trade compression time for size, which
-      // bench:http measures; any of them gives a stream that decodes to the same JSON (tested).
-      ...["const brotliParams = (body: Uint8Array) => ({", "params: {"].map((line) => ({
-        file: "src/http/answer.ts",
-        mutator: "ObjectLiteral",
-        original: "[constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY",
-        replacement: "{}",
-        line,
-        reason: "compression effort only (bench:http): every brotli quality decodes to the same answer",
-      })),
       {
         file: "src/http/answer-cache.ts",
         mutator: "BooleanLiteral",

@@ -1,9 +1,9 @@
 // A prepared answer (src/http/answer.ts) as a client sees it, in process: revalidation with
 // If-None-Match (RFC 9110 13.1.2: weak comparison, lists, `*`), the headers every copy carries, and
 // the content coding chosen from Accept-Encoding, whose bytes must decode to exactly the JSON.
-import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { Answer, type AnswerPolicy, ASYNC_COMPRESSION_BYTES } from "../../src/http/answer";
+import { Answer, type AnswerPolicy, ASYNC_COMPRESSION_BYTES, BROTLI_QUALITY } from "../../src/http/answer";
 import { eventually } from "../support/app-server";
 
 const policy: AnswerPolicy = { cacheControl: "public, max-age=30" };
@@ -131,6 +131,14 @@ describe("content coding (Accept-Encoding)", () => {
       expect(codingOf(response)).toBe(encoding);
       expect((await bodyOf(response)).text).toBe(text);
     }
+  });
+
+  it("brotli runs at the quality chosen for answers, not the library's default 11 (45 ms for a board)", async () => {
+    const brotliAt = (quality: number) =>
+      new Uint8Array(brotliCompressSync(text, { params: { [constants.BROTLI_PARAM_QUALITY]: quality } }));
+    expect(brotliAt(BROTLI_QUALITY)).not.toEqual(brotliAt(constants.BROTLI_MAX_QUALITY)); // the check can tell
+    const { bytes } = await bodyOf(new Answer(text, policy, compress).serve(get({ "accept-encoding": "br" })));
+    expect(bytes).toEqual(brotliAt(BROTLI_QUALITY));
   });
 
   it("large bodies are sent as they are until compressed off the event loop, then compressed", async () => {
