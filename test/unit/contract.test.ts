@@ -3,7 +3,7 @@
 // one logged with the request's 500) names the schema and the fields that break it.
 import { Type as t } from "@sinclair/typebox";
 import { describe, expect, it } from "vitest";
-import { ContractError, contract } from "../../src/http/contract";
+import { ContractError, contract, ERROR_CODES, ErrorBody, v1Errors } from "../../src/http/contract";
 
 const Stop = t.Object({
   stop_id: t.String(),
@@ -75,5 +75,26 @@ describe("an answer that breaks its schema", () => {
     const err = failure(many);
     expect(err.problems).toHaveLength(5);
     expect(err.message.split("; ")).toHaveLength(5);
+  });
+});
+
+describe("the error answers of a /v1 operation", () => {
+  // Every error status can come from any /v1 operation (bad input, key, budget, outages), except a
+  // CORS preflight's 403, which no operation answers, and 404, which only operations that look one
+  // thing up answer (and ask for by name).
+  const everyOperation = Object.keys(ERROR_CODES)
+    .map(Number)
+    .filter((status) => status !== 403 && status !== 404);
+
+  it("are the statuses every operation can answer, each in the error envelope", () => {
+    const errors: Record<number, unknown> = v1Errors();
+    expect(Object.keys(errors).map(Number)).toEqual(everyOperation);
+    for (const status of everyOperation) expect(errors[status]).toBe(ErrorBody);
+  });
+
+  it("add the statuses an operation names, such as 404 for one stop", () => {
+    const errors: Record<number, unknown> = v1Errors(404);
+    expect(Object.keys(errors).map(Number)).toEqual([...everyOperation, 404].sort((a, b) => a - b));
+    expect(errors[404]).toBe(ErrorBody);
   });
 });
