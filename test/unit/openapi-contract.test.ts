@@ -7,6 +7,7 @@
 // test/integration/openapi-answers.test.ts does the same per operation on PostgreSQL with a feed.
 import Ajv2020 from "ajv/dist/2020";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ERROR_CODES } from "../../src/http/contract";
 import { docsPage } from "../../src/http/openapi/docs-page";
 import { createTestApp, type TestApp } from "../support/test-app";
 
@@ -132,6 +133,57 @@ describe("the OpenAPI document and the answers of the service", () => {
     );
     expect(operations.length).toBeGreaterThanOrEqual(15);
     expect(operations.sort()).toEqual(routes.sort());
+  });
+
+  it("declares every tag its operations use, and no other", () => {
+    const used = new Set(
+      Object.values<Json>(doc.paths).flatMap((item) => Object.values<Json>(item).flatMap((op) => op.tags ?? [])),
+    );
+    expect(used.size).toBeGreaterThan(1);
+    expect(doc.tags.map((tag: Json) => tag.name).sort()).toEqual([...used].sort());
+  });
+
+  it("names as its server the root of the origin that serves it", () => {
+    expect(doc.servers).toHaveLength(1);
+    expect(new URL(doc.servers[0].url, "http://api.test/swagger/json").href).toBe("http://api.test/");
+  });
+
+  it("tabulates every error code under its status in the description, as Markdown", () => {
+    const lines: string[] = doc.info.description.split("\n");
+    const header = lines.findIndex((line) => line.startsWith("|"));
+    expect(lines[header - 1]).toBe(""); // a table starts a block of its own
+    expect(lines[header + 1]).toMatch(/^\|( --- \|){3}$/);
+    const rows = lines.slice(header + 2).map((line) => line.split("|").map((cell) => cell.trim()));
+    const expected = Object.entries(ERROR_CODES).flatMap(([status, codes]) =>
+      Object.keys(codes).map((code) => [status, `\`${code}\``]),
+    );
+    expect(rows.map((cells) => [cells[1], cells[2]])).toEqual(expected);
+    for (const cells of rows) expect(cells[3]!.length).toBeGreaterThan(0);
+  });
+
+  it("shows an example answer of each error code in the envelope, with the details its code documents", () => {
+    const validate = ajv.getSchema("openapi.json#/components/schemas/Error")!;
+    const seen: string[] = [];
+    for (const response of Object.values<Json>(doc.components.responses))
+      for (const [code, example] of Object.entries<Json>(response.content["application/json"].examples)) {
+        seen.push(code);
+        expect(validate(example.value) ? [] : validate.errors, code).toEqual([]);
+        expect(example.value.error.code).toBe(code);
+        expect(example.value.error.message.length, code).toBeGreaterThan(0);
+        expect(example.summary.length, code).toBeGreaterThan(0);
+        const { details } = example.value.error;
+        if (code === "INVALID_REQUEST") {
+          expect(details.length).toBeGreaterThan(0);
+          for (const d of details) expect([d.field.length > 0, d.message.length > 0]).toEqual([true, true]);
+        } else if (code === "NOT_RUNNING") {
+          expect([details.trip_id.length > 0, /^\d{4}-\d{2}-\d{2}$/.test(details.date)]).toEqual([true, true]);
+        } else expect(details, code).toBeUndefined();
+      }
+    // Every code but the preflight's, which no operation answers.
+    const operationCodes = Object.entries(ERROR_CODES).flatMap(([status, codes]) =>
+      status === "403" ? [] : Object.keys(codes),
+    );
+    expect(seen.sort()).toEqual(operationCodes.sort());
   });
 
   it("answers the public operations as documented", async () => {
