@@ -487,6 +487,46 @@ export const MUTATION_MODULES: MutationModule[] = [
         replacement: '"Stryker was here!"',
         reason: "the fallback for a schema without a `type` constant is not a GeoJSON type either way",
       },
+      {
+        file: "src/http/openapi/document.ts",
+        mutator: "StringLiteral",
+        original: '"OriginNotAllowed"',
+        replacement: '""',
+        reason:
+          "403 answers CORS preflights only, which are not operations: no operation refers to it, so it is left out",
+      },
+      {
+        file: "src/http/openapi/document.ts",
+        mutator: "ConditionalExpression",
+        original: 'status === "200"',
+        replacement: "true",
+        line: 'else if (status === "200" && path.startsWith',
+        reason: "a /v1 operation answers 200 or the error envelope, which the branch before takes: no third kind",
+      },
+      ...[
+        ["multipleOf !== undefined", "true"],
+        ["fallback !== undefined", "true"],
+        ["value !== undefined", "true"],
+        ["value === undefined", "false"],
+      ].map(([original, replacement]) => ({
+        file: "src/http/openapi/document.ts",
+        mutator: "ConditionalExpression",
+        original: original!,
+        replacement: replacement!,
+        reason: "only adds a property whose value is undefined, which the document served as JSON leaves out",
+      })),
+      ...[
+        ["ConditionalExpression", 's.type === "integer"', "false"],
+        ["StringLiteral", '"integer"', '""'],
+      ].map(([mutator, original, replacement]) => ({
+        file: "src/http/openapi/document.ts",
+        mutator: mutator!,
+        original: original!,
+        replacement: replacement!,
+        line: 'find((s) => s.type === "number" || s.type === "integer")',
+        reason:
+          "Elysia documents t.Numeric's variant as a number; no parameter of the service is a union with an integer",
+      })),
       ...['{ name: "docs-page" }', '"docs-page"'].map((original) => ({
         file: "src/http/openapi/docs-page.ts",
         mutator: original.startsWith("{") ? "ObjectLiteral" : "StringLiteral",

@@ -127,6 +127,32 @@ describe("the OpenAPI document of a route", () => {
     expect(accepts({ error: { code: "NO_FEED", message: "none" } }, "components", "schemas", "Error")).toBe(true);
   });
 
+  it("keeps a parameter's description and shows the operation's example value of it", () => {
+    const app = new Elysia().get("/v1/find", () => page, {
+      query: t.Object({
+        q: t.String({ description: "Words of the name" }),
+        near: t.Optional(t.String()),
+      }),
+      response: Page,
+      detail: { operationId: "find" },
+    });
+    const { doc } = documentOf(app, { find: { answer: page, params: { q: "central" } } });
+    const param = (name: string) => (doc.paths["/v1/find"].get.parameters as Json[]).find((p) => p.name === name)!;
+    expect([param("q").description, param("q").example]).toEqual(["Words of the name", "central"]);
+    expect(JSON.parse(JSON.stringify(param("near")))).not.toHaveProperty("example");
+  });
+
+  it("shows the example of a public operation's answer too", () => {
+    const Health = t.Object({ status: t.String() });
+    const app = new Elysia().get("/health", () => ({ status: "ok" }), {
+      response: Health,
+      detail: { operationId: "health" },
+    });
+    const { doc } = documentOf(app, { health: { answer: { status: "ok" } } });
+    expect(content(doc, "/health")["application/json"].example).toEqual({ status: "ok" });
+    expect(doc.paths["/health"].get.security).toEqual([]);
+  });
+
   it("documents a numeric parameter's step, whole numbers as integers", () => {
     const app = new Elysia().get("/v1/grid", () => page, {
       query: t.Object({ step: t.Numeric({ multipleOf: 0.25 }), count: t.Numeric({ multipleOf: 1, minimum: 1 }) }),
