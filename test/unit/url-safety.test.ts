@@ -40,7 +40,7 @@ describe("a NUL byte", () => {
     // After escapes that are fine, and as the runtime encodes a raw NUL.
     "/v1/stops/caf%C3%A9?q=%41%00",
     "/v1/stops?q=a\u0000b",
-  ])("in %s is refused, naming the NUL byte", (path) => {
+  ])("in %j is refused, naming the NUL byte", (path) => {
     expect(problemOf(path)).toMatch(/NUL byte/);
   });
 });
